@@ -1,0 +1,64 @@
+#include "layers/activations.h"
+
+#include <cmath>
+
+namespace radius {
+
+// Elementwise loops: OpenMP splits large arrays across threads; small ones stay
+// serial because waking threads costs more than the work.
+constexpr int64_t kParallelMin = 1 << 16;
+
+template <class T> void relu_forward(int64_t n, const T* x, T* y) {
+#pragma omp parallel for simd if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
+}
+
+// The derivative at exactly 0 is taken as 0 (as in PyTorch and TensorFlow).
+template <class T> void relu_backward(int64_t n, const T* x, const T* dy, T* dx) {
+#pragma omp parallel for simd if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > T(0) ? dy[i] : T(0);
+}
+
+template <class T> void sigmoid_forward(int64_t n, const T* x, T* y) {
+#pragma omp parallel for if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) y[i] = stable_sigmoid(x[i]);
+}
+
+// Uses the saved output: d sigma/dx = sigma (1 - sigma).
+template <class T> void sigmoid_backward(int64_t n, const T* y, const T* dy, T* dx) {
+#pragma omp parallel for simd if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * y[i] * (T(1) - y[i]);
+}
+
+#define RADIUS_INSTANTIATE(T)                                              \
+  template void relu_forward<T>(int64_t, const T*, T*);                    \
+  template void relu_backward<T>(int64_t, const T*, const T*, T*);         \
+  template void sigmoid_forward<T>(int64_t, const T*, T*);                 \
+  template void sigmoid_backward<T>(int64_t, const T*, const T*, T*);
+RADIUS_INSTANTIATE(float)
+RADIUS_INSTANTIATE(double)
+#undef RADIUS_INSTANTIATE
+
+void ReLU::forward(const Tensor& x, Tensor& y, Mode) {
+  expect_batch_io(x, y, shape_, shape_, "relu");
+  relu_forward(x.numel(), x.cpu(), y.cpu());
+}
+
+void ReLU::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
+  if (!dx.defined()) return;
+  expect_batch_io(x, dy, shape_, shape_, "relu backward");
+  relu_backward(x.numel(), x.cpu(), dy.cpu(), dx.cpu());
+}
+
+void Sigmoid::forward(const Tensor& x, Tensor& y, Mode) {
+  expect_batch_io(x, y, shape_, shape_, "sigmoid");
+  sigmoid_forward(x.numel(), x.cpu(), y.cpu());
+}
+
+void Sigmoid::backward(const Tensor&, const Tensor& y, const Tensor& dy, Tensor& dx) {
+  if (!dx.defined()) return;
+  expect_batch_io(y, dy, shape_, shape_, "sigmoid backward");
+  sigmoid_backward(y.numel(), y.cpu(), dy.cpu(), dx.cpu());
+}
+
+}  // namespace radius

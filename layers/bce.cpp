@@ -1,0 +1,49 @@
+#include "layers/bce.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "layers/activations.h"
+
+namespace radius {
+
+template <class T> double bce_with_logits_forward(int64_t n, const T* z, const T* y) {
+  if (n <= 0) throw std::invalid_argument("bce: empty batch");
+  double sum = 0.0;  // accumulate in double: a batch mean should not depend on order much
+  for (int64_t i = 0; i < n; ++i) {
+    const double zi = double(z[i]), yi = double(y[i]);
+    sum += std::max(zi, 0.0) - zi * yi + std::log1p(std::exp(-std::abs(zi)));
+  }
+  return sum / double(n);
+}
+
+template <class T> void bce_with_logits_backward(int64_t n, const T* z, const T* y, T* dz) {
+  const T inv_n = T(1) / T(n);
+  for (int64_t i = 0; i < n; ++i) dz[i] = (stable_sigmoid(z[i]) - y[i]) * inv_n;
+}
+
+template double bce_with_logits_forward<float>(int64_t, const float*, const float*);
+template double bce_with_logits_forward<double>(int64_t, const double*, const double*);
+template void bce_with_logits_backward<float>(int64_t, const float*, const float*, float*);
+template void bce_with_logits_backward<double>(int64_t, const double*, const double*, double*);
+
+namespace {
+void expect_pair(const Tensor& logits, const Tensor& labels) {
+  if (logits.numel() != labels.numel())
+    throw std::invalid_argument("bce: logits " + logits.shape().str() + " and labels " + labels.shape().str() +
+                                " differ in size");
+}
+}  // namespace
+
+double bce_with_logits(const Tensor& logits, const Tensor& labels) {
+  expect_pair(logits, labels);
+  return bce_with_logits_forward(logits.numel(), logits.cpu(), labels.cpu());
+}
+
+void bce_with_logits_grad(const Tensor& logits, const Tensor& labels, Tensor& dlogits) {
+  expect_pair(logits, labels);
+  expect_same_shape(logits, dlogits, "bce gradient");
+  bce_with_logits_backward(logits.numel(), logits.cpu(), labels.cpu(), dlogits.cpu());
+}
+
+}  // namespace radius

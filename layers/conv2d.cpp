@@ -1,0 +1,202 @@
+#include "layers/conv2d.h"
+
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <stdexcept>
+#include <vector>
+
+namespace radius {
+
+template <class T>
+using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using MapM = Eigen::Map<Mat<T>>;
+template <class T>
+using CMapM = Eigen::Map<const Mat<T>>;
+
+Conv2dGeom Conv2dGeom::make(int64_t c, int64_t h, int64_t w, int64_t k, int64_t kh, int64_t kw, int64_t stride,
+                            Padding padding) {
+  if (c < 1 || h < 1 || w < 1 || k < 1 || kh < 1 || kw < 1 || stride < 1)
+    throw std::invalid_argument("conv2d: sizes and stride must be positive");
+  Conv2dGeom g{c, h, w, k, kh, kw, stride, 0, 0, 0, 0};
+  if (padding == Padding::valid) {
+    if (h < kh || w < kw)
+      throw std::invalid_argument("conv2d: " + std::to_string(kh) + "x" + std::to_string(kw) + " kernel needs at least " +
+                                  std::to_string(kh) + "x" + std::to_string(kw) + " input, got " + std::to_string(h) +
+                                  "x" + std::to_string(w));
+    g.oh = (h - kh) / stride + 1;
+    g.ow = (w - kw) / stride + 1;
+  } else {
+    g.oh = (h + stride - 1) / stride;
+    g.ow = (w + stride - 1) / stride;
+    g.pad_top = std::max<int64_t>((g.oh - 1) * stride + kh - h, 0) / 2;
+    g.pad_left = std::max<int64_t>((g.ow - 1) * stride + kw - w, 0) / 2;
+  }
+  return g;
+}
+
+// col row r = (ci, ki, kj); col column = (oi, oj); value x[ci, oi*S + ki - pt, oj*S + kj - pl] or 0.
+template <class T> void im2col(const Conv2dGeom& g, const T* x_n, T* col) {
+  const int64_t pixels = g.pixels();
+  for (int64_t ci = 0; ci < g.c; ++ci)
+    for (int64_t ki = 0; ki < g.kh; ++ki)
+      for (int64_t kj = 0; kj < g.kw; ++kj) {
+        T* row = col + ((ci * g.kh + ki) * g.kw + kj) * pixels;
+        const T* plane = x_n + ci * g.h * g.w;
+        for (int64_t oi = 0; oi < g.oh; ++oi) {
+          const int64_t ii = oi * g.stride + ki - g.pad_top;
+          T* out = row + oi * g.ow;
+          if (ii < 0 || ii >= g.h) {
+            std::fill(out, out + g.ow, T(0));
+            continue;
+          }
+          const T* in = plane + ii * g.w;
+          for (int64_t oj = 0; oj < g.ow; ++oj) {
+            const int64_t jj = oj * g.stride + kj - g.pad_left;
+            out[oj] = (jj >= 0 && jj < g.w) ? in[jj] : T(0);
+          }
+        }
+      }
+}
+
+template <class T> void col2im_add(const Conv2dGeom& g, const T* col, T* dx_n) {
+  const int64_t pixels = g.pixels();
+  for (int64_t ci = 0; ci < g.c; ++ci)
+    for (int64_t ki = 0; ki < g.kh; ++ki)
+      for (int64_t kj = 0; kj < g.kw; ++kj) {
+        const T* row = col + ((ci * g.kh + ki) * g.kw + kj) * pixels;
+        T* plane = dx_n + ci * g.h * g.w;
+        for (int64_t oi = 0; oi < g.oh; ++oi) {
+          const int64_t ii = oi * g.stride + ki - g.pad_top;
+          if (ii < 0 || ii >= g.h) continue;
+          const T* in = row + oi * g.ow;
+          T* out = plane + ii * g.w;
+          for (int64_t oj = 0; oj < g.ow; ++oj) {
+            const int64_t jj = oj * g.stride + kj - g.pad_left;
+            if (jj >= 0 && jj < g.w) out[jj] += in[oj];
+          }
+        }
+      }
+}
+
+// Per-thread scratch, grown once and reused: no allocation in a steady state.
+template <class T> T* scratch(std::vector<T>& buf, int64_t size) {
+  if (int64_t(buf.size()) < size) buf.resize(size_t(size));
+  return buf.data();
+}
+
+// Images are independent: threads take whole images; each GEMM then runs on one
+// core (Eigen does not nest its own threads inside an OpenMP region).
+template <class T>
+void conv2d_forward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, const T* b, T* y) {
+  const int64_t in_size = g.c * g.h * g.w, out_size = g.k * g.pixels();
+  CMapM<T> wm(w, g.k, g.patch());
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    thread_local std::vector<T> col_buf;
+    T* col = scratch(col_buf, g.patch() * g.pixels());
+    im2col(g, x + i * in_size, col);
+    MapM<T> yi(y + i * out_size, g.k, g.pixels());
+    yi.noalias() = wm * CMapM<T>(col, g.patch(), g.pixels());
+    if (b) yi.colwise() += Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(b, g.k);
+  }
+}
+
+// Parameter gradients are summed per thread, then added in thread order, so the
+// result is the same on every run with the same thread count.
+template <class T>
+void conv2d_backward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db) {
+  const int64_t in_size = g.c * g.h * g.w, out_size = g.k * g.pixels();
+  const int64_t wsize = g.k * g.patch();
+  const int threads = omp_get_max_threads();
+  std::vector<T> partial(size_t(threads) * size_t(wsize + g.k), T(0));
+  CMapM<T> wm(w, g.k, g.patch());
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num();
+    MapM<T> dw_t(partial.data() + t * (wsize + g.k), g.k, g.patch());
+    T* db_t = partial.data() + t * (wsize + g.k) + wsize;
+    thread_local std::vector<T> col_buf, dcol_buf;
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      T* col = scratch(col_buf, g.patch() * g.pixels());
+      CMapM<T> dyi(dy + i * out_size, g.k, g.pixels());
+      if (dw || db) {
+        im2col(g, x + i * in_size, col);
+        dw_t.noalias() += dyi * CMapM<T>(col, g.patch(), g.pixels()).transpose();
+        for (int64_t k = 0; k < g.k; ++k) db_t[k] += dyi.row(k).sum();
+      }
+      if (dx) {
+        T* dcol = scratch(dcol_buf, g.patch() * g.pixels());
+        MapM<T>(dcol, g.patch(), g.pixels()).noalias() = wm.transpose() * dyi;
+        T* dxi = dx + i * in_size;
+        std::fill(dxi, dxi + in_size, T(0));
+        col2im_add(g, dcol, dxi);
+      }
+    }
+  }
+  for (int t = 0; t < threads; ++t) {
+    const T* p = partial.data() + t * (wsize + g.k);
+    if (dw)
+      for (int64_t j = 0; j < wsize; ++j) dw[j] += p[j];
+    if (db)
+      for (int64_t k = 0; k < g.k; ++k) db[k] += p[wsize + k];
+  }
+}
+
+#define RADIUS_INSTANTIATE(T)                                                                             \
+  template void im2col<T>(const Conv2dGeom&, const T*, T*);                                               \
+  template void col2im_add<T>(const Conv2dGeom&, const T*, T*);                                           \
+  template void conv2d_forward<T>(const Conv2dGeom&, int64_t, const T*, const T*, const T*, T*);          \
+  template void conv2d_backward<T>(const Conv2dGeom&, int64_t, const T*, const T*, const T*, T*, T*, T*);
+RADIUS_INSTANTIATE(float)
+RADIUS_INSTANTIATE(double)
+#undef RADIUS_INSTANTIATE
+
+// ---- the layer -----------------------------------------------------------------
+
+Conv2D::Conv2D(int64_t filters, int64_t kernel_h, int64_t kernel_w, int64_t stride, Padding padding, bool use_bias)
+    : filters_(filters), kernel_h_(kernel_h), kernel_w_(kernel_w), stride_(stride), padding_(padding),
+      use_bias_(use_bias) {
+  if (filters < 1 || kernel_h < 1 || kernel_w < 1 || stride < 1)
+    throw std::invalid_argument("conv2d: filters, kernel and stride must be positive");
+}
+
+std::string Conv2D::describe() const {
+  return "conv2d " + std::to_string(filters_) + " " + std::to_string(kernel_h_) + "x" + std::to_string(kernel_w_) +
+         " stride " + std::to_string(stride_) + (padding_ == Padding::same ? " same" : " valid") +
+         (use_bias_ ? "" : " no-bias");
+}
+
+Shape Conv2D::build(const Shape& in) {
+  if (in.rank() != 3) throw std::invalid_argument("conv2d needs [C, H, W] input, got " + in.str());
+  g_ = Conv2dGeom::make(in[0], in[1], in[2], filters_, kernel_h_, kernel_w_, stride_, padding_);
+  return Shape{g_.k, g_.oh, g_.ow};
+}
+
+std::vector<ParamSpec> Conv2D::param_specs() const {
+  // Glorot fans for a conv kernel (Keras): receptive field times channels in / out.
+  const int64_t field = g_.kh * g_.kw;
+  std::vector<ParamSpec> specs{{"weight", Shape{g_.k, g_.c, g_.kh, g_.kw}, Init::glorot_uniform, field * g_.c,
+                                field * g_.k}};
+  if (use_bias_) specs.push_back({"bias", Shape{g_.k}, Init::zeros});
+  return specs;
+}
+
+void Conv2D::forward(const Tensor& x, Tensor& y, Mode) {
+  expect_batch_io(x, y, Shape{g_.c, g_.h, g_.w}, Shape{g_.k, g_.oh, g_.ow}, "conv2d");
+  conv2d_forward(g_, x.dim(0), x.cpu(), weight().cpu(), has_bias() ? bias().cpu() : nullptr, y.cpu());
+}
+
+void Conv2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
+  expect_batch_io(x, dy, Shape{g_.c, g_.h, g_.w}, Shape{g_.k, g_.oh, g_.ow}, "conv2d backward");
+  conv2d_backward(g_, x.dim(0), x.cpu(), weight().cpu(), dy.cpu(), dx.defined() ? dx.cpu() : nullptr,
+                  weight_grad().cpu(), has_bias() ? bias_grad().cpu() : nullptr);
+}
+
+int64_t Conv2D::flops(const Shape&) const {
+  return 2 * g_.k * g_.patch() * g_.pixels() + (use_bias_ ? g_.k * g_.pixels() : 0);
+}
+
+}  // namespace radius

@@ -1,0 +1,68 @@
+// Conv2D: 2-D convolution (cross-correlation, as in every DL framework), NCHW.
+//
+//   x [N, C, H, W]  *  w [K, C, KH, KW]  + b [K]  ->  y [N, K, OH, OW]
+//
+// Weight layout is PyTorch's [out, in, kh, kw] (Keras stores [kh, kw, in, out]).
+// Padding follows Keras: "valid" = none, OH = floor((H - KH) / S) + 1;
+// "same" = OH = ceil(H / S), the total padding max((OH-1)S + KH - H, 0) split
+// with the extra row/column at the bottom/right (TensorFlow's rule).
+//
+// The CPU path lowers each image to a matrix (im2col) so that the convolution is
+// one GEMM:  y_n [K, OH*OW] = w [K, C*KH*KW] x col_n [C*KH*KW, OH*OW] + b.
+// Backward reuses the same lowering:
+//   dw    += dy_n [K, OH*OW] x col_n^T            (backward-filter)
+//   db    += row sums of dy_n
+//   dcol   = w^T x dy_n;  dx_n = col2im(dcol)      (backward-data)
+#pragma once
+#include "layers/layer.h"
+
+namespace radius {
+
+enum class Padding { valid, same };
+
+struct Conv2dGeom {
+  int64_t c = 0, h = 0, w = 0;        // input channels and size
+  int64_t k = 0, kh = 0, kw = 0;      // filters and kernel size
+  int64_t stride = 1;
+  int64_t pad_top = 0, pad_left = 0;  // bottom/right padding is implied by oh/ow
+  int64_t oh = 0, ow = 0;             // output size
+
+  static Conv2dGeom make(int64_t c, int64_t h, int64_t w, int64_t k, int64_t kh, int64_t kw, int64_t stride,
+                         Padding padding);  // throws if the output would be empty
+  int64_t patch() const { return c * kh * kw; }  // rows of col
+  int64_t pixels() const { return oh * ow; }     // columns of col
+};
+
+// ---- CPU reference (T = float or double); n = batch size ---------------------
+// Lowering of one image: x_n [C, H, W] -> col [C*KH*KW, OH*OW]; zeros where padded.
+template <class T> void im2col(const Conv2dGeom& g, const T* x_n, T* col);
+// Its adjoint: accumulates col back into dx_n [C, H, W] (dx_n must be zeroed first).
+template <class T> void col2im_add(const Conv2dGeom& g, const T* col, T* dx_n);
+
+template <class T>
+void conv2d_forward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, const T* b, T* y);  // b may be null
+// dx may be null (no input gradient); dw and db (nullable) are accumulated into.
+template <class T>
+void conv2d_backward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db);
+
+class Conv2D final : public Layer {
+ public:
+  Conv2D(int64_t filters, int64_t kernel_h, int64_t kernel_w, int64_t stride = 1, Padding padding = Padding::valid,
+         bool use_bias = true);
+  std::string kind() const override { return "conv2d"; }
+  std::string describe() const override;
+  Shape build(const Shape& in) override;
+  std::vector<ParamSpec> param_specs() const override;
+  void forward(const Tensor& x, Tensor& y, Mode mode) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override;
+  int64_t flops(const Shape& in) const override;
+  const Conv2dGeom& geom() const { return g_; }
+
+ private:
+  int64_t filters_, kernel_h_, kernel_w_, stride_;
+  Padding padding_;
+  bool use_bias_;
+  Conv2dGeom g_;
+};
+
+}  // namespace radius

@@ -1,0 +1,67 @@
+#include "layers/dense.h"
+
+#include <Eigen/Core>
+#include <stdexcept>
+
+namespace radius {
+
+template <class T>
+using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using Vec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+
+template <class T>
+void dense_forward(int64_t n, int64_t in, int64_t out, const T* x, const T* w, const T* b, T* y) {
+  Eigen::Map<Mat<T>> ym(y, n, out);
+  ym.noalias() = Eigen::Map<const Mat<T>>(x, n, in) * Eigen::Map<const Mat<T>>(w, out, in).transpose();
+  if (b) ym.rowwise() += Eigen::Map<const Vec<T>>(b, out).transpose();
+}
+
+template <class T>
+void dense_backward(int64_t n, int64_t in, int64_t out, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db) {
+  Eigen::Map<const Mat<T>> dym(dy, n, out);
+  if (dx) Eigen::Map<Mat<T>>(dx, n, in).noalias() = dym * Eigen::Map<const Mat<T>>(w, out, in);
+  if (dw) Eigen::Map<Mat<T>>(dw, out, in).noalias() += dym.transpose() * Eigen::Map<const Mat<T>>(x, n, in);
+  if (db) Eigen::Map<Vec<T>>(db, out) += dym.colwise().sum().transpose();
+}
+
+#define RADIUS_INSTANTIATE(T)                                                                             \
+  template void dense_forward<T>(int64_t, int64_t, int64_t, const T*, const T*, const T*, T*);            \
+  template void dense_backward<T>(int64_t, int64_t, int64_t, const T*, const T*, const T*, T*, T*, T*);
+RADIUS_INSTANTIATE(float)
+RADIUS_INSTANTIATE(double)
+#undef RADIUS_INSTANTIATE
+
+Dense::Dense(int64_t units, bool use_bias) : units_(units), use_bias_(use_bias) {
+  if (units < 1) throw std::invalid_argument("dense: units must be positive, got " + std::to_string(units));
+}
+
+std::string Dense::describe() const {
+  return "dense " + std::to_string(units_) + (use_bias_ ? "" : " no-bias");
+}
+
+Shape Dense::build(const Shape& in) {
+  if (in.rank() != 1)
+    throw std::invalid_argument("dense needs a flat [features] input, got " + in.str() + " (add a flatten layer)");
+  in_ = in[0];
+  return Shape{units_};
+}
+
+std::vector<ParamSpec> Dense::param_specs() const {
+  std::vector<ParamSpec> specs{{"weight", Shape{units_, in_}, Init::glorot_uniform, in_, units_}};
+  if (use_bias_) specs.push_back({"bias", Shape{units_}, Init::zeros});
+  return specs;
+}
+
+void Dense::forward(const Tensor& x, Tensor& y, Mode) {
+  expect_batch_io(x, y, Shape{in_}, Shape{units_}, "dense");
+  dense_forward(x.dim(0), in_, units_, x.cpu(), weight().cpu(), has_bias() ? bias().cpu() : nullptr, y.cpu());
+}
+
+void Dense::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
+  expect_batch_io(x, dy, Shape{in_}, Shape{units_}, "dense backward");
+  dense_backward(x.dim(0), in_, units_, x.cpu(), weight().cpu(), dy.cpu(), dx.defined() ? dx.cpu() : nullptr,
+                 weight_grad().cpu(), has_bias() ? bias_grad().cpu() : nullptr);
+}
+
+}  // namespace radius

@@ -1,0 +1,71 @@
+#include "layers/dropout.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "tensor/rng.h"
+
+namespace radius {
+
+template <class T> void dropout_mask(int64_t n, float rate, uint64_t seed, uint64_t stream, uint64_t call, T* mask) {
+  const T keep_scale = T(1) / (T(1) - T(rate));
+  const int64_t blocks = (n + 3) / 4;
+#pragma omp parallel for schedule(static) if (n >= (1 << 16))
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    const Philox4x32 r = philox_at(seed, stream, (call << 32) | uint64_t(blk));
+    for (int64_t j = 0; j < 4 && blk * 4 + j < n; ++j)
+      mask[blk * 4 + j] = uniform01(r.v[j]) >= rate ? keep_scale : T(0);
+  }
+}
+
+template <class T> void dropout_apply(int64_t n, const T* x, const T* mask, T* y) {
+#pragma omp parallel for simd if (n >= (1 << 16))
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * mask[i];
+}
+
+#define RADIUS_INSTANTIATE(T)                                                          \
+  template void dropout_mask<T>(int64_t, float, uint64_t, uint64_t, uint64_t, T*);     \
+  template void dropout_apply<T>(int64_t, const T*, const T*, T*);
+RADIUS_INSTANTIATE(float)
+RADIUS_INSTANTIATE(double)
+#undef RADIUS_INSTANTIATE
+
+Dropout::Dropout(float rate) : rate_(rate) {
+  if (!(rate >= 0.0f && rate < 1.0f))
+    throw std::invalid_argument("dropout: rate must be in [0, 1), got " + std::to_string(rate));
+}
+
+std::string Dropout::describe() const {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "dropout %g", double(rate_));
+  return buf;
+}
+
+void Dropout::set_seed(uint64_t seed, uint64_t stream) {
+  seed_ = seed;
+  stream_ = stream;
+  calls_ = 0;
+}
+
+void Dropout::forward(const Tensor& x, Tensor& y, Mode mode) {
+  expect_batch_io(x, y, shape_, shape_, "dropout");
+  last_train_ = mode == Mode::train && rate_ > 0.0f;
+  if (!last_train_) {
+    y.copy_from(x);
+    return;
+  }
+  mask_.resize(size_t(x.numel()));
+  dropout_mask(x.numel(), rate_, seed_, stream_, calls_++, mask_.data());
+  dropout_apply(x.numel(), x.cpu(), mask_.data(), y.cpu());
+}
+
+void Dropout::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
+  if (!dx.defined()) return;
+  expect_batch_io(x, dy, shape_, shape_, "dropout backward");
+  if (!last_train_)
+    dx.copy_from(dy);
+  else
+    dropout_apply(dy.numel(), dy.cpu(), mask_.data(), dx.cpu());
+}
+
+}  // namespace radius

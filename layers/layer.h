@@ -1,0 +1,101 @@
+// The layer contract. Every layer in layers/ follows it; read this once.
+//
+//  build(in)     Called once, when the model is assembled, with the per-sample
+//                input shape (no batch dimension, e.g. [C, H, W]). Validates it
+//                (throws std::invalid_argument saying why) and returns the
+//                per-sample output shape. Parameter shapes are fixed here.
+//
+//  param_specs() The parameter tensors the layer needs (name, shape, init).
+//                The model allocates ALL parameters of all layers in one flat
+//                buffer (and all gradients in another), then hands each layer
+//                views into them with bind(). Optimizers step the flat buffers
+//                in one pass; save/load writes them by name.
+//
+//  forward(x, y, mode)
+//                x: [N, in...], y: [N, out...], both allocated by the model; the
+//                layer overwrites every element of y. A layer may keep state that
+//                backward needs (a dropout mask, pooling argmax, im2col scratch),
+//                sized to N and reused across calls (no allocation per step once
+//                N is stable). Mode::train vs Mode::eval matters only to dropout.
+//
+//  backward(x, y, dy, dx)
+//                Called after forward with the SAME x and y (unchanged), and
+//                dy = dLoss/dy. The layer
+//                  - OVERWRITES dx = dLoss/dx (skipped when dx is undefined: the
+//                    first layer's input needs no gradient), and
+//                  - ACCUMULATES (+=) dLoss/dparam into its bound gradients.
+//                Accumulating lets several backward passes (micro-batches) add
+//                up; the model zeroes the gradient buffer once per step.
+//                x, y, dy and dx are distinct buffers (no in-place).
+//
+//  flops(in)     Forward floating-point operations per sample (a multiply-add
+//                counts 2), for the model summary and the benchmarks.
+//
+// Devices: a layer's math is a pair of free functions (forward/backward) on raw
+// pointers, templated on the scalar type so the gradient checker can run them in
+// double. The CPU versions live beside the layer; CUDA versions live in kernels/
+// and the layer dispatches on x.device(). Nothing copies between devices here.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tensor/tensor.h"
+
+namespace radius {
+
+enum class Mode { train, eval };
+
+enum class Init {
+  zeros,
+  glorot_uniform,  // U(-a, a), a = sqrt(6 / (fan_in + fan_out)): the Keras default
+};
+
+struct ParamSpec {
+  std::string name;  // "weight" or "bias"
+  Shape shape;
+  Init init = Init::zeros;
+  int64_t fan_in = 0, fan_out = 0;  // for glorot
+};
+
+// A parameter as a layer sees it: views into the model's flat buffers.
+struct Param {
+  Tensor value;
+  Tensor grad;
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+
+  virtual std::string kind() const = 0;      // spec keyword: "conv2d", "relu", ...
+  virtual std::string describe() const = 0;  // one line for summaries and errors
+
+  virtual Shape build(const Shape& in) = 0;
+  virtual std::vector<ParamSpec> param_specs() const { return {}; }
+  void bind(std::vector<Param> params) { params_ = std::move(params); }
+
+  virtual void forward(const Tensor& x, Tensor& y, Mode mode) = 0;
+  virtual void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) = 0;
+
+  virtual int64_t flops(const Shape& /*in*/) const { return 0; }
+
+  // Stochastic layers draw from Philox(seed, stream); the model assigns streams.
+  virtual void set_seed(uint64_t /*seed*/, uint64_t /*stream*/) {}
+
+ protected:
+  Tensor& weight() { return params_.at(0).value; }
+  Tensor& weight_grad() { return params_.at(0).grad; }
+  Tensor& bias() { return params_.at(1).value; }
+  Tensor& bias_grad() { return params_.at(1).grad; }
+  bool has_bias() const { return params_.size() > 1; }
+
+  std::vector<Param> params_;
+};
+
+// Shared checks for layer implementations.
+// Throws unless x is [N, in...] on the CPU and y is [N, out...].
+void expect_batch_io(const Tensor& x, const Tensor& y, const Shape& in, const Shape& out, const std::string& who);
+
+}  // namespace radius

@@ -1,0 +1,133 @@
+#include "layers/pool2d.h"
+
+#include <stdexcept>
+
+namespace radius {
+
+Pool2dGeom Pool2dGeom::make(int64_t c, int64_t h, int64_t w, int64_t ph, int64_t pw, int64_t stride) {
+  if (ph < 1 || pw < 1 || stride < 1) throw std::invalid_argument("pooling: pool size and stride must be positive");
+  if (h < ph || w < pw)
+    throw std::invalid_argument("pooling: " + std::to_string(ph) + "x" + std::to_string(pw) + " window needs at least " +
+                                std::to_string(ph) + "x" + std::to_string(pw) + " input, got " + std::to_string(h) +
+                                "x" + std::to_string(w));
+  return {c, h, w, ph, pw, stride, (h - ph) / stride + 1, (w - pw) / stride + 1};
+}
+
+// Every (image, channel) plane is independent: threads split the planes.
+template <class T> void maxpool2d_forward(const Pool2dGeom& g, int64_t n, const T* x, T* y, int32_t* argmax) {
+  const int64_t planes = n * g.c;
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < planes; ++p) {
+    const T* in = x + p * g.h * g.w;
+    T* out = y + p * g.oh * g.ow;
+    int32_t* arg = argmax + p * g.oh * g.ow;
+    for (int64_t oi = 0; oi < g.oh; ++oi)
+      for (int64_t oj = 0; oj < g.ow; ++oj) {
+        int64_t best = oi * g.stride * g.w + oj * g.stride;
+        for (int64_t ki = 0; ki < g.ph; ++ki)
+          for (int64_t kj = 0; kj < g.pw; ++kj) {
+            const int64_t at = (oi * g.stride + ki) * g.w + oj * g.stride + kj;
+            if (in[at] > in[best]) best = at;  // strict: the first maximum wins ties
+          }
+        out[oi * g.ow + oj] = in[best];
+        arg[oi * g.ow + oj] = int32_t(best);
+      }
+  }
+}
+
+template <class T> void maxpool2d_backward(const Pool2dGeom& g, int64_t n, const T* dy, const int32_t* argmax, T* dx) {
+  const int64_t planes = n * g.c;
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < planes; ++p) {
+    T* grad = dx + p * g.h * g.w;
+    std::fill(grad, grad + g.h * g.w, T(0));
+    const T* d = dy + p * g.oh * g.ow;
+    const int32_t* arg = argmax + p * g.oh * g.ow;
+    for (int64_t o = 0; o < g.oh * g.ow; ++o) grad[arg[o]] += d[o];  // += : windows may overlap
+  }
+}
+
+template <class T> void avgpool2d_forward(const Pool2dGeom& g, int64_t n, const T* x, T* y) {
+  const int64_t planes = n * g.c;
+  const T scale = T(1) / T(g.ph * g.pw);
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < planes; ++p) {
+    const T* in = x + p * g.h * g.w;
+    T* out = y + p * g.oh * g.ow;
+    for (int64_t oi = 0; oi < g.oh; ++oi)
+      for (int64_t oj = 0; oj < g.ow; ++oj) {
+        T sum = T(0);
+        for (int64_t ki = 0; ki < g.ph; ++ki)
+          for (int64_t kj = 0; kj < g.pw; ++kj) sum += in[(oi * g.stride + ki) * g.w + oj * g.stride + kj];
+        out[oi * g.ow + oj] = sum * scale;
+      }
+  }
+}
+
+template <class T> void avgpool2d_backward(const Pool2dGeom& g, int64_t n, const T* dy, T* dx) {
+  const int64_t planes = n * g.c;
+  const T scale = T(1) / T(g.ph * g.pw);
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < planes; ++p) {
+    T* grad = dx + p * g.h * g.w;
+    std::fill(grad, grad + g.h * g.w, T(0));
+    const T* d = dy + p * g.oh * g.ow;
+    for (int64_t oi = 0; oi < g.oh; ++oi)
+      for (int64_t oj = 0; oj < g.ow; ++oj) {
+        const T share = d[oi * g.ow + oj] * scale;
+        for (int64_t ki = 0; ki < g.ph; ++ki)
+          for (int64_t kj = 0; kj < g.pw; ++kj) grad[(oi * g.stride + ki) * g.w + oj * g.stride + kj] += share;
+      }
+  }
+}
+
+#define RADIUS_INSTANTIATE(T)                                                                        \
+  template void maxpool2d_forward<T>(const Pool2dGeom&, int64_t, const T*, T*, int32_t*);            \
+  template void maxpool2d_backward<T>(const Pool2dGeom&, int64_t, const T*, const int32_t*, T*);     \
+  template void avgpool2d_forward<T>(const Pool2dGeom&, int64_t, const T*, T*);                      \
+  template void avgpool2d_backward<T>(const Pool2dGeom&, int64_t, const T*, T*);
+RADIUS_INSTANTIATE(float)
+RADIUS_INSTANTIATE(double)
+#undef RADIUS_INSTANTIATE
+
+// ---- the layer -----------------------------------------------------------------
+
+Pool2D::Pool2D(PoolKind type, int64_t pool_h, int64_t pool_w, int64_t stride)
+    : kind_(type), pool_h_(pool_h), pool_w_(pool_w), stride_(stride == 0 ? pool_h : stride) {
+  if (pool_h < 1 || pool_w < 1 || stride_ < 1) throw std::invalid_argument(kind() + ": pool size and stride must be positive");
+}
+
+std::string Pool2D::describe() const {
+  return kind() + " " + std::to_string(pool_h_) + "x" + std::to_string(pool_w_) + " stride " + std::to_string(stride_);
+}
+
+Shape Pool2D::build(const Shape& in) {
+  if (in.rank() != 3) throw std::invalid_argument(kind() + " needs [C, H, W] input, got " + in.str());
+  g_ = Pool2dGeom::make(in[0], in[1], in[2], pool_h_, pool_w_, stride_);
+  if (g_.h * g_.w > INT32_MAX) throw std::invalid_argument(kind() + ": input plane too large");
+  return Shape{g_.c, g_.oh, g_.ow};
+}
+
+void Pool2D::forward(const Tensor& x, Tensor& y, Mode) {
+  expect_batch_io(x, y, Shape{g_.c, g_.h, g_.w}, Shape{g_.c, g_.oh, g_.ow}, kind());
+  if (kind_ == PoolKind::max) {
+    argmax_.resize(size_t(y.numel()));
+    maxpool2d_forward(g_, x.dim(0), x.cpu(), y.cpu(), argmax_.data());
+  } else {
+    avgpool2d_forward(g_, x.dim(0), x.cpu(), y.cpu());
+  }
+}
+
+void Pool2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
+  if (!dx.defined()) return;
+  expect_batch_io(x, dy, Shape{g_.c, g_.h, g_.w}, Shape{g_.c, g_.oh, g_.ow}, kind() + " backward");
+  expect_same_shape(x, dx, kind() + " backward dx");
+  if (kind_ == PoolKind::max)
+    maxpool2d_backward(g_, x.dim(0), dy.cpu(), argmax_.data(), dx.cpu());
+  else
+    avgpool2d_backward(g_, x.dim(0), dy.cpu(), dx.cpu());
+}
+
+int64_t Pool2D::flops(const Shape&) const { return g_.c * g_.oh * g_.ow * g_.ph * g_.pw; }
+
+}  // namespace radius

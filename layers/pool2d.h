@@ -1,0 +1,46 @@
+// MaxPool2D and AvgPool2D over NCHW, Keras "valid" pooling:
+//   x [N, C, H, W] -> y [N, C, OH, OW],  OH = floor((H - PH) / S) + 1
+// (rows and columns that do not fill a whole window are dropped, as Keras does).
+//
+// Max pooling remembers which input won each window (argmax, an index into the
+// input plane) and backward sends the gradient there alone; on ties the first
+// element in row-major order wins. Average pooling spreads dy / (PH*PW) over its
+// window.
+#pragma once
+#include "layers/layer.h"
+
+namespace radius {
+
+struct Pool2dGeom {
+  int64_t c = 0, h = 0, w = 0;
+  int64_t ph = 0, pw = 0, stride = 0;
+  int64_t oh = 0, ow = 0;
+  static Pool2dGeom make(int64_t c, int64_t h, int64_t w, int64_t ph, int64_t pw, int64_t stride);  // throws if empty
+};
+
+// ---- CPU reference (T = float or double); n = batch size ---------------------
+template <class T> void maxpool2d_forward(const Pool2dGeom& g, int64_t n, const T* x, T* y, int32_t* argmax);
+template <class T> void maxpool2d_backward(const Pool2dGeom& g, int64_t n, const T* dy, const int32_t* argmax, T* dx);
+template <class T> void avgpool2d_forward(const Pool2dGeom& g, int64_t n, const T* x, T* y);
+template <class T> void avgpool2d_backward(const Pool2dGeom& g, int64_t n, const T* dy, T* dx);
+
+enum class PoolKind { max, average };
+
+class Pool2D final : public Layer {
+ public:
+  Pool2D(PoolKind type, int64_t pool_h, int64_t pool_w, int64_t stride);  // stride 0 = pool size (Keras default)
+  std::string kind() const override { return kind_ == PoolKind::max ? "maxpool2d" : "avgpool2d"; }
+  std::string describe() const override;
+  Shape build(const Shape& in) override;
+  void forward(const Tensor& x, Tensor& y, Mode mode) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override;
+  int64_t flops(const Shape& in) const override;
+
+ private:
+  PoolKind kind_;
+  int64_t pool_h_, pool_w_, stride_;
+  Pool2dGeom g_;
+  std::vector<int32_t> argmax_;  // max pooling: winner per output element, kept for backward
+};
+
+}  // namespace radius

@@ -1,0 +1,159 @@
+#include "net/sequential.h"
+
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+#include "layers/activations.h"
+#include "tensor/rng.h"
+
+namespace radius {
+
+Sequential::Sequential(const Shape& input) : input_(input), shapes_{input} {
+  if (input.rank() < 1 || input.numel() < 1) throw std::invalid_argument("model input shape " + input.str() + " is empty");
+}
+
+Layer& Sequential::add(std::unique_ptr<Layer> layer) {
+  if (params_.defined()) throw std::logic_error("Sequential::add after init(): add every layer first");
+  const size_t index = layers_.size();
+  try {
+    shapes_.push_back(layer->build(shapes_.back()));
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument("layer " + std::to_string(index) + " (" + layer->describe() + ") on input " +
+                                shapes_.back().str() + ": " + e.what());
+  }
+  layers_.push_back(std::move(layer));
+  return *layers_.back();
+}
+
+const Shape& Sequential::output_shape() const { return shapes_.back(); }
+
+bool Sequential::has_sigmoid_head() const {
+  return !layers_.empty() && dynamic_cast<const Sigmoid*>(layers_.back().get()) != nullptr;
+}
+
+int64_t Sequential::num_params() const {
+  int64_t total = 0;
+  for (const auto& l : layers_)
+    for (const ParamSpec& s : l->param_specs()) total += s.shape.numel();
+  return total;
+}
+
+void Sequential::init(uint64_t seed) {
+  if (!params_.defined()) {
+    // One allocation for all parameters, one for all gradients; layers get views.
+    params_ = Tensor::zeros(Shape{num_params()});
+    grads_ = Tensor::zeros(Shape{num_params()});
+    int64_t offset = 0;
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      std::vector<Param> bound;
+      for (const ParamSpec& s : layers_[i]->param_specs()) {
+        Param p{params_.slice(offset, s.shape), grads_.slice(offset, s.shape)};
+        named_.push_back({std::to_string(i) + "." + s.name, p.value, p.grad});
+        bound.push_back(p);
+        offset += s.shape.numel();
+      }
+      layers_[i]->bind(std::move(bound));
+    }
+  }
+  size_t k = 0;  // named_ lists parameters in layer order
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    Rng rng(seed, i);  // stream i: adding a layer does not change the others' draws
+    for (const ParamSpec& s : layers_[i]->param_specs()) {
+      Tensor& v = named_[k++].value;
+      if (s.init == Init::zeros) {
+        v.zero();
+      } else {  // glorot_uniform
+        const float a = float(std::sqrt(6.0 / double(s.fan_in + s.fan_out)));
+        float* p = v.cpu();
+        for (int64_t j = 0; j < v.numel(); ++j) p[j] = rng.uniform(-a, a);
+      }
+    }
+    // Stochastic layers use streams above the init streams: 2^32 + i.
+    layers_[i]->set_seed(seed, (uint64_t(1) << 32) + i);
+  }
+  grads_.zero();
+}
+
+void Sequential::ensure_buffers(int64_t n) {
+  if (n == batch_) return;
+  batch_ = n;
+  acts_.clear();
+  int64_t largest = input_.numel();
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    acts_.push_back(Tensor::empty(shapes_[i + 1].with_batch(n)));
+    largest = std::max(largest, shapes_[i + 1].numel());
+  }
+  delta_a_ = Tensor::empty(Shape{n * largest});
+  delta_b_ = Tensor::empty(Shape{n * largest});
+}
+
+const Tensor& Sequential::forward(const Tensor& x, Mode mode) {
+  if (!params_.defined()) throw std::logic_error("Sequential::forward before init()");
+  if (x.rank() == 0) throw std::invalid_argument("model input has no batch dimension");
+  expect_shape(x, input_.with_batch(x.dim(0)), "model input");
+  ensure_buffers(x.dim(0));
+  x_ = x;
+  const Tensor* in = &x_;
+  for (size_t i = 0; i < body_size(); ++i) {
+    layers_[i]->forward(*in, acts_[i], mode);
+    in = &acts_[i];
+  }
+  return *in;
+}
+
+void Sequential::backward(const Tensor& dlogits) {
+  const size_t body = body_size();
+  if (!x_.defined() || body == 0) throw std::logic_error("Sequential::backward without a forward");
+  const int64_t n = batch_;
+  expect_shape(dlogits, shapes_[body].with_batch(n), "model backward dlogits");
+  Tensor dy = dlogits;
+  for (size_t i = body; i-- > 0;) {
+    const Tensor& in = i == 0 ? x_ : acts_[i - 1];
+    // The first layer's input needs no gradient: pass an undefined dx.
+    Tensor& scratch = (body - i) % 2 ? delta_a_ : delta_b_;
+    Tensor dx = i == 0 ? Tensor() : scratch.slice(0, shapes_[i].with_batch(n));
+    layers_[i]->backward(in, acts_[i], dy, dx);
+    dy = dx;
+  }
+}
+
+void Sequential::zero_grad() { grads_.zero(); }
+
+Tensor Sequential::predict(const Tensor& x) {
+  Tensor out = forward(x, Mode::eval).clone();
+  if (has_sigmoid_head()) sigmoid_forward(out.numel(), out.cpu(), out.cpu());
+  return out;
+}
+
+int64_t Sequential::forward_flops() const {
+  int64_t total = 0;
+  for (size_t i = 0; i < layers_.size(); ++i) total += layers_[i]->flops(shapes_[i]);
+  return total;
+}
+
+std::string Sequential::summary() const {
+  std::string s;
+  char line[160];
+  std::snprintf(line, sizeof line, "%-4s %-34s %-18s %12s %14s\n", "#", "layer", "output shape", "params",
+                "forward FLOPs");
+  s += line;
+  s += std::string(86, '-') + "\n";
+  std::snprintf(line, sizeof line, "%-4s %-34s %-18s %12s %14s\n", "", "input", input_.str().c_str(), "", "");
+  s += line;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    int64_t params = 0;
+    for (const ParamSpec& p : layers_[i]->param_specs()) params += p.shape.numel();
+    std::snprintf(line, sizeof line, "%-4zu %-34s %-18s %12lld %14lld\n", i, layers_[i]->describe().c_str(),
+                  shapes_[i + 1].str().c_str(), (long long)params, (long long)layers_[i]->flops(shapes_[i]));
+    s += line;
+  }
+  s += std::string(86, '-') + "\n";
+  std::snprintf(line, sizeof line, "total parameters: %lld (%.2f MB float32)\nforward: %.3f GFLOP per sample\n",
+                (long long)num_params(), double(num_params()) * 4.0 / 1e6, double(forward_flops()) / 1e9);
+  s += line;
+  if (has_sigmoid_head()) s += "output head: sigmoid (training uses the logits)\n";
+  return s;
+}
+
+}  // namespace radius

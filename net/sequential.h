@@ -1,0 +1,86 @@
+// Sequential: a stack of layers, its flat parameter buffers, and the passes.
+//
+//   Sequential m(Shape{3, 150, 150});          // per-sample input [C, H, W]
+//   m.add(std::make_unique<Conv2D>(32, 3, 3)); // each layer is built on add()
+//   ...
+//   m.init(seed);                               // glorot / zeros from the seed
+//   const Tensor& logits = m.forward(x, Mode::train);   // x [N, C, H, W]
+//   m.zero_grad(); m.backward(dlogits);          // gradients accumulate (layer.h)
+//
+// Parameters: all layers' weights live in ONE flat buffer and all gradients in
+// another (params(), grads()); layer i's tensors are views named "i.weight" and
+// "i.bias" (PyTorch's nn.Sequential state_dict names, when the layer lists match).
+//
+// Output head: if the last layer is a Sigmoid, forward() stops before it and
+// returns logits (the loss works on logits: see bce.h); predict() applies it.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "layers/layer.h"
+
+namespace radius {
+
+struct NamedParam {
+  std::string name;  // "0.weight"
+  Tensor value;      // view into params()
+  Tensor grad;       // view into grads()
+};
+
+class Sequential {
+ public:
+  explicit Sequential(const Shape& input);  // per-sample input shape, e.g. [3, 150, 150]
+
+  // Builds the layer on the current output shape; throws std::invalid_argument
+  // naming the layer (index and description) and the reason if it cannot.
+  Layer& add(std::unique_ptr<Layer> layer);
+
+  // Allocates the flat buffers (first call) and initialises every parameter from
+  // `seed` (layer i draws from Philox stream i); seeds stochastic layers.
+  void init(uint64_t seed);
+
+  const Shape& input_shape() const { return input_; }
+  const Shape& output_shape() const;   // per sample, after the last layer
+  size_t size() const { return layers_.size(); }
+  Layer& layer(size_t i) { return *layers_.at(i); }
+  const Layer& layer(size_t i) const { return *layers_.at(i); }
+  const Shape& layer_output(size_t i) const { return shapes_.at(i + 1); }  // per sample
+  bool has_sigmoid_head() const;
+
+  int64_t num_params() const;
+  Tensor& params() { return params_; }
+  const Tensor& params() const { return params_; }
+  Tensor& grads() { return grads_; }
+  const std::vector<NamedParam>& named_params() const { return named_; }
+
+  // x [N, input...] -> logits [N, out...] (the head, if any, is not applied).
+  // The returned reference stays valid until the next forward. The model keeps a
+  // handle to x (no copy): x must not change until backward() has run.
+  const Tensor& forward(const Tensor& x, Mode mode);
+  // dlogits: dLoss/dlogits, same shape as forward's result. Accumulates into grads().
+  void backward(const Tensor& dlogits);
+  void zero_grad();
+  // Probabilities (eval mode, head applied), a fresh tensor.
+  Tensor predict(const Tensor& x);
+
+  int64_t forward_flops() const;  // per sample, all layers
+  std::string summary() const;    // a table like Keras' model.summary()
+
+ private:
+  void ensure_buffers(int64_t n);
+  size_t body_size() const { return has_sigmoid_head() ? layers_.size() - 1 : layers_.size(); }
+
+  Shape input_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<Shape> shapes_;  // shapes_[0] = input, shapes_[i + 1] = output of layer i
+  Tensor params_, grads_;
+  std::vector<NamedParam> named_;
+  // Per-batch buffers, reallocated only when the batch size changes.
+  int64_t batch_ = -1;
+  Tensor x_;                         // forward's input, for backward
+  std::vector<Tensor> acts_;         // acts_[i] = output of layer i
+  Tensor delta_a_, delta_b_;         // ping-pong buffers for dLoss/d(activation)
+};
+
+}  // namespace radius

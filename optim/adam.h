@@ -1,0 +1,44 @@
+// Adam (Kingma & Ba), in two forms that differ only in where epsilon goes.
+//
+// Keras form (default; what the seed paper's Keras model used), from
+// keras/src/optimizers/adam.py:
+//   alpha_t = lr * sqrt(1 - b2^t) / (1 - b1^t)
+//   m += (g - m) (1 - b1);   v += (g^2 - v) (1 - b2)
+//   w -= alpha_t * m / (sqrt(v) + eps)                eps = 1e-7, on the UNcorrected sqrt(v)
+//
+// PyTorch form (torch.optim.Adam):
+//   m = b1 m + (1 - b1) g;   v = b2 v + (1 - b2) g^2
+//   w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)   eps = 1e-8, on the corrected sqrt(v)
+//
+// The two agree except when sqrt(v) is comparable to eps (tiny gradients).
+#pragma once
+#include "optim/optimizer.h"
+
+namespace radius {
+
+enum class AdamForm { keras, pytorch };
+
+struct AdamConfig {
+  float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-7f;
+  AdamForm form = AdamForm::keras;
+  static AdamConfig keras(float lr = 1e-3f) { return {lr, 0.9f, 0.999f, 1e-7f, AdamForm::keras}; }
+  static AdamConfig pytorch(float lr = 1e-3f) { return {lr, 0.9f, 0.999f, 1e-8f, AdamForm::pytorch}; }
+};
+
+// One update of n parameters at step t (1-based). CPU reference, T = float or double.
+template <class T> void adam_update(int64_t n, T* w, const T* g, T* m, T* v, int64_t t, const AdamConfig& c);
+
+class Adam final : public Optimizer {
+ public:
+  explicit Adam(const AdamConfig& config = {}) : Optimizer(config.lr), config_(config) {}
+  std::string describe() const override;
+  void step(Tensor& params, const Tensor& grads) override;
+  std::vector<std::pair<std::string, Tensor>> state() override { return {{"adam.m", m_}, {"adam.v", v_}}; }
+  const AdamConfig& config() const { return config_; }
+
+ private:
+  AdamConfig config_;
+  Tensor m_, v_;
+};
+
+}  // namespace radius

@@ -1,0 +1,29 @@
+// SGD with momentum (PyTorch's form):
+//   u = mu u + g;   w -= lr u              (nesterov: w -= lr (g + mu u))
+// For a constant learning rate this is the same trajectory as Keras'
+// u' = mu u' - lr g; w += u' (u' = -lr u). mu = 0 is plain gradient descent.
+#pragma once
+#include "optim/optimizer.h"
+
+namespace radius {
+
+struct SgdConfig {
+  float lr = 1e-2f, momentum = 0.0f;
+  bool nesterov = false;
+};
+
+template <class T> void sgd_update(int64_t n, T* w, const T* g, T* u, const SgdConfig& c);
+
+class Sgd final : public Optimizer {
+ public:
+  explicit Sgd(const SgdConfig& config = {});
+  std::string describe() const override;
+  void step(Tensor& params, const Tensor& grads) override;
+  std::vector<std::pair<std::string, Tensor>> state() override { return {{"sgd.momentum", u_}}; }
+
+ private:
+  SgdConfig config_;
+  Tensor u_;
+};
+
+}  // namespace radius

@@ -1,0 +1,19 @@
+// Device memory: the only door between the tensor library and the GPU runtime.
+//
+// A CUDA build (RADIUS_WITH_CUDA) implements these in kernels/; a CPU-only build
+// gets the definitions in device_memory.cpp, which throw a clear error, so code
+// that asks for the GPU in a CPU-only build fails loudly instead of crashing.
+#pragma once
+#include <cstddef>
+
+#include "tensor/tensor.h"
+
+namespace radius {
+
+bool cuda_available();                 // built with CUDA and a device is present
+void* device_alloc(size_t bytes);      // throws on failure (bytes asked, bytes free)
+void device_free(void* p) noexcept;
+void device_copy(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
+void device_memset_zero(void* p, size_t bytes);
+
+}  // namespace radius
