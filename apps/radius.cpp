@@ -1,1 +1,27 @@
-int main() { return 0; }
+// radius: the command line. One subcommand per file in apps/.
+#include <cstdio>
+#include <exception>
+
+#include "apps/commands.h"
+
+namespace radius::app {
+
+std::string default_model_path() { return std::string(RADIUS_SOURCE_DIR) + "/models/paper.spec"; }
+
+}  // namespace radius::app
+
+int main(int argc, char** argv) {
+  CLI::App app{"radius: a small CNN framework, and the bone-fracture X-ray classifier built on it"};
+  app.require_subcommand(1);
+  radius::app::add_summary_command(app);
+  radius::app::add_demo_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "radius: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

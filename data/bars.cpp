@@ -21,11 +21,14 @@ ToyBatch make_bar_images(int64_t n, int64_t channels, int64_t height, int64_t wi
       const int64_t along = horizontal ? width : height, across = horizontal ? height : width;
       const int64_t len = std::max<int64_t>(3, int64_t(rng.uniform(0.4f, 0.8f) * float(along)));
       const int64_t start = int64_t(rng.below(uint32_t(along - len + 1)));
-      const int64_t pos = int64_t(rng.below(uint32_t(across)));
-      for (int64_t t = start; t < start + len; ++t) {
-        const int64_t r = horizontal ? pos : t, c = horizontal ? t : pos;
-        img[r * width + c] = 0.7f + 0.3f * rng.uniform();
-      }
+      // 1 px wide on tiny images, a few px on large ones, so pooling keeps it.
+      const int64_t thick = std::max<int64_t>(1, std::min(height, width) / 32);
+      const int64_t pos = int64_t(rng.below(uint32_t(across - thick + 1)));
+      for (int64_t t = start; t < start + len; ++t)
+        for (int64_t k = pos; k < pos + thick; ++k) {
+          const int64_t r = horizontal ? k : t, c = horizontal ? t : k;
+          img[r * width + c] = 0.7f + 0.3f * rng.uniform();
+        }
     }
     for (int64_t ch = 1; ch < channels; ++ch) std::copy(img, img + plane, img + ch * plane);
     b.labels.cpu()[i] = bar ? 1.0f : 0.0f;

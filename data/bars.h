@@ -1,7 +1,7 @@
 // Toy images for tests and the first demo: noisy backgrounds, half of them with
-// a bright bar (horizontal or vertical, random position and length). Label 1 =
-// bar present. A small CNN should learn it to ~100 %; if it cannot, the
-// framework is broken.
+// a bright bar (horizontal or vertical, random position and length, 1 px thick
+// per 32 px of image side). Label 1 = bar present. A small CNN should learn it
+// to ~100 %; if it cannot, the framework is broken.
 #pragma once
 #include <cstdint>
 

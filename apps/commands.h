@@ -1,0 +1,13 @@
+// The radius command line: each subcommand registers itself on the CLI11 app.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace radius::app {
+
+std::string default_model_path();  // models/paper.spec in the source tree
+
+void add_summary_command(CLI::App& app);
+void add_demo_command(CLI::App& app);
+
+}  // namespace radius::app
