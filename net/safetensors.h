@@ -1,0 +1,50 @@
+// Weights files in the safetensors format (https://github.com/huggingface/safetensors),
+// which PyTorch, JAX and numpy tools read directly:
+//
+//   [8 bytes]  N, the header length, little-endian u64
+//   [N bytes]  UTF-8 JSON, padded with spaces to a multiple of 8:
+//              {"__metadata__": {"key": "value", ...},
+//               "0.weight": {"dtype": "F32", "shape": [32, 3, 3, 3], "data_offsets": [0, 3456]}, ...}
+//   [rest]     the tensors' raw little-endian bytes; data_offsets are [begin, end)
+//              relative to the start of this section, and the tensors must tile
+//              it exactly (no gaps, no overlap), as the reference reader requires.
+//
+// Only F32 is supported for now. Reading is defensive: every size and offset is
+// checked before it is used, and every error (std::runtime_error) names the file.
+// Writing is atomic: a crash or a full disk leaves the previous file intact.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "net/sequential.h"
+#include "tensor/tensor.h"
+
+namespace radius {
+
+// Headers larger than this are refused before being read (the reference
+// implementation's limit: 100 MB).
+constexpr uint64_t kMaxSafetensorsHeader = 100'000'000;
+
+struct SafetensorsFile {
+  std::map<std::string, Tensor> tensors;  // CPU tensors, by name
+  std::map<std::string, std::string> metadata;
+};
+
+// Tensor names must be unique, non-empty and not "__metadata__". Tensors may
+// live on any device (they are copied to the host to be written).
+void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
+SafetensorsFile read_safetensors(const std::string& path);
+
+// Every named_params() entry ("0.weight", "0.bias", ...) of an init()ed model.
+void save_weights(const Sequential& model, const std::string& path,
+                  const std::map<std::string, std::string>& metadata = {});
+// Loads into an init()ed model. The file must hold exactly the model's tensors,
+// each with the model's shape, as F32; otherwise nothing is changed and the
+// error lists every problem (missing, unexpected, and mismatched shapes).
+void load_weights(Sequential& model, const std::string& path);
+
+}  // namespace radius
