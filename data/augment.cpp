@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numbers>
 #include <stdexcept>
+#include <vector>
 
 #include "tensor/rng.h"
 
@@ -59,22 +60,33 @@ Mat3 mul(const Mat3& x, const Mat3& y) {
 }
 
 // The bilinear warp with `kC` channels known at compile time (0: runtime `c`).
-// Per output pixel: the source coordinate (double, like SciPy), clamped into the
-// image ("nearest"), then one set of weights shared by all channels.
+// Row by row, in two passes: first the source coordinate of every output pixel
+// (double, like SciPy: float coordinates would cost ~1e-3 on 0..255; clamped into
+// the image = "nearest"), then the gather, with one set of weights shared by all
+// channels. Splitting the passes measured ~10% faster than one fused loop.
+// Coordinates are a0*i + b + a1*j rather than a running sum, so nothing drifts.
 template <int kC>
 void warp(const std::array<double, 6>& m, bool flip_h, bool flip_v, const uint8_t* src, int h, int w,
           int runtime_c, float* dst, float rescale) {
   const int c = kC ? kC : runtime_c;
   const int64_t plane = int64_t(h) * w;
   const double rmax = h - 1, cmax = w - 1;
+  std::vector<int32_t> row0(w), col0(w);  // [w] integer source coordinate (floor)
+  std::vector<float> frow(w), fcol(w);    // [w] fractional parts
   for (int i = 0; i < h; ++i) {
     const double r_row = m[0] * i + m[2], c_row = m[3] * i + m[5];
-    float* out = dst + int64_t(flip_v ? h - 1 - i : i) * w;
     for (int j = 0; j < w; ++j) {
       const double r = std::clamp(r_row + m[1] * j, 0.0, rmax);
       const double q = std::clamp(c_row + m[4] * j, 0.0, cmax);
-      const int r0 = int(r), c0 = int(q);  // floor: both are >= 0
-      const float fr = float(r - r0), fc = float(q - c0);
+      row0[j] = int32_t(r);  // floor: both are >= 0
+      col0[j] = int32_t(q);
+      frow[j] = float(r - row0[j]);
+      fcol[j] = float(q - col0[j]);
+    }
+    float* out = dst + int64_t(flip_v ? h - 1 - i : i) * w;
+    for (int j = 0; j < w; ++j) {
+      const int r0 = row0[j], c0 = col0[j];
+      const float fr = frow[j], fc = fcol[j];
       const int64_t dr = r0 < h - 1 ? int64_t(w) * c : 0;  // step to the next row / column,
       const int64_t dc = c0 < w - 1 ? c : 0;              // 0 on the last one (edge replicate)
       const uint8_t* p00 = src + (int64_t(r0) * w + c0) * c;
