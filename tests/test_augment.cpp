@@ -2,6 +2,7 @@
 #include <omp.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -209,4 +210,19 @@ TEST_CASE("augment: a batch is bitwise independent of the OpenMP thread count") 
   const size_t per = size_t(c) * h * w;
   CHECK(std::memcmp(s.data() + 4 * per, one.data() + 4 * per, per * sizeof(float)) == 0);
   CHECK_THROWS_AS(augment_into(AugmentConfig::paper(), ptrs[0], h, w, c, 5, 2, 0, single, n), std::out_of_range);
+}
+
+TEST_CASE("augment: write_augment_grid writes a PNG") {
+  const int h = 32, w = 48, c = 3;
+  const auto img = test_image(h, w, c);
+  const std::string path = "augment_grid_test.png";  // the test's working directory (build dir)
+  write_augment_grid(img.data(), h, w, c, AugmentConfig::paper(), 5, 1, path);
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in);
+  char magic[8] = {};
+  in.read(magic, 8);
+  CHECK(std::memcmp(magic, "\x89PNG\r\n\x1a\n", 8) == 0);
+  in.close();
+  std::remove(path.c_str());
+  CHECK_THROWS_AS(write_augment_grid(img.data(), h, w, 2, AugmentConfig::paper(), 5, 1, path), std::invalid_argument);
 }
