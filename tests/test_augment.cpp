@@ -21,7 +21,8 @@ std::vector<uint8_t> test_image(int h, int w, int c) {
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x)
       for (int ch = 0; ch < c; ++ch)
-        img[(size_t(y) * w + x) * c + ch] = uint8_t((3 * x * x + 5 * y * y + 7 * x * y + 13 * x + 17 * y + 31 * ch) % 256);
+        img[(size_t(y) * w + x) * c + ch] =
+            uint8_t((3 * x * x + 5 * y * y + 7 * x * y + 13 * x + 17 * y + 31 * ch) % 256);
   return img;
 }
 
@@ -224,5 +225,6 @@ TEST_CASE("augment: write_augment_grid writes a PNG") {
   CHECK(std::memcmp(magic, "\x89PNG\r\n\x1a\n", 8) == 0);
   in.close();
   std::remove(path.c_str());
-  CHECK_THROWS_AS(write_augment_grid(img.data(), h, w, 2, AugmentConfig::paper(), 5, 1, path), std::invalid_argument);
+  CHECK_THROWS_AS(write_augment_grid(img.data(), h, w, 2, AugmentConfig::paper(), 5, 1, path),
+                  std::invalid_argument);
 }
