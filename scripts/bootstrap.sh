@@ -10,7 +10,7 @@ shift || true
 
 packages=(build-essential cmake ninja-build pkg-config
           libeigen3-dev doctest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
-          libpng-dev libjpeg62-turbo-dev)
+          libpng-dev libjpeg62-turbo-dev libcsv-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
