@@ -57,6 +57,8 @@ bool png_encode_guarded(png_structp png, png_infop info, const Image* img, png_b
   png_set_IHDR(png, info, png_uint_32(img->width), png_uint_32(img->height), 8,
                img->channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  // zlib level 3: on noisy radiographs ~2x faster than the default 6 for files a few % larger.
+  png_set_compression_level(png, 3);
   png_write_info(png, info);
   png_write_image(png, rows);
   png_write_end(png, nullptr);
