@@ -1,0 +1,42 @@
+// Synthetic limb radiographs: a built-in fracture data set for demos and tests, since real
+// X-ray sets cannot be downloaded on our machines.
+//
+// Each image is a projection of a simple 3-D model: air (dark), a soft-tissue cylinder (grey),
+// one to three tubular long bones (bright cortex, darker medullary canal, flared rounded ends
+// at joints), then exposure, blur and noise. A fractured image carries a dark gap across the
+// cortex (transverse, oblique or comminuted, sometimes displaced); about a quarter are subtle.
+// Anatomy that looks like a fracture appears in both classes (hard negatives): overlapping
+// crossing bones, growth plates, nutrient canals confined to one cortex.
+#pragma once
+#include <cstdint>
+
+#include "data/image.h"
+
+namespace radius {
+
+struct SynthParams {
+  int min_side = 180, max_side = 320;  // width and height are each drawn from [min_side, max_side]
+  // The side the model sees (Keras target_size). Fracture widths are set in these units, so
+  // that a fracture is at least 1.4 model pixels wide and survives nearest-neighbour resizing.
+  int model_side = 150;
+  double subtle_fraction = 0.25;     // of fractures: thin (1.4-2 model px) and low contrast
+  double displaced_fraction = 0.45;  // of the other fractures: the distal fragment shifted/tilted
+};
+
+enum class FractureKind { none, transverse, oblique, comminuted };
+
+// What was drawn, for tests and for looking at samples.
+struct SynthInfo {
+  FractureKind fracture = FractureKind::none;
+  bool subtle = false, displaced = false;
+  float fracture_x = -1, fracture_y = -1;  // centre of the main fracture line, in pixels
+  bool crossing_bones = false, growth_plate = false, nutrient_canal = false, joint = false;
+};
+
+// One 8-bit gray radiograph, a pure function of its arguments (Philox streams keyed by
+// seed and index). The same (seed, index) gives the same anatomy, exposure and noise with
+// and without the fracture, so the label lives in the fracture alone.
+Image render_radiograph(const SynthParams& params, uint64_t seed, uint64_t index, bool fractured,
+                        SynthInfo* info = nullptr);
+
+}  // namespace radius

@@ -1,0 +1,44 @@
+// Writing a whole synthetic fracture data set in the Kaggle layout:
+//   dir/train/fractured/*.{jpg,png}   dir/train/not fractured/*   (the space is real)
+//   dir/val/...   dir/test/...
+// with Kaggle-style names: "<base>.jpg" plus, for some bases, rotated copies
+// "<base>-rotated<k>.jpg" (k quarter turns counter-clockwise), so a group-aware split has
+// groups to find. File format (JPEG/PNG) and gray/RGB storage are drawn per base image,
+// independently of the class, so neither is a shortcut to the label.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/synth.h"
+
+namespace radius {
+
+struct SynthSplitCounts {
+  int train = 0, val = 0, test = 0;  // images per split, copies included; 0 skips the split
+};
+
+struct SynthDatasetOptions {
+  SynthParams render;
+  double fractured_fraction = 0.5;  // per split; class counts are exact (rounded)
+  double jpeg_fraction = 0.6;       // of base images, the rest PNG
+  double rgb_fraction = 0.2;        // of base images stored as 3 identical channels
+  double rotated_fraction = 0.08;   // of base images that get 1-3 rotated copies
+  int jpeg_quality_min = 75, jpeg_quality_max = 95;
+};
+
+struct SynthFile {
+  std::string path;   // full path of the written file
+  std::string split;  // "train", "val" or "test"
+  bool fractured = false;
+  std::string group;  // the base name: every copy of one radiograph shares it
+  int quarter_turns = 0;
+};
+
+// Writes the data set under `dir`, which must not exist or be empty (so old files never
+// mix in). A pure function of its arguments: the same call writes byte-identical files,
+// whatever the thread count. Returns the manifest, sorted by path.
+std::vector<SynthFile> write_synthetic_dataset(const std::string& dir, const SynthSplitCounts& counts, uint64_t seed,
+                                               const SynthDatasetOptions& options = {});
+
+}  // namespace radius
