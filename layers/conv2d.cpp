@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <stdexcept>
 #include <vector>
 
@@ -36,48 +37,55 @@ Conv2dGeom Conv2dGeom::make(int64_t c, int64_t h, int64_t w, int64_t k, int64_t 
   return g;
 }
 
-// col row r = (ci, ki, kj); col column = (oi, oj); value x[ci, oi*S + ki - pt, oj*S + kj - pl] or 0.
-template <class T> void im2col(const Conv2dGeom& g, const T* x_n, T* col) {
-  const int64_t pixels = g.pixels();
+// col row r = (ci, ki, kj); col column p - p0 = output pixel (oi, oj);
+// value x[ci, oi*S + ki - pt, oj*S + kj - pl], or 0 in the padding.
+// visit(row, p - p0, run, ii, oj) walks the block one output row-run at a time.
+template <class F> void for_each_run(const Conv2dGeom& g, int64_t p0, int64_t p1, F&& visit) {
   for (int64_t ci = 0; ci < g.c; ++ci)
     for (int64_t ki = 0; ki < g.kh; ++ki)
       for (int64_t kj = 0; kj < g.kw; ++kj) {
-        T* row = col + ((ci * g.kh + ki) * g.kw + kj) * pixels;
-        const T* plane = x_n + ci * g.h * g.w;
-        for (int64_t oi = 0; oi < g.oh; ++oi) {
-          const int64_t ii = oi * g.stride + ki - g.pad_top;
-          T* out = row + oi * g.ow;
-          if (ii < 0 || ii >= g.h) {
-            std::fill(out, out + g.ow, T(0));
-            continue;
-          }
-          const T* in = plane + ii * g.w;
-          for (int64_t oj = 0; oj < g.ow; ++oj) {
-            const int64_t jj = oj * g.stride + kj - g.pad_left;
-            out[oj] = (jj >= 0 && jj < g.w) ? in[jj] : T(0);
-          }
+        const int64_t row = (ci * g.kh + ki) * g.kw + kj;
+        int64_t oi = p0 / g.ow, oj = p0 % g.ow;
+        for (int64_t p = p0; p < p1; p += g.ow - oj, oj = 0, ++oi) {
+          const int64_t run = std::min(p1 - p, g.ow - oj);
+          visit(ci, kj, row, p - p0, run, oi * g.stride + ki - g.pad_top, oj);
         }
       }
 }
 
-template <class T> void col2im_add(const Conv2dGeom& g, const T* col, T* dx_n) {
-  const int64_t pixels = g.pixels();
-  for (int64_t ci = 0; ci < g.c; ++ci)
-    for (int64_t ki = 0; ki < g.kh; ++ki)
-      for (int64_t kj = 0; kj < g.kw; ++kj) {
-        const T* row = col + ((ci * g.kh + ki) * g.kw + kj) * pixels;
-        T* plane = dx_n + ci * g.h * g.w;
-        for (int64_t oi = 0; oi < g.oh; ++oi) {
-          const int64_t ii = oi * g.stride + ki - g.pad_top;
-          if (ii < 0 || ii >= g.h) continue;
-          const T* in = row + oi * g.ow;
-          T* out = plane + ii * g.w;
-          for (int64_t oj = 0; oj < g.ow; ++oj) {
-            const int64_t jj = oj * g.stride + kj - g.pad_left;
-            if (jj >= 0 && jj < g.w) out[jj] += in[oj];
-          }
-        }
-      }
+template <class T> void im2col(const Conv2dGeom& g, const T* x_n, int64_t p0, int64_t p1, T* col) {
+  const int64_t block = p1 - p0;
+  for_each_run(g, p0, p1, [&](int64_t ci, int64_t kj, int64_t row, int64_t at, int64_t run, int64_t ii, int64_t oj) {
+    T* out = col + row * block + at;
+    if (ii < 0 || ii >= g.h) {
+      std::fill(out, out + run, T(0));
+      return;
+    }
+    const T* in = x_n + (ci * g.h + ii) * g.w;
+    for (int64_t t = 0; t < run; ++t) {
+      const int64_t jj = (oj + t) * g.stride + kj - g.pad_left;
+      out[t] = (jj >= 0 && jj < g.w) ? in[jj] : T(0);
+    }
+  });
+}
+
+template <class T> void col2im_add(const Conv2dGeom& g, const T* col, int64_t p0, int64_t p1, T* dx_n) {
+  const int64_t block = p1 - p0;
+  for_each_run(g, p0, p1, [&](int64_t ci, int64_t kj, int64_t row, int64_t at, int64_t run, int64_t ii, int64_t oj) {
+    if (ii < 0 || ii >= g.h) return;
+    const T* in = col + row * block + at;
+    T* out = dx_n + (ci * g.h + ii) * g.w;
+    for (int64_t t = 0; t < run; ++t) {
+      const int64_t jj = (oj + t) * g.stride + kj - g.pad_left;
+      if (jj >= 0 && jj < g.w) out[jj] += in[t];
+    }
+  });
+}
+
+// ~64K floats (256 KB) of col per block: half of a 512 KB L2, the rest for w and y.
+int64_t conv2d_block_pixels(const Conv2dGeom& g) {
+  const int64_t block = std::clamp<int64_t>(65536 / g.patch(), 64, 1024) / 16 * 16;
+  return std::min(block, g.pixels());
 }
 
 // Per-thread scratch, grown once and reused: no allocation in a steady state.
@@ -86,20 +94,29 @@ template <class T> T* scratch(std::vector<T>& buf, int64_t size) {
   return buf.data();
 }
 
+// A block of columns [p0, p1) of a row-major [rows, pixels] image matrix.
+template <class T>
+using Block = Eigen::Map<Mat<T>, 0, Eigen::OuterStride<>>;
+template <class T>
+using ConstBlock = Eigen::Map<const Mat<T>, 0, Eigen::OuterStride<>>;
+
 // Images are independent: threads take whole images; each GEMM then runs on one
 // core (Eigen does not nest its own threads inside an OpenMP region).
 template <class T>
 void conv2d_forward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, const T* b, T* y) {
-  const int64_t in_size = g.c * g.h * g.w, out_size = g.k * g.pixels();
+  const int64_t in_size = g.c * g.h * g.w, out_size = g.k * g.pixels(), step = conv2d_block_pixels(g);
   CMapM<T> wm(w, g.k, g.patch());
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; ++i) {
     thread_local std::vector<T> col_buf;
-    T* col = scratch(col_buf, g.patch() * g.pixels());
-    im2col(g, x + i * in_size, col);
-    MapM<T> yi(y + i * out_size, g.k, g.pixels());
-    yi.noalias() = wm * CMapM<T>(col, g.patch(), g.pixels());
-    if (b) yi.colwise() += Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(b, g.k);
+    T* col = scratch(col_buf, g.patch() * step);
+    for (int64_t p0 = 0; p0 < g.pixels(); p0 += step) {
+      const int64_t p1 = std::min(p0 + step, g.pixels());
+      im2col(g, x + i * in_size, p0, p1, col);
+      Block<T> yb(y + i * out_size + p0, g.k, p1 - p0, Eigen::OuterStride<>(g.pixels()));
+      yb.noalias() = wm * CMapM<T>(col, g.patch(), p1 - p0);
+      if (b) yb.colwise() += Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(b, g.k);
+    }
   }
 }
 
@@ -107,7 +124,7 @@ void conv2d_forward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, cons
 // result is the same on every run with the same thread count.
 template <class T>
 void conv2d_backward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db) {
-  const int64_t in_size = g.c * g.h * g.w, out_size = g.k * g.pixels();
+  const int64_t in_size = g.c * g.h * g.w, out_size = g.k * g.pixels(), step = conv2d_block_pixels(g);
   const int64_t wsize = g.k * g.patch();
   const int threads = omp_get_max_threads();
   std::vector<T> partial(size_t(threads) * size_t(wsize + g.k), T(0));
@@ -117,22 +134,24 @@ void conv2d_backward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, con
     const int t = omp_get_thread_num();
     MapM<T> dw_t(partial.data() + t * (wsize + g.k), g.k, g.patch());
     T* db_t = partial.data() + t * (wsize + g.k) + wsize;
-    thread_local std::vector<T> col_buf, dcol_buf;
+    thread_local std::vector<T> col_buf;
+    T* col = scratch(col_buf, g.patch() * step);
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < n; ++i) {
-      T* col = scratch(col_buf, g.patch() * g.pixels());
-      CMapM<T> dyi(dy + i * out_size, g.k, g.pixels());
-      if (dw || db) {
-        im2col(g, x + i * in_size, col);
-        dw_t.noalias() += dyi * CMapM<T>(col, g.patch(), g.pixels()).transpose();
-        for (int64_t k = 0; k < g.k; ++k) db_t[k] += dyi.row(k).sum();
-      }
-      if (dx) {
-        T* dcol = scratch(dcol_buf, g.patch() * g.pixels());
-        MapM<T>(dcol, g.patch(), g.pixels()).noalias() = wm.transpose() * dyi;
-        T* dxi = dx + i * in_size;
-        std::fill(dxi, dxi + in_size, T(0));
-        col2im_add(g, dcol, dxi);
+      T* dxi = dx ? dx + i * in_size : nullptr;
+      if (dxi) std::fill(dxi, dxi + in_size, T(0));
+      for (int64_t p0 = 0; p0 < g.pixels(); p0 += step) {
+        const int64_t p1 = std::min(p0 + step, g.pixels());
+        ConstBlock<T> dyb(dy + i * out_size + p0, g.k, p1 - p0, Eigen::OuterStride<>(g.pixels()));
+        if (dw || db) {
+          im2col(g, x + i * in_size, p0, p1, col);
+          dw_t.noalias() += dyb * CMapM<T>(col, g.patch(), p1 - p0).transpose();
+          for (int64_t k = 0; k < g.k; ++k) db_t[k] += dyb.row(k).sum();
+        }
+        if (dxi) {
+          MapM<T>(col, g.patch(), p1 - p0).noalias() = wm.transpose() * dyb;  // col now holds dcol
+          col2im_add(g, col, p0, p1, dxi);
+        }
       }
     }
   }
@@ -146,8 +165,8 @@ void conv2d_backward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, con
 }
 
 #define RADIUS_INSTANTIATE(T)                                                                             \
-  template void im2col<T>(const Conv2dGeom&, const T*, T*);                                               \
-  template void col2im_add<T>(const Conv2dGeom&, const T*, T*);                                           \
+  template void im2col<T>(const Conv2dGeom&, const T*, int64_t, int64_t, T*);                             \
+  template void col2im_add<T>(const Conv2dGeom&, const T*, int64_t, int64_t, T*);                         \
   template void conv2d_forward<T>(const Conv2dGeom&, int64_t, const T*, const T*, const T*, T*);          \
   template void conv2d_backward<T>(const Conv2dGeom&, int64_t, const T*, const T*, const T*, T*, T*, T*);
 RADIUS_INSTANTIATE(float)

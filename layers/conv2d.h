@@ -8,11 +8,16 @@
 // with the extra row/column at the bottom/right (TensorFlow's rule).
 //
 // The CPU path lowers each image to a matrix (im2col) so that the convolution is
-// one GEMM:  y_n [K, OH*OW] = w [K, C*KH*KW] x col_n [C*KH*KW, OH*OW] + b.
+// a GEMM:  y_n [K, OH*OW] = w [K, C*KH*KW] x col_n [C*KH*KW, OH*OW] + b.
 // Backward reuses the same lowering:
 //   dw    += dy_n [K, OH*OW] x col_n^T            (backward-filter)
 //   db    += row sums of dy_n
 //   dcol   = w^T x dy_n;  dx_n = col2im(dcol)      (backward-data)
+// The lowering is done a block of output pixels at a time (a few hundred
+// columns of col_n), sized so the block stays in L2 cache while its GEMM runs:
+// a whole col_n is megabytes (6 MB for the paper model's second conv), and
+// writing it out and reading it back cost more than the multiply. Measured on
+// our 2-core machine: 1.2-1.8x faster forward convolutions.
 #pragma once
 #include "layers/layer.h"
 
@@ -34,10 +39,13 @@ struct Conv2dGeom {
 };
 
 // ---- CPU reference (T = float or double); n = batch size ---------------------
-// Lowering of one image: x_n [C, H, W] -> col [C*KH*KW, OH*OW]; zeros where padded.
-template <class T> void im2col(const Conv2dGeom& g, const T* x_n, T* col);
-// Its adjoint: accumulates col back into dx_n [C, H, W] (dx_n must be zeroed first).
-template <class T> void col2im_add(const Conv2dGeom& g, const T* col, T* dx_n);
+// Lowering of output pixels [p0, p1) of one image (pixel p = oi * OW + oj):
+// x_n [C, H, W] -> col [C*KH*KW, p1 - p0]; zeros where padded.
+template <class T> void im2col(const Conv2dGeom& g, const T* x_n, int64_t p0, int64_t p1, T* col);
+// Its adjoint: accumulates col [C*KH*KW, p1 - p0] back into dx_n [C, H, W].
+template <class T> void col2im_add(const Conv2dGeom& g, const T* col, int64_t p0, int64_t p1, T* dx_n);
+// Output pixels per lowered block for this geometry (the L2 budget above).
+int64_t conv2d_block_pixels(const Conv2dGeom& g);
 
 template <class T>
 void conv2d_forward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, const T* b, T* y);  // b may be null

@@ -174,3 +174,62 @@ TEST_CASE("gradient: binary cross-entropy from logits") {
   bce_with_logits_backward(n, z.data(), y.data(), dz.data());
   CHECK(max_error(dz, numeric_gradient(z, loss)) < kGradTolerance);
 }
+
+namespace {
+// Direct convolution, the definition itself: the reference for the blocked im2col path.
+void direct_conv(const Conv2dGeom& g, int64_t n, const Vec& x, const Vec& w, const Vec& b, Vec& y) {
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t k = 0; k < g.k; ++k)
+      for (int64_t oi = 0; oi < g.oh; ++oi)
+        for (int64_t oj = 0; oj < g.ow; ++oj) {
+          double s = b[size_t(k)];
+          for (int64_t c = 0; c < g.c; ++c)
+            for (int64_t ki = 0; ki < g.kh; ++ki)
+              for (int64_t kj = 0; kj < g.kw; ++kj) {
+                const int64_t ii = oi * g.stride + ki - g.pad_top, jj = oj * g.stride + kj - g.pad_left;
+                if (ii >= 0 && ii < g.h && jj >= 0 && jj < g.w)
+                  s += x[size_t(((i * g.c + c) * g.h + ii) * g.w + jj)] * w[size_t(((k * g.c + c) * g.kh + ki) * g.kw + kj)];
+              }
+          y[size_t(((i * g.k + k) * g.oh + oi) * g.ow + oj)] = s;
+        }
+}
+}  // namespace
+
+TEST_CASE("conv2d: the blocked lowering equals a direct convolution on images spanning several blocks") {
+  for (Padding padding : {Padding::valid, Padding::same})
+    for (int64_t stride : {1, 2}) {
+      const Conv2dGeom g = Conv2dGeom::make(40, 47, 45, 4, 3, 3, stride, padding);  // blocks of 176 pixels
+      REQUIRE(g.pixels() > conv2d_block_pixels(g));  // more than one block, the last one partial
+      const int64_t n = 2;
+      const Vec x = random_vector(size_t(n * 40 * 47 * 45), 50), w = random_vector(size_t(g.k * g.patch()), 51);
+      const Vec b = random_vector(size_t(g.k), 52);
+      Vec y(size_t(n * g.k * g.pixels())), expected(y.size());
+      conv2d_forward(g, n, x.data(), w.data(), b.data(), y.data());
+      direct_conv(g, n, x, w, b, expected);
+      CHECK(max_error(y, expected) < 1e-12);
+      // Backward against the adjoint identity: <dy, conv(x)> is linear in x and in w,
+      // so the loss r . y has gradients that finite differences of direct_conv give exactly.
+      const Vec r = random_vector(y.size(), 53);
+      Vec dx(x.size()), dw(w.size(), 0.0), db(b.size(), 0.0);
+      conv2d_backward(g, n, x.data(), w.data(), r.data(), dx.data(), dw.data(), db.data());
+      const size_t probes[] = {0, 1000, x.size() / 2, x.size() - 1};
+      for (size_t j : probes) {  // a few input elements: (L(x + e_j) - L(x)) is exact for a linear L
+        Vec xp = x;
+        xp[j] += 1.0;
+        Vec yp(y.size());
+        direct_conv(g, n, xp, w, b, yp);
+        CHECK(dx[j] == doctest::Approx(dot(r, yp) - dot(r, expected)).epsilon(1e-9));
+      }
+      for (size_t j : {size_t(0), w.size() / 2, w.size() - 1}) {
+        Vec wp = w;
+        wp[j] += 1.0;
+        Vec yp(y.size());
+        direct_conv(g, n, x, wp, b, yp);
+        CHECK(dw[j] == doctest::Approx(dot(r, yp) - dot(r, expected)).epsilon(1e-9));
+      }
+      double rsum = 0;
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t p = 0; p < g.pixels(); ++p) rsum += r[size_t((i * g.k + 1) * g.pixels() + p)];
+      CHECK(db[1] == doctest::Approx(rsum).epsilon(1e-12));
+    }
+}
