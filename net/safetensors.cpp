@@ -259,7 +259,13 @@ void save_weights(const Sequential& model, const std::string& path, const std::m
 void load_weights(Sequential& model, const std::string& path) {
   if (model.num_params() > 0 && model.named_params().empty())
     throw std::logic_error("load_weights('" + path + "'): the model has no parameters yet; call init() first");
-  const SafetensorsFile file = read_safetensors(path);
+  load_weights(model, read_safetensors(path), path);
+}
+
+void load_weights(Sequential& model, const SafetensorsFile& file, const std::string& path,
+                  const std::string& foreign_prefix) {
+  if (model.num_params() > 0 && model.named_params().empty())
+    throw std::logic_error("load_weights('" + path + "'): the model has no parameters yet; call init() first");
 
   // Check everything before changing anything, and report every problem at once.
   std::string problems;
@@ -275,7 +281,7 @@ void load_weights(Sequential& model, const std::string& path) {
               p.value.shape().str() + " in the model");
   }
   for (const auto& [name, t] : file.tensors)
-    if (!expected.count(name)) problem("unexpected tensor '" + name + "' " + t.shape().str() + " (not in the model)");
+    if (!expected.count(name) && (foreign_prefix.empty() || name.rfind(foreign_prefix, 0) != 0)) problem("unexpected tensor '" + name + "' " + t.shape().str() + " (not in the model)");
   if (!problems.empty()) fail(path, "does not match the model: " + problems);
 
   for (const NamedParam& p : model.named_params()) {

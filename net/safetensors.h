@@ -46,5 +46,10 @@ void save_weights(const Sequential& model, const std::string& path,
 // each with the model's shape, as F32; otherwise nothing is changed and the
 // error lists every problem (missing, unexpected, and mismatched shapes).
 void load_weights(Sequential& model, const std::string& path);
+// The same from a file already read; tensors whose names start with
+// `foreign_prefix` (e.g. "optimizer." in a checkpoint) are not the model's and
+// are ignored.
+void load_weights(Sequential& model, const SafetensorsFile& file, const std::string& path,
+                  const std::string& foreign_prefix = "");
 
 }  // namespace radius

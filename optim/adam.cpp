@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
 
 namespace radius {
 
@@ -36,6 +37,15 @@ std::string Adam::describe() const {
                 config_.form == AdamForm::keras ? "keras" : "pytorch", double(lr_), double(config_.beta1),
                 double(config_.beta2), double(config_.eps));
   return buf;
+}
+
+void Adam::set_state(const std::string& name, const Tensor& value) {
+  if (name == "adam.m")
+    m_ = value.clone();
+  else if (name == "adam.v")
+    v_ = value.clone();
+  else
+    throw std::invalid_argument("adam: no state named '" + name + "'");
 }
 
 void Adam::step(Tensor& params, const Tensor& grads) {

@@ -34,6 +34,7 @@ class Adam final : public Optimizer {
   std::string describe() const override;
   void step(Tensor& params, const Tensor& grads) override;
   std::vector<std::pair<std::string, Tensor>> state() override { return {{"adam.m", m_}, {"adam.v", v_}}; }
+  void set_state(const std::string& name, const Tensor& value) override;
   const AdamConfig& config() const { return config_; }
 
  private:

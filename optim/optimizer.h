@@ -16,8 +16,10 @@ class Optimizer {
   virtual std::string describe() const = 0;
   // params [P], grads [P]: params -= update(grads). Allocates state on first use.
   virtual void step(Tensor& params, const Tensor& grads) = 0;
-  // Named flat state tensors (for checkpoints); empty before the first step.
+  // Named flat state tensors (for checkpoints); undefined before the first step.
   virtual std::vector<std::pair<std::string, Tensor>> state() = 0;
+  // Restores state() from a checkpoint (copies; names must match state()'s).
+  virtual void set_state(const std::string& name, const Tensor& value) = 0;
 
   float learning_rate() const { return lr_; }
   void set_learning_rate(float lr) { lr_ = lr; }

@@ -29,6 +29,11 @@ std::string Sgd::describe() const {
   return buf;
 }
 
+void Sgd::set_state(const std::string& name, const Tensor& value) {
+  if (name != "sgd.momentum") throw std::invalid_argument("sgd: no state named '" + name + "'");
+  u_ = value.clone();
+}
+
 void Sgd::step(Tensor& params, const Tensor& grads) {
   ensure_state(u_, params, grads, "sgd");
   SgdConfig c = config_;

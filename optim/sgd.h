@@ -20,6 +20,7 @@ class Sgd final : public Optimizer {
   std::string describe() const override;
   void step(Tensor& params, const Tensor& grads) override;
   std::vector<std::pair<std::string, Tensor>> state() override { return {{"sgd.momentum", u_}}; }
+  void set_state(const std::string& name, const Tensor& value) override;
 
  private:
   SgdConfig config_;
