@@ -14,24 +14,10 @@
 //   db    += row sums of dy_n
 //   dcol   = w^T x dy_n;  dx_n = col2im(dcol)      (backward-data)
 #pragma once
+#include "layers/geometry.h"
 #include "layers/layer.h"
 
 namespace radius {
-
-enum class Padding { valid, same };
-
-struct Conv2dGeom {
-  int64_t c = 0, h = 0, w = 0;        // input channels and size
-  int64_t k = 0, kh = 0, kw = 0;      // filters and kernel size
-  int64_t stride = 1;
-  int64_t pad_top = 0, pad_left = 0;  // bottom/right padding is implied by oh/ow
-  int64_t oh = 0, ow = 0;             // output size
-
-  static Conv2dGeom make(int64_t c, int64_t h, int64_t w, int64_t k, int64_t kh, int64_t kw, int64_t stride,
-                         Padding padding);  // throws if the output would be empty
-  int64_t patch() const { return c * kh * kw; }  // rows of col
-  int64_t pixels() const { return oh * ow; }     // columns of col
-};
 
 // ---- CPU reference (T = float or double); n = batch size ---------------------
 // Lowering of one image: x_n [C, H, W] -> col [C*KH*KW, OH*OW]; zeros where padded.
