@@ -43,7 +43,13 @@ TEST_CASE("cuda: SGEMM matches a double reference (all transposes, odd sizes, ba
   RADIUS_SKIP_WITHOUT_CUDA();
   struct Case { int64_t m, n, k; };
   std::vector<Case> cases = {{1, 1, 1}, {3, 5, 7}, {17, 33, 9}, {64, 64, 16}, {129, 130, 131}};
-  if (!small_tests()) cases.push_back({300, 257, 1029}), cases.push_back({32, 512, 6272});
+  if (!small_tests()) {
+    cases.push_back({300, 257, 1029});
+    cases.push_back({32, 512, 6272});
+    // Enough blocks for the 128x128 tile: 16-byte path with partial edge tiles, then the scalar path.
+    cases.push_back({1540, 1604, 36});
+    cases.push_back({1541, 1603, 37});
+  }
   uint64_t seed = 1;
   for (const Case& cc : cases)
     for (int variant = 0; variant < 4; ++variant) {
