@@ -1,6 +1,6 @@
 // Fused optimizer steps over the flat buffers: each reads w, g and the state
-// once and writes w and the state once (Adam: 5 floats read/written... 20 bytes
-// read + 12 written per parameter), with 16-byte accesses. The per-step scalars
+// once and writes w and the state once (Adam: 16 bytes read and 12 written per
+// parameter; SGD: 12 and 8), with 16-byte accesses. The per-step scalars
 // (bias corrections) are computed on the host exactly as optim/adam.cpp does, so
 // the per-element formulas are the CPU's, term for term.
 #include <cmath>

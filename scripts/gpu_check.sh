@@ -102,7 +102,7 @@ log "cuDNN root: ${cudnn_root:-/usr/local/cuda}; cuBLAS root: ${cublas_root:-/us
 
 # ---- 2. configure and build -------------------------------------------------------------------
 run_step "configure" 90 cmake -S . -B "$BUILD_DIR" -G Ninja -DRADIUS_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
-  -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$PWD/.gpu-deps" \
+  -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$PWD/.gpu-deps" -DCMAKE_POLICY_VERSION_MINIMUM=3.5 \
   ${cudnn_root:+-DCUDNN_ROOT="$cudnn_root"} ${cublas_root:+-DCUBLAS_ROOT="$cublas_root"}
 targets=(radius_tests)
 ((have_gpu)) && targets+=(sgemm_playground bench_cuda_kernels bench_cuda_train_step)
