@@ -2,6 +2,10 @@
 
 #include <cmath>
 
+#ifdef RADIUS_WITH_CUDA
+#include "kernels/activations.h"
+#endif
+
 namespace radius {
 
 // Elementwise loops: OpenMP splits large arrays across threads; small ones stay
@@ -41,24 +45,30 @@ RADIUS_INSTANTIATE(double)
 
 void ReLU::forward(const Tensor& x, Tensor& y, Mode) {
   expect_batch_io(x, y, shape_, shape_, "relu");
-  relu_forward(x.numel(), x.cpu(), y.cpu());
+  if (x.is_cpu()) relu_forward(x.numel(), x.cpu(), y.cpu());
+  else RADIUS_CUDA_ONLY(cuda::relu_forward(x.numel(), x.data(), y.data()));
 }
 
 void ReLU::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
   if (!dx.defined()) return;
   expect_batch_io(x, dy, shape_, shape_, "relu backward");
-  relu_backward(x.numel(), x.cpu(), dy.cpu(), dx.cpu());
+  expect_device(dx, x.device(), "relu backward dx");
+  if (x.is_cpu()) relu_backward(x.numel(), x.cpu(), dy.cpu(), dx.cpu());
+  else RADIUS_CUDA_ONLY(cuda::relu_backward(x.numel(), x.data(), dy.data(), dx.data()));
 }
 
 void Sigmoid::forward(const Tensor& x, Tensor& y, Mode) {
   expect_batch_io(x, y, shape_, shape_, "sigmoid");
-  sigmoid_forward(x.numel(), x.cpu(), y.cpu());
+  if (x.is_cpu()) sigmoid_forward(x.numel(), x.cpu(), y.cpu());
+  else RADIUS_CUDA_ONLY(cuda::sigmoid_forward(x.numel(), x.data(), y.data()));
 }
 
 void Sigmoid::backward(const Tensor&, const Tensor& y, const Tensor& dy, Tensor& dx) {
   if (!dx.defined()) return;
   expect_batch_io(y, dy, shape_, shape_, "sigmoid backward");
-  sigmoid_backward(y.numel(), y.cpu(), dy.cpu(), dx.cpu());
+  expect_device(dx, y.device(), "sigmoid backward dx");
+  if (y.is_cpu()) sigmoid_backward(y.numel(), y.cpu(), dy.cpu(), dx.cpu());
+  else RADIUS_CUDA_ONLY(cuda::sigmoid_backward(y.numel(), y.data(), dy.data(), dx.data()));
 }
 
 }  // namespace radius

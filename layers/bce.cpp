@@ -4,6 +4,11 @@
 #include <stdexcept>
 
 #include "layers/activations.h"
+#include "layers/layer.h"
+
+#ifdef RADIUS_WITH_CUDA
+#include "kernels/loss.h"
+#endif
 
 namespace radius {
 
@@ -32,18 +37,35 @@ void expect_pair(const Tensor& logits, const Tensor& labels) {
   if (logits.numel() != labels.numel())
     throw std::invalid_argument("bce: logits " + logits.shape().str() + " and labels " + labels.shape().str() +
                                 " differ in size");
+  expect_device(labels, logits.device(), "bce labels");
 }
 }  // namespace
 
-double bce_with_logits(const Tensor& logits, const Tensor& labels) {
+double bce_with_logits(const Tensor& logits, const Tensor& labels, int64_t* correct) {
   expect_pair(logits, labels);
-  return bce_with_logits_forward(logits.numel(), logits.cpu(), labels.cpu());
+  const int64_t n = logits.numel();
+  if (!logits.is_cpu()) {
+    double loss = 0;
+    RADIUS_CUDA_ONLY(loss = cuda::bce_with_logits_forward(n, logits.data(), labels.data(), correct));
+    return loss;
+  }
+  if (correct) {
+    const float* z = logits.cpu();
+    const float* y = labels.cpu();
+    *correct = 0;
+    for (int64_t i = 0; i < n; ++i) *correct += (z[i] > 0.0f) == (y[i] > 0.5f);
+  }
+  return bce_with_logits_forward(n, logits.cpu(), labels.cpu());
 }
 
 void bce_with_logits_grad(const Tensor& logits, const Tensor& labels, Tensor& dlogits) {
   expect_pair(logits, labels);
   expect_same_shape(logits, dlogits, "bce gradient");
-  bce_with_logits_backward(logits.numel(), logits.cpu(), labels.cpu(), dlogits.cpu());
+  expect_device(dlogits, logits.device(), "bce gradient");
+  if (logits.is_cpu())
+    bce_with_logits_backward(logits.numel(), logits.cpu(), labels.cpu(), dlogits.cpu());
+  else
+    RADIUS_CUDA_ONLY(cuda::bce_with_logits_backward(logits.numel(), logits.data(), labels.data(), dlogits.data()));
 }
 
 }  // namespace radius

@@ -18,8 +18,10 @@ namespace radius {
 template <class T> double bce_with_logits_forward(int64_t n, const T* z, const T* y);  // mean loss
 template <class T> void bce_with_logits_backward(int64_t n, const T* z, const T* y, T* dz);
 
-// Tensor versions: z [N, 1] or [N], y the same numel.
-double bce_with_logits(const Tensor& logits, const Tensor& labels);
+// Tensor versions: z [N, 1] or [N], y the same numel, both on one device (CPU
+// or CUDA: a CUDA loss is reduced on the GPU and only the scalar comes back).
+// `correct` (if non-null) receives the count of predictions [z > 0] == [y > 0.5].
+double bce_with_logits(const Tensor& logits, const Tensor& labels, int64_t* correct = nullptr);
 void bce_with_logits_grad(const Tensor& logits, const Tensor& labels, Tensor& dlogits);
 
 }  // namespace radius

@@ -7,6 +7,10 @@
 #include <stdexcept>
 #include <vector>
 
+#ifdef RADIUS_WITH_CUDA
+#include "kernels/conv2d.h"
+#endif
+
 namespace radius {
 
 template <class T>
@@ -205,13 +209,25 @@ std::vector<ParamSpec> Conv2D::param_specs() const {
 
 void Conv2D::forward(const Tensor& x, Tensor& y, Mode) {
   expect_batch_io(x, y, Shape{g_.c, g_.h, g_.w}, Shape{g_.k, g_.oh, g_.ow}, "conv2d");
-  conv2d_forward(g_, x.dim(0), x.cpu(), weight().cpu(), has_bias() ? bias().cpu() : nullptr, y.cpu());
+  expect_params_on(x.device(), "conv2d");
+  if (x.is_cpu())
+    conv2d_forward(g_, x.dim(0), x.cpu(), weight().cpu(), has_bias() ? bias().cpu() : nullptr, y.cpu());
+  else
+    RADIUS_CUDA_ONLY(cuda::conv2d_forward(g_, x.dim(0), x.data(), weight().data(),
+                                          has_bias() ? bias().data() : nullptr, y.data()));
 }
 
 void Conv2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
   expect_batch_io(x, dy, Shape{g_.c, g_.h, g_.w}, Shape{g_.k, g_.oh, g_.ow}, "conv2d backward");
-  conv2d_backward(g_, x.dim(0), x.cpu(), weight().cpu(), dy.cpu(), dx.defined() ? dx.cpu() : nullptr,
-                  weight_grad().cpu(), has_bias() ? bias_grad().cpu() : nullptr);
+  expect_params_on(x.device(), "conv2d backward");
+  expect_device(dx, x.device(), "conv2d backward dx");
+  if (x.is_cpu())
+    conv2d_backward(g_, x.dim(0), x.cpu(), weight().cpu(), dy.cpu(), dx.defined() ? dx.cpu() : nullptr,
+                    weight_grad().cpu(), has_bias() ? bias_grad().cpu() : nullptr);
+  else
+    RADIUS_CUDA_ONLY(cuda::conv2d_backward(g_, x.dim(0), x.data(), weight().data(), dy.data(),
+                                           dx.defined() ? dx.data() : nullptr, weight_grad().data(),
+                                           has_bias() ? bias_grad().data() : nullptr));
 }
 
 int64_t Conv2D::flops(const Shape&) const {

@@ -19,24 +19,10 @@
 // writing it out and reading it back cost more than the multiply. Measured on
 // our 2-core machine: 1.2-1.8x faster forward convolutions.
 #pragma once
+#include "layers/geometry.h"
 #include "layers/layer.h"
 
 namespace radius {
-
-enum class Padding { valid, same };
-
-struct Conv2dGeom {
-  int64_t c = 0, h = 0, w = 0;        // input channels and size
-  int64_t k = 0, kh = 0, kw = 0;      // filters and kernel size
-  int64_t stride = 1;
-  int64_t pad_top = 0, pad_left = 0;  // bottom/right padding is implied by oh/ow
-  int64_t oh = 0, ow = 0;             // output size
-
-  static Conv2dGeom make(int64_t c, int64_t h, int64_t w, int64_t k, int64_t kh, int64_t kw, int64_t stride,
-                         Padding padding);  // throws if the output would be empty
-  int64_t patch() const { return c * kh * kw; }  // rows of col
-  int64_t pixels() const { return oh * ow; }     // columns of col
-};
 
 // ---- CPU reference (T = float or double); n = batch size ---------------------
 // Lowering of output pixels [p0, p1) of one image (pixel p = oi * OW + oj):

@@ -3,6 +3,10 @@
 #include <Eigen/Core>
 #include <stdexcept>
 
+#ifdef RADIUS_WITH_CUDA
+#include "kernels/conv2d.h"
+#endif
+
 namespace radius {
 
 template <class T>
@@ -55,13 +59,25 @@ std::vector<ParamSpec> Dense::param_specs() const {
 
 void Dense::forward(const Tensor& x, Tensor& y, Mode) {
   expect_batch_io(x, y, Shape{in_}, Shape{units_}, "dense");
-  dense_forward(x.dim(0), in_, units_, x.cpu(), weight().cpu(), has_bias() ? bias().cpu() : nullptr, y.cpu());
+  expect_params_on(x.device(), "dense");
+  if (x.is_cpu())
+    dense_forward(x.dim(0), in_, units_, x.cpu(), weight().cpu(), has_bias() ? bias().cpu() : nullptr, y.cpu());
+  else
+    RADIUS_CUDA_ONLY(cuda::dense_forward(x.dim(0), in_, units_, x.data(), weight().data(),
+                                         has_bias() ? bias().data() : nullptr, y.data()));
 }
 
 void Dense::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
   expect_batch_io(x, dy, Shape{in_}, Shape{units_}, "dense backward");
-  dense_backward(x.dim(0), in_, units_, x.cpu(), weight().cpu(), dy.cpu(), dx.defined() ? dx.cpu() : nullptr,
-                 weight_grad().cpu(), has_bias() ? bias_grad().cpu() : nullptr);
+  expect_params_on(x.device(), "dense backward");
+  expect_device(dx, x.device(), "dense backward dx");
+  if (x.is_cpu())
+    dense_backward(x.dim(0), in_, units_, x.cpu(), weight().cpu(), dy.cpu(), dx.defined() ? dx.cpu() : nullptr,
+                   weight_grad().cpu(), has_bias() ? bias_grad().cpu() : nullptr);
+  else
+    RADIUS_CUDA_ONLY(cuda::dense_backward(x.dim(0), in_, units_, x.data(), weight().data(), dy.data(),
+                                          dx.defined() ? dx.data() : nullptr, weight_grad().data(),
+                                          has_bias() ? bias_grad().data() : nullptr));
 }
 
 }  // namespace radius

@@ -5,6 +5,10 @@
 
 #include "tensor/rng.h"
 
+#ifdef RADIUS_WITH_CUDA
+#include "kernels/activations.h"
+#endif
+
 namespace radius {
 
 template <class T> void dropout_mask(int64_t n, float rate, uint64_t seed, uint64_t stream, uint64_t call, T* mask) {
@@ -54,18 +58,30 @@ void Dropout::forward(const Tensor& x, Tensor& y, Mode mode) {
     y.copy_from(x);
     return;
   }
-  mask_.resize(size_t(x.numel()));
-  dropout_mask(x.numel(), rate_, seed_, stream_, calls_++, mask_.data());
-  dropout_apply(x.numel(), x.cpu(), mask_.data(), y.cpu());
+  if (!mask_.defined() || mask_.numel() != x.numel() || mask_.device() != x.device())
+    mask_ = Tensor::empty(x.shape(), x.device());
+  const int64_t n = x.numel();
+  if (x.is_cpu()) {
+    dropout_mask(n, rate_, seed_, stream_, calls_++, mask_.cpu());
+    dropout_apply(n, x.cpu(), mask_.cpu(), y.cpu());
+  } else {
+    RADIUS_CUDA_ONLY(cuda::dropout_mask(n, rate_, seed_, stream_, calls_++, mask_.data());
+                     cuda::dropout_apply(n, x.data(), mask_.data(), y.data()));
+  }
 }
 
 void Dropout::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
   if (!dx.defined()) return;
   expect_batch_io(x, dy, shape_, shape_, "dropout backward");
+  expect_device(dx, x.device(), "dropout backward dx");
   if (!last_train_)
     dx.copy_from(dy);
+  else if (dy.device() != mask_.device() || dy.numel() != mask_.numel())
+    throw std::logic_error("dropout backward without a matching forward");
+  else if (dy.is_cpu())
+    dropout_apply(dy.numel(), dy.cpu(), mask_.cpu(), dx.cpu());
   else
-    dropout_apply(dy.numel(), dy.cpu(), mask_.data(), dx.cpu());
+    RADIUS_CUDA_ONLY(cuda::dropout_apply(dy.numel(), dy.data(), mask_.data(), dx.data()));
 }
 
 }  // namespace radius

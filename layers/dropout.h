@@ -35,7 +35,7 @@ class Dropout final : public Layer {
   Shape shape_;
   uint64_t seed_ = 0, stream_ = 0, calls_ = 0;
   bool last_train_ = false;   // whether the last forward applied a mask
-  std::vector<float> mask_;
+  Tensor mask_;  // the last training mask, on x's device
 };
 
 }  // namespace radius

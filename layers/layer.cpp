@@ -9,9 +9,26 @@ void expect_batch_io(const Tensor& x, const Tensor& y, const Shape& in, const Sh
   const int64_t n = x.dim(0);
   expect_shape(x, in.with_batch(n), who + " input");
   expect_shape(y, out.with_batch(n), who + " output");
-  if (!x.is_cpu() || !y.is_cpu())
-    throw std::invalid_argument(who + ": tensors on " + to_string(x.device()) +
-                                "; this build's layer runs on the CPU only");
+  if (x.device() != y.device())
+    throw std::invalid_argument(who + ": input on " + to_string(x.device()) + " but output on " +
+                                to_string(y.device()) + "; all tensors of one call must be on one device");
+}
+
+void expect_device(const Tensor& t, Device device, const std::string& what) {
+  if (t.defined() && t.device() != device)
+    throw std::invalid_argument(what + " is on " + to_string(t.device()) + " but the call runs on " +
+                                to_string(device) + "; move it with .to(Device::" + to_string(device) + ")");
+}
+
+void unreachable_without_cuda(const char* where) {
+  throw std::logic_error(std::string(where) + ": a CUDA tensor in a build without CUDA");
+}
+
+void Layer::expect_params_on(Device device, const std::string& who) const {
+  for (const Param& p : params_) {
+    expect_device(p.value, device, who + " parameter");
+    expect_device(p.grad, device, who + " parameter gradient");
+  }
 }
 
 }  // namespace radius

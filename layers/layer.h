@@ -34,7 +34,14 @@
 // Devices: a layer's math is a pair of free functions (forward/backward) on raw
 // pointers, templated on the scalar type so the gradient checker can run them in
 // double. The CPU versions live beside the layer; CUDA versions live in kernels/
-// and the layer dispatches on x.device(). Nothing copies between devices here.
+// (namespace radius::cuda, same arguments, device pointers) and the layer
+// dispatches on x.device():
+//
+//   if (x.is_cpu()) relu_forward(n, x.cpu(), y.cpu());
+//   else RADIUS_CUDA_ONLY(cuda::relu_forward(n, x.data(), y.data()));
+//
+// All tensors of one call (x, y, dy, dx, the parameters, the layer's scratch)
+// are on one device; nothing copies between devices here.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -90,12 +97,25 @@ class Layer {
   Tensor& bias() { return params_.at(1).value; }
   Tensor& bias_grad() { return params_.at(1).grad; }
   bool has_bias() const { return params_.size() > 1; }
+  // Parameters (and their gradients) must be on x's device: the model moves them together.
+  void expect_params_on(Device device, const std::string& who) const;
 
   std::vector<Param> params_;
 };
 
 // Shared checks for layer implementations.
-// Throws unless x is [N, in...] on the CPU and y is [N, out...].
+// Throws unless x is [N, in...] and y is [N, out...] on the same device.
 void expect_batch_io(const Tensor& x, const Tensor& y, const Shape& in, const Shape& out, const std::string& who);
+// Throws std::invalid_argument naming both devices unless t (if defined) is on `device`.
+void expect_device(const Tensor& t, Device device, const std::string& what);
+[[noreturn]] void unreachable_without_cuda(const char* where);
+
+// The CUDA branch of a dispatch, compiled only in a CUDA build. In a CPU-only
+// build no CUDA tensor can exist, so the branch is unreachable (and throws).
+#ifdef RADIUS_WITH_CUDA
+#define RADIUS_CUDA_ONLY(...) { __VA_ARGS__; }
+#else
+#define RADIUS_CUDA_ONLY(...) { ::radius::unreachable_without_cuda(__func__); }
+#endif
 
 }  // namespace radius

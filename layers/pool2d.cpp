@@ -2,6 +2,10 @@
 
 #include <stdexcept>
 
+#ifdef RADIUS_WITH_CUDA
+#include "kernels/pool2d.h"
+#endif
+
 namespace radius {
 
 Pool2dGeom Pool2dGeom::make(int64_t c, int64_t h, int64_t w, int64_t ph, int64_t pw, int64_t stride) {
@@ -110,11 +114,15 @@ Shape Pool2D::build(const Shape& in) {
 
 void Pool2D::forward(const Tensor& x, Tensor& y, Mode) {
   expect_batch_io(x, y, Shape{g_.c, g_.h, g_.w}, Shape{g_.c, g_.oh, g_.ow}, kind());
+  const int64_t n = x.dim(0);
   if (kind_ == PoolKind::max) {
-    argmax_.resize(size_t(y.numel()));
-    maxpool2d_forward(g_, x.dim(0), x.cpu(), y.cpu(), argmax_.data());
+    if (!argmax_.defined() || argmax_.numel() != y.numel() || argmax_.device() != y.device())
+      argmax_ = Tensor::empty(y.shape(), y.device());
+    if (x.is_cpu()) maxpool2d_forward(g_, n, x.cpu(), y.cpu(), argmax_data());
+    else RADIUS_CUDA_ONLY(cuda::maxpool2d_forward(g_, n, x.data(), y.data(), argmax_data()));
   } else {
-    avgpool2d_forward(g_, x.dim(0), x.cpu(), y.cpu());
+    if (x.is_cpu()) avgpool2d_forward(g_, n, x.cpu(), y.cpu());
+    else RADIUS_CUDA_ONLY(cuda::avgpool2d_forward(g_, n, x.data(), y.data()));
   }
 }
 
@@ -122,10 +130,17 @@ void Pool2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& 
   if (!dx.defined()) return;
   expect_batch_io(x, dy, Shape{g_.c, g_.h, g_.w}, Shape{g_.c, g_.oh, g_.ow}, kind() + " backward");
   expect_same_shape(x, dx, kind() + " backward dx");
-  if (kind_ == PoolKind::max)
-    maxpool2d_backward(g_, x.dim(0), dy.cpu(), argmax_.data(), dx.cpu());
-  else
-    avgpool2d_backward(g_, x.dim(0), dy.cpu(), dx.cpu());
+  expect_device(dx, x.device(), kind() + " backward dx");
+  const int64_t n = x.dim(0);
+  if (kind_ == PoolKind::max) {
+    if (!argmax_.defined() || argmax_.numel() != dy.numel() || argmax_.device() != dy.device())
+      throw std::logic_error(kind() + " backward without a matching forward");
+    if (x.is_cpu()) maxpool2d_backward(g_, n, dy.cpu(), argmax_data(), dx.cpu());
+    else RADIUS_CUDA_ONLY(cuda::maxpool2d_backward(g_, n, dy.data(), argmax_data(), dx.data()));
+  } else {
+    if (x.is_cpu()) avgpool2d_backward(g_, n, dy.cpu(), dx.cpu());
+    else RADIUS_CUDA_ONLY(cuda::avgpool2d_backward(g_, n, dy.data(), dx.data()));
+  }
 }
 
 int64_t Pool2D::flops(const Shape&) const { return g_.c * g_.oh * g_.ow * g_.ph * g_.pw; }

@@ -7,16 +7,10 @@
 // element in row-major order wins. Average pooling spreads dy / (PH*PW) over its
 // window.
 #pragma once
+#include "layers/geometry.h"
 #include "layers/layer.h"
 
 namespace radius {
-
-struct Pool2dGeom {
-  int64_t c = 0, h = 0, w = 0;
-  int64_t ph = 0, pw = 0, stride = 0;
-  int64_t oh = 0, ow = 0;
-  static Pool2dGeom make(int64_t c, int64_t h, int64_t w, int64_t ph, int64_t pw, int64_t stride);  // throws if empty
-};
 
 // ---- CPU reference (T = float or double); n = batch size ---------------------
 template <class T> void maxpool2d_forward(const Pool2dGeom& g, int64_t n, const T* x, T* y, int32_t* argmax);
@@ -40,7 +34,10 @@ class Pool2D final : public Layer {
   PoolKind kind_;
   int64_t pool_h_, pool_w_, stride_;
   Pool2dGeom g_;
-  std::vector<int32_t> argmax_;  // max pooling: winner per output element, kept for backward
+  // Max pooling: winner per output element, kept for backward, on x's device.
+  // A float tensor holding int32 values (same size; only ever read as int32).
+  Tensor argmax_;
+  int32_t* argmax_data() { return reinterpret_cast<int32_t*>(argmax_.data()); }
 };
 
 }  // namespace radius

@@ -5,7 +5,12 @@
 #include <stdexcept>
 
 #include "layers/activations.h"
+#include "tensor/device_memory.h"
 #include "tensor/rng.h"
+
+#ifdef RADIUS_WITH_CUDA
+#include "kernels/activations.h"
+#endif
 
 namespace radius {
 
@@ -39,28 +44,37 @@ int64_t Sequential::num_params() const {
   return total;
 }
 
+void Sequential::bind_views() {
+  named_.clear();
+  int64_t offset = 0;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    std::vector<Param> bound;
+    for (const ParamSpec& s : layers_[i]->param_specs()) {
+      Param p{params_.slice(offset, s.shape), grads_.slice(offset, s.shape)};
+      named_.push_back({std::to_string(i) + "." + s.name, p.value, p.grad});
+      bound.push_back(p);
+      offset += s.shape.numel();
+    }
+    layers_[i]->bind(std::move(bound));
+  }
+}
+
 void Sequential::init(uint64_t seed) {
   if (!params_.defined()) {
     // One allocation for all parameters, one for all gradients; layers get views.
-    params_ = Tensor::zeros(Shape{num_params()});
-    grads_ = Tensor::zeros(Shape{num_params()});
-    int64_t offset = 0;
-    for (size_t i = 0; i < layers_.size(); ++i) {
-      std::vector<Param> bound;
-      for (const ParamSpec& s : layers_[i]->param_specs()) {
-        Param p{params_.slice(offset, s.shape), grads_.slice(offset, s.shape)};
-        named_.push_back({std::to_string(i) + "." + s.name, p.value, p.grad});
-        bound.push_back(p);
-        offset += s.shape.numel();
-      }
-      layers_[i]->bind(std::move(bound));
-    }
+    params_ = Tensor::zeros(Shape{num_params()}, device_);
+    grads_ = Tensor::zeros(Shape{num_params()}, device_);
+    bind_views();
   }
-  size_t k = 0;  // named_ lists parameters in layer order
+  // Values are drawn on the host (Philox, in order) and copied once if the model
+  // lives on a GPU, so a model initialises identically on every device.
+  Tensor host = device_ == Device::cpu ? params_ : Tensor::zeros(params_.shape());
+  int64_t offset = 0;
   for (size_t i = 0; i < layers_.size(); ++i) {
     Rng rng(seed, i);  // stream i: adding a layer does not change the others' draws
     for (const ParamSpec& s : layers_[i]->param_specs()) {
-      Tensor& v = named_[k++].value;
+      Tensor v = host.slice(offset, s.shape);
+      offset += s.shape.numel();
       if (s.init == Init::zeros) {
         v.zero();
       } else {  // glorot_uniform
@@ -72,7 +86,22 @@ void Sequential::init(uint64_t seed) {
     // Stochastic layers use streams above the init streams: 2^32 + i.
     layers_[i]->set_seed(seed, (uint64_t(1) << 32) + i);
   }
+  if (device_ != Device::cpu)
+    device_copy(params_.data(), device_, host.data(), Device::cpu, size_t(host.numel()) * sizeof(float));
   grads_.zero();
+}
+
+void Sequential::to(Device device) {
+  if (device == device_) return;
+  if (params_.defined()) {
+    params_ = params_.to(device);
+    grads_ = grads_.to(device);
+    bind_views();
+  }
+  device_ = device;
+  batch_ = -1;  // activations are reallocated on the new device at the next forward
+  acts_.clear();
+  delta_a_ = delta_b_ = x_ = Tensor();
 }
 
 void Sequential::ensure_buffers(int64_t n) {
@@ -81,17 +110,20 @@ void Sequential::ensure_buffers(int64_t n) {
   acts_.clear();
   int64_t largest = input_.numel();
   for (size_t i = 0; i < layers_.size(); ++i) {
-    acts_.push_back(Tensor::empty(shapes_[i + 1].with_batch(n)));
+    acts_.push_back(Tensor::empty(shapes_[i + 1].with_batch(n), device_));
     largest = std::max(largest, shapes_[i + 1].numel());
   }
-  delta_a_ = Tensor::empty(Shape{n * largest});
-  delta_b_ = Tensor::empty(Shape{n * largest});
+  delta_a_ = Tensor::empty(Shape{n * largest}, device_);
+  delta_b_ = Tensor::empty(Shape{n * largest}, device_);
 }
 
 const Tensor& Sequential::forward(const Tensor& x, Mode mode) {
   if (!params_.defined()) throw std::logic_error("Sequential::forward before init()");
   if (x.rank() == 0) throw std::invalid_argument("model input has no batch dimension");
   expect_shape(x, input_.with_batch(x.dim(0)), "model input");
+  if (x.device() != device_)
+    throw std::invalid_argument("model input is on " + to_string(x.device()) + " but the model is on " +
+                                to_string(device_) + "; move the batch with .to(Device::" + to_string(device_) + ")");
   ensure_buffers(x.dim(0));
   x_ = x;
   const Tensor* in = &x_;
@@ -107,6 +139,7 @@ void Sequential::backward(const Tensor& dlogits) {
   if (!x_.defined() || body == 0) throw std::logic_error("Sequential::backward without a forward");
   const int64_t n = batch_;
   expect_shape(dlogits, shapes_[body].with_batch(n), "model backward dlogits");
+  expect_device(dlogits, device_, "model backward dlogits");
   Tensor dy = dlogits;
   for (size_t i = body; i-- > 0;) {
     const Tensor& in = i == 0 ? x_ : acts_[i - 1];
@@ -122,7 +155,10 @@ void Sequential::zero_grad() { grads_.zero(); }
 
 Tensor Sequential::predict(const Tensor& x) {
   Tensor out = forward(x, Mode::eval).clone();
-  if (has_sigmoid_head()) sigmoid_forward(out.numel(), out.cpu(), out.cpu());
+  if (has_sigmoid_head()) {
+    if (out.is_cpu()) sigmoid_forward(out.numel(), out.cpu(), out.cpu());
+    else RADIUS_CUDA_ONLY(cuda::sigmoid_forward(out.numel(), out.data(), out.data()));
+  }
   return out;
 }
 

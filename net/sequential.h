@@ -13,6 +13,11 @@
 //
 // Output head: if the last layer is a Sigmoid, forward() stops before it and
 // returns logits (the loss works on logits: see bce.h); predict() applies it.
+//
+// Devices: a model lives on one device (the CPU until to() moves it). to(d)
+// moves the flat parameter and gradient buffers (one copy each) and re-binds
+// every layer's views; activations and scratch are then allocated on d, and
+// forward() expects its input there (it never copies a batch).
 #pragma once
 #include <memory>
 #include <string>
@@ -39,6 +44,11 @@ class Sequential {
   // Allocates the flat buffers (first call) and initialises every parameter from
   // `seed` (layer i draws from Philox stream i); seeds stochastic layers.
   void init(uint64_t seed);
+
+  // Moves parameters and gradients to `device` (explicit copies) and re-binds the
+  // layers' views. Create optimizers after moving (their state follows the params).
+  void to(Device device);
+  Device device() const { return device_; }
 
   const Shape& input_shape() const { return input_; }
   const Shape& output_shape() const;   // per sample, after the last layer
@@ -69,9 +79,11 @@ class Sequential {
 
  private:
   void ensure_buffers(int64_t n);
+  void bind_views();  // layer params and named_ as views into params_/grads_
   size_t body_size() const { return has_sigmoid_head() ? layers_.size() - 1 : layers_.size(); }
 
   Shape input_;
+  Device device_ = Device::cpu;
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Shape> shapes_;  // shapes_[0] = input, shapes_[i + 1] = output of layer i
   Tensor params_, grads_;

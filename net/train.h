@@ -13,6 +13,8 @@ struct StepResult {
 
 // x [N, C, H, W], labels [N] in {0, 1}. zero_grad -> forward (train) -> loss ->
 // backward -> optimizer step. Scratch for dlogits is kept between calls.
+// x and labels must be on the model's device (model.device()); on a GPU the
+// whole step runs there and only the loss and the correct count come back.
 class Trainer {
  public:
   Trainer(Sequential& model, Optimizer& optimizer) : model_(model), optimizer_(optimizer) {}

@@ -4,6 +4,11 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "layers/layer.h"
+#ifdef RADIUS_WITH_CUDA
+#include "kernels/optim.h"
+#endif
+
 namespace radius {
 
 template <class T> void adam_update(int64_t n, T* w, const T* g, T* m, T* v, int64_t t, const AdamConfig& c) {
@@ -53,7 +58,16 @@ void Adam::step(Tensor& params, const Tensor& grads) {
   ensure_state(v_, params, grads, "adam");
   AdamConfig c = config_;
   c.lr = lr_;  // the schedule may have changed it
-  adam_update(params.numel(), params.cpu(), grads.cpu(), m_.cpu(), v_.cpu(), ++t_, c);
+  ++t_;
+  if (params.is_cpu()) {
+    adam_update(params.numel(), params.cpu(), grads.cpu(), m_.cpu(), v_.cpu(), t_, c);
+  } else {
+#ifdef RADIUS_WITH_CUDA
+    cuda::adam_update(params.numel(), params.data(), grads.data(), m_.data(), v_.data(), t_, c);
+#else
+    unreachable_without_cuda("Adam::step");
+#endif
+  }
 }
 
 }  // namespace radius

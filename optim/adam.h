@@ -12,18 +12,10 @@
 //
 // The two agree except when sqrt(v) is comparable to eps (tiny gradients).
 #pragma once
+#include "optim/config.h"
 #include "optim/optimizer.h"
 
 namespace radius {
-
-enum class AdamForm { keras, pytorch };
-
-struct AdamConfig {
-  float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-7f;
-  AdamForm form = AdamForm::keras;
-  static AdamConfig keras(float lr = 1e-3f) { return {lr, 0.9f, 0.999f, 1e-7f, AdamForm::keras}; }
-  static AdamConfig pytorch(float lr = 1e-3f) { return {lr, 0.9f, 0.999f, 1e-8f, AdamForm::pytorch}; }
-};
 
 // One update of n parameters at step t (1-based). CPU reference, T = float or double.
 template <class T> void adam_update(int64_t n, T* w, const T* g, T* m, T* v, int64_t t, const AdamConfig& c);

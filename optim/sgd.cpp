@@ -3,6 +3,11 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "layers/layer.h"
+#ifdef RADIUS_WITH_CUDA
+#include "kernels/optim.h"
+#endif
+
 namespace radius {
 
 template <class T> void sgd_update(int64_t n, T* w, const T* g, T* u, const SgdConfig& c) {
@@ -38,7 +43,15 @@ void Sgd::step(Tensor& params, const Tensor& grads) {
   ensure_state(u_, params, grads, "sgd");
   SgdConfig c = config_;
   c.lr = lr_;
-  sgd_update(params.numel(), params.cpu(), grads.cpu(), u_.cpu(), c);
+  if (params.is_cpu()) {
+    sgd_update(params.numel(), params.cpu(), grads.cpu(), u_.cpu(), c);
+  } else {
+#ifdef RADIUS_WITH_CUDA
+    cuda::sgd_update(params.numel(), params.data(), grads.data(), u_.data(), c);
+#else
+    unreachable_without_cuda("Sgd::step");
+#endif
+  }
   ++t_;
 }
 

@@ -3,14 +3,10 @@
 // For a constant learning rate this is the same trajectory as Keras'
 // u' = mu u' - lr g; w += u' (u' = -lr u). mu = 0 is plain gradient descent.
 #pragma once
+#include "optim/config.h"
 #include "optim/optimizer.h"
 
 namespace radius {
-
-struct SgdConfig {
-  float lr = 1e-2f, momentum = 0.0f;
-  bool nesterov = false;
-};
 
 template <class T> void sgd_update(int64_t n, T* w, const T* g, T* u, const SgdConfig& c);
 

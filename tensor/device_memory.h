@@ -6,7 +6,7 @@
 #pragma once
 #include <cstddef>
 
-#include "tensor/tensor.h"
+#include "tensor/device.h"
 
 namespace radius {
 

@@ -13,12 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "tensor/device.h"
 #include "tensor/shape.h"
 
 namespace radius {
-
-enum class Device { cpu, cuda };
-std::string to_string(Device d);
 
 // Owns one allocation on one device.
 class Storage {

@@ -1,0 +1,113 @@
+// Max and average pooling, NCHW, Keras "valid" windows (layers/pool2d.cpp).
+// Forward: one thread per output element. Backward: one thread per INPUT
+// element that gathers from the windows covering it (no atomics, deterministic,
+// and every dx element is written, zeros included); it visits windows in the
+// CPU's order, so overlapping windows sum in the same order as on the CPU.
+#include "kernels/pool2d.h"
+#include "kernels/runtime.h"
+
+namespace radius::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+
+__global__ void maxpool_forward_kernel(Pool2dGeom g, int64_t total, const float* __restrict__ x, float* __restrict__ y,
+                                       int32_t* __restrict__ argmax) {
+  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; o < total; o += stride) {
+    const int64_t oj = o % g.ow, oi = (o / g.ow) % g.oh, plane = o / (g.ow * g.oh);
+    const float* in = x + plane * g.h * g.w;
+    int64_t best = oi * g.stride * g.w + oj * g.stride;
+    float best_v = in[best];
+    for (int64_t ki = 0; ki < g.ph; ++ki)
+      for (int64_t kj = 0; kj < g.pw; ++kj) {
+        const int64_t at = (oi * g.stride + ki) * g.w + oj * g.stride + kj;
+        const float v = in[at];
+        if (v > best_v) {  // strict: the first maximum wins ties (and NaN never wins, as on the CPU)
+          best = at;
+          best_v = v;
+        }
+      }
+    y[o] = best_v;
+    argmax[o] = int32_t(best);
+  }
+}
+
+__global__ void avgpool_forward_kernel(Pool2dGeom g, int64_t total, float scale, const float* __restrict__ x,
+                                       float* __restrict__ y) {
+  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; o < total; o += stride) {
+    const int64_t oj = o % g.ow, oi = (o / g.ow) % g.oh, plane = o / (g.ow * g.oh);
+    const float* in = x + plane * g.h * g.w;
+    float sum = 0.f;
+    for (int64_t ki = 0; ki < g.ph; ++ki)
+      for (int64_t kj = 0; kj < g.pw; ++kj) sum += in[(oi * g.stride + ki) * g.w + oj * g.stride + kj];
+    y[o] = sum * scale;
+  }
+}
+
+// The windows covering input row ii are oi in [lo, hi]: oi*S <= ii < oi*S + PH.
+__device__ __forceinline__ void window_range(int64_t i, int64_t pool, int64_t s, int64_t out, int64_t& lo,
+                                             int64_t& hi) {
+  lo = i < pool ? 0 : (i - pool) / s + 1;
+  hi = min(i / s, out - 1);
+}
+
+template <bool MAX>
+__global__ void pool_backward_kernel(Pool2dGeom g, int64_t total, float scale, const float* __restrict__ dy,
+                                     const int32_t* __restrict__ argmax, float* __restrict__ dx) {
+  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t idx = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; idx < total; idx += stride) {
+    const int64_t jj = idx % g.w, ii = (idx / g.w) % g.h, plane = idx / (g.w * g.h);
+    const int64_t at = ii * g.w + jj;
+    int64_t oi_lo, oi_hi, oj_lo, oj_hi;
+    window_range(ii, g.ph, g.stride, g.oh, oi_lo, oi_hi);
+    window_range(jj, g.pw, g.stride, g.ow, oj_lo, oj_hi);
+    const int64_t base = plane * g.oh * g.ow;
+    float sum = 0.f;
+    for (int64_t oi = oi_lo; oi <= oi_hi; ++oi)
+      for (int64_t oj = oj_lo; oj <= oj_hi; ++oj) {
+        const int64_t o = base + oi * g.ow + oj;
+        if (MAX) {
+          if (argmax[o] == at) sum += dy[o];
+        } else {
+          sum += dy[o] * scale;
+        }
+      }
+    dx[idx] = sum;
+  }
+}
+
+}  // namespace
+
+void maxpool2d_forward(const Pool2dGeom& g, int64_t n, const float* x, float* y, int32_t* argmax) {
+  const int64_t total = n * g.c * g.oh * g.ow;
+  if (total <= 0) return;
+  maxpool_forward_kernel<<<grid_for(total, kThreads), kThreads, 0, stream()>>>(g, total, x, y, argmax);
+  RADIUS_CUDA_CHECK_LAUNCH("maxpool_forward_kernel");
+}
+
+void maxpool2d_backward(const Pool2dGeom& g, int64_t n, const float* dy, const int32_t* argmax, float* dx) {
+  const int64_t total = n * g.c * g.h * g.w;
+  if (total <= 0) return;
+  pool_backward_kernel<true><<<grid_for(total, kThreads), kThreads, 0, stream()>>>(g, total, 0.f, dy, argmax, dx);
+  RADIUS_CUDA_CHECK_LAUNCH("maxpool_backward_kernel");
+}
+
+void avgpool2d_forward(const Pool2dGeom& g, int64_t n, const float* x, float* y) {
+  const int64_t total = n * g.c * g.oh * g.ow;
+  if (total <= 0) return;
+  const float scale = 1.0f / float(g.ph * g.pw);
+  avgpool_forward_kernel<<<grid_for(total, kThreads), kThreads, 0, stream()>>>(g, total, scale, x, y);
+  RADIUS_CUDA_CHECK_LAUNCH("avgpool_forward_kernel");
+}
+
+void avgpool2d_backward(const Pool2dGeom& g, int64_t n, const float* dy, float* dx) {
+  const int64_t total = n * g.c * g.h * g.w;
+  if (total <= 0) return;
+  const float scale = 1.0f / float(g.ph * g.pw);
+  pool_backward_kernel<false><<<grid_for(total, kThreads), kThreads, 0, stream()>>>(g, total, scale, dy, nullptr, dx);
+  RADIUS_CUDA_CHECK_LAUNCH("avgpool_backward_kernel");
+}
+
+}  // namespace radius::cuda

@@ -1,0 +1,243 @@
+// SGEMM: shared-memory tiles, 2-D register blocking, 16-byte loads, double
+// buffering. The step-by-step derivation lives in playground/sgemm_playground.cu;
+// this is its v4 generalised to what the framework needs: any M, N, K (partial
+// tiles are zero-filled on load and masked on store), the three transpose cases
+// of the conv/dense paths (and the fourth for free), batching with strides, and
+// a bias/ReLU epilogue.
+//
+// One block computes a BM x BN tile of C, walking K in steps of BK:
+//   As[BK][BM]  the A tile stored k-major (transposed when A is not), so that a
+//               thread reads its TM values of one k as float4s;
+//   Bs[BK][BN]  the B tile, k-major as well;
+//   each thread owns a TM x TN sub-tile of C in registers and does TM*TN FMAs
+//   per k from TM + TN shared-memory loads (the point of register blocking).
+// While the block computes on one smem buffer, each thread already holds the
+// next tile's global loads in registers and stores them into the other buffer:
+// one __syncthreads per K step.
+#include <algorithm>
+#include <stdexcept>
+
+#include "kernels/runtime.h"
+#include "kernels/sgemm.h"
+
+namespace radius::cuda {
+namespace {
+
+constexpr int kPad = 4;  // smem row padding (keeps float4 alignment, spreads banks)
+
+template <int BM, int BN, int BK, int TM, int TN>
+struct Tile {
+  static constexpr int threads = (BM / TM) * (BN / TN);
+  static constexpr int a_vecs = BM * BK / 4;  // float4 loads per A tile
+  static constexpr int b_vecs = BK * BN / 4;
+  static constexpr int a_per_thread = (a_vecs + threads - 1) / threads;
+  static constexpr int b_per_thread = (b_vecs + threads - 1) / threads;
+};
+
+// Loads 4 consecutive floats p[0..3] along a row of length `limit` (elements
+// beyond it read as 0). `row_ok` false means the whole row is outside the matrix.
+template <bool VEC>
+__device__ __forceinline__ float4 load4(const float* __restrict__ p, int64_t start, int64_t limit, bool row_ok) {
+  float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
+  if (!row_ok) return v;
+  if (VEC && start + 3 < limit) return *reinterpret_cast<const float4*>(p + start);
+  if (start + 0 < limit) v.x = p[start + 0];
+  if (start + 1 < limit) v.y = p[start + 1];
+  if (start + 2 < limit) v.z = p[start + 2];
+  if (start + 3 < limit) v.w = p[start + 3];
+  return v;
+}
+
+template <int BM, int BN, int BK, int TM, int TN, bool TA, bool TB, bool VEC>
+__global__ void __launch_bounds__(Tile<BM, BN, BK, TM, TN>::threads)
+    sgemm_kernel(int64_t M, int64_t N, int64_t K, float alpha, const float* __restrict__ A, int64_t lda,
+                 const float* __restrict__ B, int64_t ldb, float beta, float* __restrict__ C, int64_t ldc,
+                 GemmEpilogue ep, int64_t stride_a, int64_t stride_b, int64_t stride_c) {
+  using T = Tile<BM, BN, BK, TM, TN>;
+  __shared__ __align__(16) float As[2][BK][BM + kPad];
+  __shared__ __align__(16) float Bs[2][BK][BN + kPad];
+
+  A += blockIdx.z * stride_a;
+  B += blockIdx.z * stride_b;
+  C += blockIdx.z * stride_c;
+  const int64_t m0 = int64_t(blockIdx.y) * BM, n0 = int64_t(blockIdx.x) * BN;
+  const int tid = threadIdx.x;
+  const int ty = tid / (BN / TN), tx = tid % (BN / TN);
+
+  float4 a_reg[T::a_per_thread], b_reg[T::b_per_thread];
+
+  // Global -> registers for the K tile starting at k0.
+  auto load_tiles = [&](int64_t k0) {
+#pragma unroll
+    for (int r = 0; r < T::a_per_thread; ++r) {
+      const int i = tid + r * T::threads;
+      if (i >= T::a_vecs) break;
+      if (!TA) {  // A [M, K]: a row of the tile is BK consecutive k
+        const int mm = i / (BK / 4), kq = (i % (BK / 4)) * 4;
+        a_reg[r] = load4<VEC>(A + (m0 + mm) * lda, k0 + kq, K, m0 + mm < M);
+      } else {    // A [K, M]: a row of the tile is BM consecutive m
+        const int kk = i / (BM / 4), mq = (i % (BM / 4)) * 4;
+        a_reg[r] = load4<VEC>(A + (k0 + kk) * lda, m0 + mq, M, k0 + kk < K);
+      }
+    }
+#pragma unroll
+    for (int r = 0; r < T::b_per_thread; ++r) {
+      const int i = tid + r * T::threads;
+      if (i >= T::b_vecs) break;
+      if (!TB) {  // B [K, N]
+        const int kk = i / (BN / 4), nq = (i % (BN / 4)) * 4;
+        b_reg[r] = load4<VEC>(B + (k0 + kk) * ldb, n0 + nq, N, k0 + kk < K);
+      } else {    // B [N, K]
+        const int nn = i / (BK / 4), kq = (i % (BK / 4)) * 4;
+        b_reg[r] = load4<VEC>(B + (n0 + nn) * ldb, k0 + kq, K, n0 + nn < N);
+      }
+    }
+  };
+  // Registers -> shared buffer `buf`, k-major.
+  auto store_tiles = [&](int buf) {
+#pragma unroll
+    for (int r = 0; r < T::a_per_thread; ++r) {
+      const int i = tid + r * T::threads;
+      if (i >= T::a_vecs) break;
+      if (!TA) {
+        const int mm = i / (BK / 4), kq = (i % (BK / 4)) * 4;
+        As[buf][kq + 0][mm] = a_reg[r].x;
+        As[buf][kq + 1][mm] = a_reg[r].y;
+        As[buf][kq + 2][mm] = a_reg[r].z;
+        As[buf][kq + 3][mm] = a_reg[r].w;
+      } else {
+        const int kk = i / (BM / 4), mq = (i % (BM / 4)) * 4;
+        *reinterpret_cast<float4*>(&As[buf][kk][mq]) = a_reg[r];
+      }
+    }
+#pragma unroll
+    for (int r = 0; r < T::b_per_thread; ++r) {
+      const int i = tid + r * T::threads;
+      if (i >= T::b_vecs) break;
+      if (!TB) {
+        const int kk = i / (BN / 4), nq = (i % (BN / 4)) * 4;
+        *reinterpret_cast<float4*>(&Bs[buf][kk][nq]) = b_reg[r];
+      } else {
+        const int nn = i / (BK / 4), kq = (i % (BK / 4)) * 4;
+        Bs[buf][kq + 0][nn] = b_reg[r].x;
+        Bs[buf][kq + 1][nn] = b_reg[r].y;
+        Bs[buf][kq + 2][nn] = b_reg[r].z;
+        Bs[buf][kq + 3][nn] = b_reg[r].w;
+      }
+    }
+  };
+
+  float acc[TM][TN] = {};
+  float a_frag[TM], b_frag[TN];
+  const int64_t tiles = (K + BK - 1) / BK;
+  load_tiles(0);
+  store_tiles(0);
+  __syncthreads();
+  int cur = 0;
+  for (int64_t t = 0; t < tiles; ++t) {
+    if (t + 1 < tiles) load_tiles((t + 1) * BK);  // in flight while we compute
+#pragma unroll
+    for (int kk = 0; kk < BK; ++kk) {
+#pragma unroll
+      for (int i = 0; i < TM; i += 4)
+        *reinterpret_cast<float4*>(&a_frag[i]) = *reinterpret_cast<const float4*>(&As[cur][kk][ty * TM + i]);
+#pragma unroll
+      for (int j = 0; j < TN; j += 4)
+        *reinterpret_cast<float4*>(&b_frag[j]) = *reinterpret_cast<const float4*>(&Bs[cur][kk][tx * TN + j]);
+#pragma unroll
+      for (int i = 0; i < TM; ++i)
+#pragma unroll
+        for (int j = 0; j < TN; ++j) acc[i][j] = fmaf(a_frag[i], b_frag[j], acc[i][j]);
+    }
+    if (t + 1 < tiles) store_tiles(cur ^ 1);  // the other buffer: last read before the previous barrier
+    __syncthreads();
+    cur ^= 1;
+  }
+
+  // Epilogue: alpha, beta (C read only when beta != 0), bias, ReLU; float4 stores.
+#pragma unroll
+  for (int i = 0; i < TM; ++i) {
+    const int64_t row = m0 + ty * TM + i;
+    if (row >= M) break;
+    const float rb = ep.row_bias ? ep.row_bias[row] : 0.f;
+    float* c_row = C + row * ldc;
+#pragma unroll
+    for (int j = 0; j < TN; j += 4) {
+      const int64_t col = n0 + tx * TN + j;
+      float v[4];
+#pragma unroll
+      for (int q = 0; q < 4; ++q) {
+        const int64_t cq = col + q;
+        float x = alpha * acc[i][j + q];
+        if (cq < N) {
+          if (beta != 0.f) x += beta * c_row[cq];
+          x += rb;
+          if (ep.col_bias) x += ep.col_bias[cq];
+          if (ep.relu) x = fmaxf(x, 0.f);
+        }
+        v[q] = x;
+      }
+      if (VEC && col + 3 < N) {
+        *reinterpret_cast<float4*>(c_row + col) = make_float4(v[0], v[1], v[2], v[3]);
+      } else {
+#pragma unroll
+        for (int q = 0; q < 4; ++q)
+          if (col + q < N) c_row[col + q] = v[q];
+      }
+    }
+  }
+}
+
+template <int BM, int BN, int BK, int TM, int TN, bool TA, bool TB, bool VEC>
+void launch(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
+            float beta, float* c, int64_t ldc, const GemmEpilogue& ep, int64_t batch, int64_t sa, int64_t sb,
+            int64_t sc) {
+  const dim3 grid(unsigned((n + BN - 1) / BN), unsigned((m + BM - 1) / BM), unsigned(batch));
+  sgemm_kernel<BM, BN, BK, TM, TN, TA, TB, VEC><<<grid, Tile<BM, BN, BK, TM, TN>::threads, 0, stream()>>>(
+      m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep, sa, sb, sc);
+  RADIUS_CUDA_CHECK_LAUNCH("sgemm_kernel");
+}
+
+// Two tile shapes: 128x128 (8x8 per thread) when the grid fills the GPU, else
+// 64x64 (4x4 per thread) so that small products still get enough blocks.
+template <bool TA, bool TB, bool VEC>
+void pick_tile(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
+               int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue& ep, int64_t batch, int64_t sa,
+               int64_t sb, int64_t sc) {
+  const int64_t big_blocks = ((m + 127) / 128) * ((n + 127) / 128) * batch;
+  if (big_blocks >= device_info().sm_count)
+    launch<128, 128, 8, 8, 8, TA, TB, VEC>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep, batch, sa, sb, sc);
+  else
+    launch<64, 64, 16, 4, 4, TA, TB, VEC>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep, batch, sa, sb, sc);
+}
+
+bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
+
+}  // namespace
+
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+           const float* b, int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue& ep, int64_t batch,
+           int64_t stride_a, int64_t stride_b, int64_t stride_c) {
+  if (m <= 0 || n <= 0 || batch <= 0) return;
+  if (batch > 65535) throw std::invalid_argument("sgemm: batch above 65535");
+  // 16-byte loads and stores need every row start (and batch offset) on a 16-byte boundary.
+  const bool vec = aligned16(a) && aligned16(b) && aligned16(c) && lda % 4 == 0 && ldb % 4 == 0 && ldc % 4 == 0 &&
+                   stride_a % 4 == 0 && stride_b % 4 == 0 && stride_c % 4 == 0;
+#define RADIUS_SGEMM_CASE(TA, TB)                                                                              \
+  if (trans_a == TA && trans_b == TB) {                                                                        \
+    if (vec)                                                                                                   \
+      pick_tile<TA, TB, true>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep, batch, stride_a, stride_b,     \
+                              stride_c);                                                                       \
+    else                                                                                                       \
+      pick_tile<TA, TB, false>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep, batch, stride_a, stride_b,    \
+                               stride_c);                                                                      \
+    return;                                                                                                    \
+  }
+  RADIUS_SGEMM_CASE(false, false)
+  RADIUS_SGEMM_CASE(false, true)
+  RADIUS_SGEMM_CASE(true, false)
+  RADIUS_SGEMM_CASE(true, true)
+#undef RADIUS_SGEMM_CASE
+}
+
+}  // namespace radius::cuda
