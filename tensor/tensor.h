@@ -87,6 +87,10 @@ class Tensor {
 
   std::vector<float> to_vector() const;  // CPU copy of the elements
 
+  // How many handles share this tensor's storage (views included; 0 when undefined).
+  // Lets a buffer pool (the data loader) reuse storage only when no one else can see it.
+  long use_count() const { return storage_.use_count(); }
+
  private:
   float* base() const { return storage_ ? storage_->data() + offset_ : nullptr; }
   float* checked_cpu() const;

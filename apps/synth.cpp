@@ -1,0 +1,97 @@
+// radius synth: write the built-in synthetic fracture data set (Kaggle layout:
+// DIR/{train,val,test}/{fractured,not fractured}/*.jpg|png) and say what was written.
+// The same arguments write byte-identical files, so a seed names a data set.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "apps/commands.h"
+#include "data/synth_dataset.h"
+#include "tensor/parallel.h"
+
+namespace radius::app {
+
+namespace {
+
+struct SynthCommand {
+  std::string out;
+  int train = 800, val = 100, test = 100;
+  int count = 0;  // > 0: split 80/10/10 instead of --train/--val/--test
+  uint64_t seed = 1;
+  int threads = 0;
+  SynthDatasetOptions options;
+};
+
+void run_synth(SynthCommand o) {
+  set_num_threads(o.threads);
+  if (o.count > 0) {
+    o.train = int(std::lround(0.8 * o.count));
+    o.val = int(std::lround(0.1 * o.count));
+    o.test = o.count - o.train - o.val;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto files = write_synthetic_dataset(o.out, {o.train, o.val, o.test}, o.seed, o.options);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  // Per split: images per class, formats, and distinct radiographs (groups).
+  struct Tally {
+    int fractured = 0, intact = 0, jpeg = 0, png = 0;
+    std::set<std::string> groups;
+  };
+  std::map<std::string, Tally> by_split;
+  for (const SynthFile& f : files) {
+    Tally& t = by_split[f.split];
+    (f.fractured ? t.fractured : t.intact) += 1;
+    (f.path.ends_with(".png") ? t.png : t.jpeg) += 1;
+    t.groups.insert(f.group);
+  }
+  std::printf("wrote %zu images to %s in %.1f s (seed %llu, sides %d-%d px, model side %d)\n", files.size(),
+              o.out.c_str(), seconds, (unsigned long long)o.seed, o.options.render.min_side,
+              o.options.render.max_side, o.options.render.model_side);
+  for (const char* split : {"train", "val", "test"}) {
+    const auto it = by_split.find(split);
+    if (it == by_split.end()) continue;
+    const Tally& t = it->second;
+    std::printf("  %-5s  %5d fractured  %5d not fractured  %5d jpeg  %5d png  %5zu radiographs\n", split,
+                t.fractured, t.intact, t.jpeg, t.png, t.groups.size());
+  }
+}
+
+}  // namespace
+
+void add_synth_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("synth", "Write a synthetic limb-radiograph fracture data set (Kaggle layout)");
+  auto o = std::make_shared<SynthCommand>();
+  cmd->add_option("--out", o->out, "Output directory (must not exist or be empty)")->required();
+  cmd->add_option("--train", o->train, "Training images (rotated copies included)")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--val", o->val, "Validation images")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--test", o->test, "Test images")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--count", o->count, "Total images, split 80/10/10 (overrides --train/--val/--test)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", o->seed, "Seed: the same seed writes the same files")->capture_default_str();
+  cmd->add_option("--min-side", o->options.render.min_side, "Smallest image side in pixels")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--max-side", o->options.render.max_side, "Largest image side in pixels")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--model-side", o->options.render.model_side,
+                  "Input side of the model that will read it (fracture widths are set in its pixels)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--fractured", o->options.fractured_fraction, "Fraction of fractured images per split")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--jpeg", o->options.jpeg_fraction, "Fraction of radiographs stored as JPEG (rest PNG)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores); the files do not depend on it")
+      ->capture_default_str();
+  cmd->callback([o] {
+    if (o->options.render.min_side > o->options.render.max_side)
+      throw CLI::ValidationError("--min-side", "must not exceed --max-side");
+    run_synth(*o);
+  });
+}
+
+}  // namespace radius::app
