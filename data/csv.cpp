@@ -6,7 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "data/encode.h"
+#include "io/atomic_file.h"
 
 namespace radius {
 
@@ -68,7 +68,7 @@ std::string csv_line(const CsvRow& row) {
 void write_csv(const std::string& path, const std::vector<CsvRow>& rows) {
   std::string text;
   for (const CsvRow& r : rows) text += csv_line(r);
-  write_file_atomic(path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  write_file_atomic(path, text);
 }
 
 }  // namespace radius

@@ -1,8 +1,8 @@
 #include "data/encode.h"
 
-#include <unistd.h>  // getpid: a temp name no other process uses
+#include "io/atomic_file.h"
 
-#include <atomic>
+
 #include <cerrno>
 #include <csetjmp>
 #include <cstdio>  // before jpeglib.h, which uses FILE
@@ -144,27 +144,6 @@ std::vector<uint8_t> encode_jpeg_bytes(const Image& img, int quality, bool progr
   if (!jpeg_encode_guarded(&cinfo, &err, &img, quality, progressive, &buf, &size))
     throw std::runtime_error(std::string("encode_jpeg: ") + err.message);
   return std::vector<uint8_t>(buf, buf + size);
-}
-
-void write_file_atomic(const std::string& path, std::span<const uint8_t> bytes) {
-  static std::atomic<uint64_t> counter{0};
-  const std::string tmp = path + ".tmp" + std::to_string(getpid()) + "-" + std::to_string(counter++);
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  int saved_errno = errno;
-  if (std::fclose(f) != 0 && ok) {
-    ok = false;
-    saved_errno = errno;
-  }
-  if (ok && std::rename(tmp.c_str(), path.c_str()) != 0) {
-    ok = false;
-    saved_errno = errno;
-  }
-  if (!ok) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot write " + path + ": " + std::strerror(saved_errno));
-  }
 }
 
 void encode_png(const Image& img, const std::string& path) {

@@ -20,7 +20,4 @@ std::vector<uint8_t> encode_jpeg_bytes(const Image& img, int quality = 90, bool 
 void encode_png(const Image& img, const std::string& path);
 void encode_jpeg(const Image& img, const std::string& path, int quality = 90, bool progressive = false);
 
-// Write bytes to path via a temporary file in the same directory + rename.
-void write_file_atomic(const std::string& path, std::span<const uint8_t> bytes);
-
 }  // namespace radius

@@ -7,7 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "eval/atomic_file.h"
+#include "io/atomic_file.h"
 
 namespace radius {
 namespace {

@@ -1,4 +1,4 @@
-// 8-bit RGB PNG files for charts, through libpng's simplified API.
+// 8-bit RGB PNG files for charts (through data/encode and data/decode).
 #pragma once
 #include <string>
 
@@ -11,8 +11,8 @@ namespace radius {
 // Throws std::runtime_error naming the path.
 void write_png_rgb(const std::string& path, const RgbImage& image);
 
-// Decodes any PNG to 8-bit RGB (alpha composited on black, as libpng does
-// without a background). Throws std::runtime_error naming the path.
+// Decodes any PNG to 8-bit RGB (alpha dropped). Throws (DecodeError, a
+// std::runtime_error) naming the path.
 RgbImage read_png_rgb(const std::string& path);
 
 }  // namespace radius

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "eval/atomic_file.h"
+#include "io/atomic_file.h"
 
 namespace radius {
 namespace {

@@ -28,7 +28,7 @@ struct Prediction {
 // Throws std::runtime_error "FILE:LINE: what is wrong" on a malformed file,
 // and "FILE: ..." when it cannot be opened or has no rows.
 std::vector<Prediction> read_predictions_csv(const std::string& path);
-// Written atomically (see atomic_file.h); scores with 9 significant digits.
+// Written atomically (see io/atomic_file.h); scores with 9 significant digits.
 void write_predictions_csv(const std::string& path, const std::vector<Prediction>& rows);
 
 // The columns the metrics functions take.

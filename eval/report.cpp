@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "eval/atomic_file.h"
+#include "io/atomic_file.h"
 #include "eval/plot.h"
 
 namespace radius {

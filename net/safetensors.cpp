@@ -1,5 +1,7 @@
 #include "net/safetensors.h"
 
+#include "io/atomic_file.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -62,28 +64,6 @@ std::string make_header(const std::string& path, const std::vector<std::pair<std
   }
   s.append((8 - s.size() % 8) % 8, ' ');
   return s;
-}
-
-// A temp file beside the target; removed on destruction unless committed.
-struct TempFile {
-  std::string path;
-  FILE* f = nullptr;
-  bool committed = false;
-  ~TempFile() {
-    if (f) std::fclose(f);
-    if (!committed) std::remove(path.c_str());
-  }
-};
-
-// Makes the rename durable. Best effort: some filesystems refuse fsync on a
-// directory, and the new file is complete and in place by now either way.
-void fsync_directory(const std::string& path) {
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return;
-  (void)::fsync(fd);
-  ::close(fd);
 }
 
 // ---- reading --------------------------------------------------------------------
@@ -158,27 +138,15 @@ std::map<std::string, std::string> parse_metadata(const std::string& path, const
 void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata) {
   const std::string header = make_header(path, tensors, metadata);
-  // Write beside the target, then rename over it: readers see the old file or
-  // the new one, never half of one, and a failure leaves the old file intact.
-  TempFile tmp{path + ".tmp." + std::to_string(::getpid())};
-  tmp.f = std::fopen(tmp.path.c_str(), "wb");
-  if (!tmp.f) fail_errno(path, "cannot create '" + tmp.path + "'");
+  AtomicFile out(path);  // readers see the old file or the new one, never half of one
   const uint64_t n = header.size();
-  if (std::fwrite(&n, sizeof n, 1, tmp.f) != 1 || std::fwrite(header.data(), 1, n, tmp.f) != n)
-    fail_errno(path, "write failed");
+  out.write(&n, sizeof n);
+  out.write(header.data(), n);
   for (const auto& [name, t] : tensors) {
     const Tensor host = t.is_cpu() ? t : t.to(Device::cpu);
-    const size_t count = size_t(host.numel());
-    if (std::fwrite(host.cpu(), sizeof(float), count, tmp.f) != count) fail_errno(path, "write failed");
+    out.write(host.cpu(), size_t(host.numel()) * sizeof(float));
   }
-  // Buffered writes surface errors such as ENOSPC only here.
-  if (std::fflush(tmp.f) != 0 || ::fsync(::fileno(tmp.f)) != 0) fail_errno(path, "write failed");
-  const int closed = std::fclose(tmp.f);
-  tmp.f = nullptr;
-  if (closed != 0) fail_errno(path, "write failed");
-  if (std::rename(tmp.path.c_str(), path.c_str()) != 0) fail_errno(path, "cannot replace the file");
-  tmp.committed = true;
-  fsync_directory(path);
+  out.commit();
 }
 
 SafetensorsFile read_safetensors(const std::string& path) {

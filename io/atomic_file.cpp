@@ -1,0 +1,75 @@
+#include "io/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+namespace radius {
+
+namespace {
+
+[[noreturn]] void fail_errno(const std::string& path, const std::string& what, int err) {
+  throw std::runtime_error("cannot write '" + path + "': " + what + " (" + std::strerror(err) + ")");
+}
+
+// Best effort: some filesystems refuse fsync on a directory, and the new file
+// is complete and in place by then either way.
+void fsync_directory_of(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return;
+  (void)::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  // pid + a process-wide counter: concurrent writers never share a temporary.
+  static std::atomic<uint64_t> counter{0};
+  tmp_ = path_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  f_ = std::fopen(tmp_.c_str(), "wb");
+  if (!f_) fail_errno(path_, "cannot create '" + tmp_ + "'", errno);
+}
+
+AtomicFile::~AtomicFile() {
+  if (f_) std::fclose(f_);
+  if (!committed_) std::remove(tmp_.c_str());
+}
+
+void AtomicFile::write(const void* data, size_t bytes) {
+  if (!f_) throw std::logic_error(path_ + ": write after commit");
+  if (bytes && std::fwrite(data, 1, bytes, f_) != bytes) fail_errno(path_, "write failed", errno);
+}
+
+void AtomicFile::commit() {
+  if (!f_) throw std::logic_error(path_ + ": committed twice");
+  // Buffered writes surface errors such as ENOSPC only at flush and close.
+  bool ok = std::fflush(f_) == 0 && ::fsync(::fileno(f_)) == 0;
+  int err = errno;
+  if (std::fclose(f_) != 0 && ok) ok = false, err = errno;
+  f_ = nullptr;
+  if (!ok) fail_errno(path_, "write failed", err);
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) fail_errno(path_, "cannot replace the file", errno);
+  committed_ = true;
+  fsync_directory_of(path_);
+}
+
+void write_file_atomic(const std::string& path, std::string_view bytes) {
+  AtomicFile f(path);
+  f.write(bytes.data(), bytes.size());
+  f.commit();
+}
+
+void write_file_atomic(const std::string& path, std::span<const uint8_t> bytes) {
+  write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+}  // namespace radius
