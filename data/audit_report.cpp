@@ -254,7 +254,8 @@ std::string format_audit_text(const AuditReport& r, size_t max_list) {
   group_section(r, name, max_list, out, true);
   group_section(r, name, max_list, out, false);
   confounder_section(r, out);
-  out += fmt("\nSummary: %s\n", r.warnings.empty() ? "no problems found" : fmt("%zu findings", r.warnings.size()).c_str());
+  const size_t n = r.warnings.size();
+  out += "\nSummary: " + (n ? fmt("%zu finding%s", n, n == 1 ? "" : "s") : std::string("no problems found")) + "\n";
   for (const std::string& w : r.warnings) out += "  - " + w + "\n";
   return out;
 }
