@@ -11,5 +11,6 @@ void add_summary_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
 void add_audit_command(CLI::App& app);
+void add_augment_command(CLI::App& app);
 
 }  // namespace radius::app

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   radius::app::add_demo_command(app);
   radius::app::add_synth_command(app);
   radius::app::add_audit_command(app);
+  radius::app::add_augment_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
