@@ -3,8 +3,8 @@
 # registry) into the ignored folder .gpu-deps/, laid out like /usr so that the
 # Debian CMake package files inside stay valid when relocated:
 #   .gpu-deps/include/        Eigen, doctest, CLI11, nlohmann-json, Google Benchmark,
-#                             libpng, libjpeg, zlib headers
-#   .gpu-deps/lib/x86_64-linux-gnu/   static libpng/libjpeg/libz, libbenchmark.so
+#                             libpng, libjpeg, zlib, libcsv headers
+#   .gpu-deps/lib/x86_64-linux-gnu/   static libpng/libjpeg/libz/libcsv, libbenchmark.so
 #   .gpu-deps/share/..., lib/cmake/... the packages' CMake config files
 # CMake then finds everything with -DCMAKE_PREFIX_PATH=$PWD/.gpu-deps.
 # Run it here (where the Debian -dev packages are installed), then name
@@ -37,9 +37,9 @@ for f in /usr/lib/$multiarch/libbenchmark.so* /usr/lib/$multiarch/libbenchmark_m
 copy /usr/lib/$multiarch/cmake/benchmark "$dest/lib/$multiarch/cmake/"
 
 # Image libraries, static (no shared-library version skew on the other machine).
-for h in png.h pngconf.h pnglibconf.h jpeglib.h jerror.h jmorecfg.h zlib.h zconf.h; do copy "/usr/include/$h" "$dest/include/"; done
+for h in png.h pngconf.h pnglibconf.h jpeglib.h jerror.h jmorecfg.h zlib.h zconf.h csv.h; do copy "/usr/include/$h" "$dest/include/"; done
 copy /usr/include/$multiarch/jconfig.h "$dest/include/"
-for a in libpng16.a libjpeg.a libz.a; do copy "/usr/lib/$multiarch/$a" "$dest/lib/$multiarch/"; done
+for a in libpng16.a libjpeg.a libz.a libcsv.a; do copy "/usr/lib/$multiarch/$a" "$dest/lib/$multiarch/"; done
 ln -sf libpng16.a "$dest/lib/$multiarch/libpng.a"
 
 # cuDNN headers, in case the GPU machine has cuDNN only inside PyTorch's wheel
