@@ -26,7 +26,7 @@ trap 'rm -rf "$cfg"' EXIT
 cmake -S . -B "$cfg" -G Ninja -DRADIUS_CUDA=ON -DCMAKE_PREFIX_PATH="$PWD/.gpu-deps" -DCMAKE_IGNORE_PREFIX_PATH=/usr \
   -DCUDNN_ROOT="$PWD/.gpu-deps/cudnn" >"$cfg/configure.log" 2>&1 || { cat "$cfg/configure.log"; fail "configure"; }
 for var in Eigen3_DIR doctest_DIR CLI11_DIR nlohmann_json_DIR benchmark_DIR PNG_LIBRARY_RELEASE PNG_PNG_INCLUDE_DIR \
-           JPEG_LIBRARY_RELEASE JPEG_INCLUDE_DIR ZLIB_LIBRARY_RELEASE ZLIB_INCLUDE_DIR; do
+           JPEG_LIBRARY_RELEASE JPEG_INCLUDE_DIR ZLIB_LIBRARY_RELEASE ZLIB_INCLUDE_DIR CSV_LIBRARY CSV_INCLUDE_DIR; do
   value=$(grep -E "^$var:" "$cfg/CMakeCache.txt" | cut -d= -f2-)
   case "$value" in
     "$PWD/.gpu-deps"/*) echo "   $var = ${value#$PWD/}" ;;
