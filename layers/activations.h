@@ -1,5 +1,7 @@
 // ReLU and Sigmoid: elementwise activations.
 #pragma once
+#include <cmath>
+
 #include "layers/layer.h"
 
 namespace radius {

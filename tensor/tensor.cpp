@@ -153,23 +153,6 @@ void Tensor::zero() {
     device_memset_zero(data(), size_t(numel()) * sizeof(float));
 }
 
-// ---- Eigen views ---------------------------------------------------------------
-
-MatrixMap Tensor::matrix(int64_t rows, int64_t cols) {
-  if (rows * cols != numel())
-    throw std::invalid_argument("Tensor::matrix: " + shape_.str() + " is not " + std::to_string(rows) + "x" +
-                                std::to_string(cols));
-  return MatrixMap(checked_cpu(), rows, cols);
-}
-ConstMatrixMap Tensor::matrix(int64_t rows, int64_t cols) const {
-  if (rows * cols != numel())
-    throw std::invalid_argument("Tensor::matrix: " + shape_.str() + " is not " + std::to_string(rows) + "x" +
-                                std::to_string(cols));
-  return ConstMatrixMap(checked_cpu(), rows, cols);
-}
-VectorMap Tensor::vector() { return VectorMap(checked_cpu(), numel()); }
-ConstVectorMap Tensor::vector() const { return ConstVectorMap(checked_cpu(), numel()); }
-
 std::vector<float> Tensor::to_vector() const {
   const float* p = checked_cpu();
   return std::vector<float>(p, p + numel());

@@ -6,8 +6,9 @@
 // - Data never moves between devices behind your back: `to(Device)` is the only
 //   way across, and CPU-only accessors throw on a CUDA tensor.
 // - Images are NCHW: [batch, channels, height, width].
+// - Eigen views for CPU math are in tensor/eigen.h (kept out of this header so
+//   that code which only moves tensors around compiles without Eigen).
 #pragma once
-#include <Eigen/Core>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -34,12 +35,6 @@ class Storage {
   int64_t numel_ = 0;
   Device device_ = Device::cpu;
 };
-
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using MatrixMap = Eigen::Map<RowMatrix>;
-using ConstMatrixMap = Eigen::Map<const RowMatrix>;
-using VectorMap = Eigen::Map<Eigen::VectorXf>;
-using ConstVectorMap = Eigen::Map<const Eigen::VectorXf>;
 
 class Tensor {
  public:
@@ -78,12 +73,6 @@ class Tensor {
   void copy_from(const Tensor& src);    // same shape, same device
   void fill(float value);               // CPU
   void zero();
-
-  // ---- Eigen views for CPU math (row-major, like NCHW memory) ---------------
-  MatrixMap matrix(int64_t rows, int64_t cols);
-  ConstMatrixMap matrix(int64_t rows, int64_t cols) const;
-  VectorMap vector();
-  ConstVectorMap vector() const;
 
   std::vector<float> to_vector() const;  // CPU copy of the elements
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "tensor/device_memory.h"
+#include "tensor/eigen.h"
 #include "tensor/rng.h"
 #include "tensor/tensor.h"
 
@@ -41,12 +42,12 @@ TEST_CASE("tensor: shape mismatches throw with both shapes") {
 
 TEST_CASE("tensor: eigen maps see NCHW memory row-major") {
   Tensor t = Tensor::from_vector(Shape{2, 3}, {1, 2, 3, 4, 5, 6});
-  auto m = t.matrix(2, 3);
+  auto m = as_matrix(t, 2, 3);
   CHECK(m(1, 0) == 4.0f);
   m(0, 2) = 9.0f;
   CHECK(t.at(2) == 9.0f);
-  CHECK(t.vector().sum() == doctest::Approx(27.0));
-  CHECK_THROWS_AS((void)t.matrix(4, 2), std::invalid_argument);
+  CHECK(as_vector(t).sum() == doctest::Approx(27.0));
+  CHECK_THROWS_AS((void)as_matrix(t, 4, 2), std::invalid_argument);
 }
 
 TEST_CASE("tensor: asking for a GPU that is not there fails loudly") {
