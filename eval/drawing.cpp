@@ -22,20 +22,6 @@ std::string num(double v) {
   return s == "-0" ? "0" : s;
 }
 
-std::string escape_xml(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += ch;
-    }
-  }
-  return out;
-}
-
 struct SvgWriter {
   std::string out;
   void operator()(const Stroke& s) {
@@ -72,6 +58,21 @@ struct SvgWriter {
 };
 
 }  // namespace
+
+std::string escape_xml(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += ch;
+    }
+  }
+  return out;
+}
 
 double text_length(const Text& t) { return double(font::text_width(t.text)) * t.scale; }
 

@@ -84,6 +84,9 @@ struct Drawing {
 double text_length(const Text& t);
 
 // Standalone SVG 1.1 (with a viewBox, so it scales to its container).
+// Text for XML/HTML element content and attribute values (& < > " ').
+std::string escape_xml(const std::string& s);
+
 std::string to_svg(const Drawing& d);
 
 }  // namespace radius

@@ -11,21 +11,6 @@
 namespace radius {
 namespace {
 
-std::string esc(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += ch;
-    }
-  }
-  return out;
-}
-
 std::string num(double v, int digits = 3) {
   if (!std::isfinite(v)) return "n/a";
   char buf[48];
@@ -73,7 +58,7 @@ struct Html {
 };
 
 void card(Html& h, const std::string& key, double v) {
-  h << "<div class=\"card\"><div class=\"v\">" << num(v) << "</div><div class=\"k\">" << esc(key) << "</div></div>\n";
+  h << "<div class=\"card\"><div class=\"v\">" << num(v) << "</div><div class=\"k\">" << escape_xml(key) << "</div></div>\n";
 }
 
 void metric_cards(Html& h, const Metrics& m) {
@@ -91,7 +76,7 @@ void metric_cards(Html& h, const Metrics& m) {
 void report_table(Html& h, const Metrics& m) {
   h << "<table><tr><th></th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>\n";
   auto row = [&](const std::string& name, const ClassScores& s) {
-    h << "<tr><td>" << esc(name) << "</td><td>" << num(s.precision) << "</td><td>" << num(s.recall) << "</td><td>"
+    h << "<tr><td>" << escape_xml(name) << "</td><td>" << num(s.precision) << "</td><td>" << num(s.recall) << "</td><td>"
       << num(s.f1) << "</td><td>" << std::to_string(s.support) << "</td></tr>\n";
   };
   for (int c = 0; c < 2; ++c) row(m.class_names[size_t(c)], m.per_class[size_t(c)]);
@@ -103,13 +88,13 @@ void report_table(Html& h, const Metrics& m) {
 }
 
 void figure(Html& h, const Drawing& d, const std::string& caption) {
-  h << "<figure>\n" << to_svg(d) << "<figcaption>" << esc(caption) << "</figcaption></figure>\n";
+  h << "<figure>\n" << to_svg(d) << "<figcaption>" << escape_xml(caption) << "</figcaption></figure>\n";
 }
 
 void warnings_section(Html& h, const ReportData& r) {
   if (r.warnings.empty()) return;
   h << "<section id=\"warnings\"><h2>Warnings</h2><div class=\"warn\"><ul>\n";
-  for (const std::string& w : r.warnings) h << "<li>" << esc(w) << "</li>\n";
+  for (const std::string& w : r.warnings) h << "<li>" << escape_xml(w) << "</li>\n";
   h << "</ul></div></section>\n";
 }
 
@@ -118,10 +103,10 @@ void results_section(Html& h, const ReportData& r) {
   const Metrics& m = *r.metrics;
   const std::string& pos = m.class_names[size_t(m.positive)];
   h << "<section id=\"results\"><h2>Results on the test set</h2>\n";
-  h << "<p class=\"note\">Positive class: <b>" << esc(pos) << "</b>. The network outputs P(" << esc(m.class_names[1])
-    << "); an image is called " << esc(m.class_names[1]) << " when that probability is above the threshold"
+  h << "<p class=\"note\">Positive class: <b>" << escape_xml(pos) << "</b>. The network outputs P(" << escape_xml(m.class_names[1])
+    << "); an image is called " << escape_xml(m.class_names[1]) << " when that probability is above the threshold"
     << (std::isfinite(m.threshold) ? " (" + num(m.threshold) + ")" : std::string()) << ", otherwise "
-    << esc(m.class_names[0]) << ".</p>\n";
+    << escape_xml(m.class_names[0]) << ".</p>\n";
   metric_cards(h, m);
   report_table(h, m);
   h << "<div class=\"figs\">\n";
@@ -133,11 +118,11 @@ void results_section(Html& h, const ReportData& r) {
 
   if (r.operating_point) {
     const OperatingPoint& op = *r.operating_point;
-    h << "<h3 id=\"operating-point\">Operating point</h3>\n<p>Rule: " << esc(op.rule) << ". ";
+    h << "<h3 id=\"operating-point\">Operating point</h3>\n<p>Rule: " << escape_xml(op.rule) << ". ";
     if (!op.met) {
       h << "No threshold satisfies it on this data.</p>\n";
     } else {
-      h << "Threshold " << threshold_text(op.threshold) << " on P(" << esc(m.class_names[1]) << "): sensitivity "
+      h << "Threshold " << threshold_text(op.threshold) << " on P(" << escape_xml(m.class_names[1]) << "): sensitivity "
         << num(op.sensitivity) << ", specificity " << num(op.specificity) << ".</p>\n";
       if (r.operating_metrics) report_table(h, *r.operating_metrics);
     }
@@ -145,7 +130,7 @@ void results_section(Html& h, const ReportData& r) {
   if (!r.sweep.empty()) {
     h << "<details id=\"sweep\"><summary>Threshold sweep</summary>\n<table><tr><th>threshold</th><th>sensitivity</th>"
          "<th>specificity</th><th>precision ("
-      << esc(pos) << ")</th><th>F1 (" << esc(pos) << ")</th><th>accuracy</th><th>MCC</th></tr>\n";
+      << escape_xml(pos) << ")</th><th>F1 (" << escape_xml(pos) << ")</th><th>accuracy</th><th>MCC</th></tr>\n";
     for (const Metrics& s : r.sweep) {
       const ClassScores& p = s.per_class[size_t(s.positive)];
       h << "<tr><td>" << threshold_text(s.threshold) << "</td><td>" << num(s.sensitivity) << "</td><td>"
@@ -191,7 +176,7 @@ void folds_section(Html& h, const ReportData& r) {
   for (size_t f = 0; f < r.folds.size(); ++f) h << "<th>fold " << std::to_string(f + 1) << "</th>";
   h << "</tr>\n";
   for (const MetricSummary& s : summary) {
-    h << "<tr><td>" << esc(s.name) << "</td><td>" << num(s.mean) << " &plusmn; " << num(s.sd) << "</td>";
+    h << "<tr><td>" << escape_xml(s.name) << "</td><td>" << num(s.mean) << " &plusmn; " << num(s.sd) << "</td>";
     for (double v : s.values) h << "<td>" << num(v) << "</td>";
     h << "</tr>\n";
   }
@@ -201,7 +186,7 @@ void folds_section(Html& h, const ReportData& r) {
 void config_section(Html& h, const ReportData& r) {
   h << "<section id=\"config\"><h2>Configuration</h2>\n<table>\n";
   if (r.seed) h << "<tr><td>seed</td><td>" << std::to_string(*r.seed) << "</td></tr>\n";
-  for (const auto& [k, v] : r.config) h << "<tr><td>" << esc(k) << "</td><td>" << esc(v) << "</td></tr>\n";
+  for (const auto& [k, v] : r.config) h << "<tr><td>" << escape_xml(k) << "</td><td>" << escape_xml(v) << "</td></tr>\n";
   h << "</table></section>\n";
 }
 
@@ -210,7 +195,7 @@ void files_section(Html& h, const ReportData& r) {
   // Named, not linked: the report stays whole when it is moved away from them.
   h << "<section id=\"files\"><h2>Files in this run</h2>\n<table><tr><th>what</th><th>path</th></tr>\n";
   for (const auto& [what, path] : r.files)
-    h << "<tr><td>" << esc(what) << "</td><td><code>" << esc(path) << "</code></td></tr>\n";
+    h << "<tr><td>" << escape_xml(what) << "</td><td><code>" << escape_xml(path) << "</code></td></tr>\n";
   h << "</table></section>\n";
 }
 
@@ -254,10 +239,10 @@ nlohmann::json metrics_or_null(const std::optional<Metrics>& m) { return m ? nlo
 std::string report_html(const ReportData& r) {
   Html h;
   h << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-    << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" << esc(r.title)
-    << "</title>\n<style>" << kStyle << "</style>\n</head>\n<body><main>\n<h1>" << esc(r.title) << "</h1>\n";
+    << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" << escape_xml(r.title)
+    << "</title>\n<style>" << kStyle << "</style>\n</head>\n<body><main>\n<h1>" << escape_xml(r.title) << "</h1>\n";
   std::string meta;
-  if (!r.created.empty()) meta += "Created " + esc(r.created);
+  if (!r.created.empty()) meta += "Created " + escape_xml(r.created);
   if (r.seed) meta += (meta.empty() ? "" : " &middot; ") + std::string("seed ") + std::to_string(*r.seed);
   if (!meta.empty()) h << "<p class=\"meta\">" << meta << "</p>\n";
   warnings_section(h, r);

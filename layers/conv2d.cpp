@@ -2,10 +2,11 @@
 
 #include <omp.h>
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <stdexcept>
 #include <vector>
+
+#include "tensor/eigen.h"
 
 #ifdef RADIUS_WITH_CUDA
 #include "kernels/conv2d.h"
@@ -13,12 +14,6 @@
 
 namespace radius {
 
-template <class T>
-using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T>
-using MapM = Eigen::Map<Mat<T>>;
-template <class T>
-using CMapM = Eigen::Map<const Mat<T>>;
 
 Conv2dGeom Conv2dGeom::make(int64_t c, int64_t h, int64_t w, int64_t k, int64_t kh, int64_t kw, int64_t stride,
                             Padding padding) {
@@ -100,16 +95,16 @@ template <class T> T* scratch(std::vector<T>& buf, int64_t size) {
 
 // A block of columns [p0, p1) of a row-major [rows, pixels] image matrix.
 template <class T>
-using Block = Eigen::Map<Mat<T>, 0, Eigen::OuterStride<>>;
+using Block = Eigen::Map<RowMat<T>, 0, Eigen::OuterStride<>>;
 template <class T>
-using ConstBlock = Eigen::Map<const Mat<T>, 0, Eigen::OuterStride<>>;
+using ConstBlock = Eigen::Map<const RowMat<T>, 0, Eigen::OuterStride<>>;
 
 // Images are independent: threads take whole images; each GEMM then runs on one
 // core (Eigen does not nest its own threads inside an OpenMP region).
 template <class T>
 void conv2d_forward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, const T* b, T* y) {
   const int64_t in_size = g.c * g.h * g.w, out_size = g.k * g.pixels(), step = conv2d_block_pixels(g);
-  CMapM<T> wm(w, g.k, g.patch());
+  ConstRowMatMap<T> wm(w, g.k, g.patch());
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; ++i) {
     thread_local std::vector<T> col_buf;
@@ -118,8 +113,8 @@ void conv2d_forward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, cons
       const int64_t p1 = std::min(p0 + step, g.pixels());
       im2col(g, x + i * in_size, p0, p1, col);
       Block<T> yb(y + i * out_size + p0, g.k, p1 - p0, Eigen::OuterStride<>(g.pixels()));
-      yb.noalias() = wm * CMapM<T>(col, g.patch(), p1 - p0);
-      if (b) yb.colwise() += Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(b, g.k);
+      yb.noalias() = wm * ConstRowMatMap<T>(col, g.patch(), p1 - p0);
+      if (b) yb.colwise() += Eigen::Map<const ColVec<T>>(b, g.k);
     }
   }
 }
@@ -132,11 +127,11 @@ void conv2d_backward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, con
   const int64_t wsize = g.k * g.patch();
   const int threads = omp_get_max_threads();
   std::vector<T> partial(size_t(threads) * size_t(wsize + g.k), T(0));
-  CMapM<T> wm(w, g.k, g.patch());
+  ConstRowMatMap<T> wm(w, g.k, g.patch());
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num();
-    MapM<T> dw_t(partial.data() + t * (wsize + g.k), g.k, g.patch());
+    RowMatMap<T> dw_t(partial.data() + t * (wsize + g.k), g.k, g.patch());
     T* db_t = partial.data() + t * (wsize + g.k) + wsize;
     thread_local std::vector<T> col_buf;
     T* col = scratch(col_buf, g.patch() * step);
@@ -149,11 +144,11 @@ void conv2d_backward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, con
         ConstBlock<T> dyb(dy + i * out_size + p0, g.k, p1 - p0, Eigen::OuterStride<>(g.pixels()));
         if (dw || db) {
           im2col(g, x + i * in_size, p0, p1, col);
-          dw_t.noalias() += dyb * CMapM<T>(col, g.patch(), p1 - p0).transpose();
+          dw_t.noalias() += dyb * ConstRowMatMap<T>(col, g.patch(), p1 - p0).transpose();
           for (int64_t k = 0; k < g.k; ++k) db_t[k] += dyb.row(k).sum();
         }
         if (dxi) {
-          MapM<T>(col, g.patch(), p1 - p0).noalias() = wm.transpose() * dyb;  // col now holds dcol
+          RowMatMap<T>(col, g.patch(), p1 - p0).noalias() = wm.transpose() * dyb;  // col now holds dcol
           col2im_add(g, col, p0, p1, dxi);
         }
       }

@@ -1,7 +1,8 @@
 #include "layers/dense.h"
 
-#include <Eigen/Core>
 #include <stdexcept>
+
+#include "tensor/eigen.h"
 
 #ifdef RADIUS_WITH_CUDA
 #include "kernels/conv2d.h"
@@ -9,24 +10,20 @@
 
 namespace radius {
 
-template <class T>
-using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T>
-using Vec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 
 template <class T>
 void dense_forward(int64_t n, int64_t in, int64_t out, const T* x, const T* w, const T* b, T* y) {
-  Eigen::Map<Mat<T>> ym(y, n, out);
-  ym.noalias() = Eigen::Map<const Mat<T>>(x, n, in) * Eigen::Map<const Mat<T>>(w, out, in).transpose();
-  if (b) ym.rowwise() += Eigen::Map<const Vec<T>>(b, out).transpose();
+  RowMatMap<T> ym(y, n, out);
+  ym.noalias() = ConstRowMatMap<T>(x, n, in) * ConstRowMatMap<T>(w, out, in).transpose();
+  if (b) ym.rowwise() += Eigen::Map<const ColVec<T>>(b, out).transpose();
 }
 
 template <class T>
 void dense_backward(int64_t n, int64_t in, int64_t out, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db) {
-  Eigen::Map<const Mat<T>> dym(dy, n, out);
-  if (dx) Eigen::Map<Mat<T>>(dx, n, in).noalias() = dym * Eigen::Map<const Mat<T>>(w, out, in);
-  if (dw) Eigen::Map<Mat<T>>(dw, out, in).noalias() += dym.transpose() * Eigen::Map<const Mat<T>>(x, n, in);
-  if (db) Eigen::Map<Vec<T>>(db, out) += dym.colwise().sum().transpose();
+  ConstRowMatMap<T> dym(dy, n, out);
+  if (dx) RowMatMap<T>(dx, n, in).noalias() = dym * ConstRowMatMap<T>(w, out, in);
+  if (dw) RowMatMap<T>(dw, out, in).noalias() += dym.transpose() * ConstRowMatMap<T>(x, n, in);
+  if (db) Eigen::Map<ColVec<T>>(db, out) += dym.colwise().sum().transpose();
 }
 
 #define RADIUS_INSTANTIATE(T)                                                                             \

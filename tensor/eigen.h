@@ -10,7 +10,17 @@
 
 namespace radius {
 
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+// For the templated CPU math (T = float, or double in the gradient checks).
+template <class T>
+using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using RowMatMap = Eigen::Map<RowMat<T>>;
+template <class T>
+using ConstRowMatMap = Eigen::Map<const RowMat<T>>;
+template <class T>
+using ColVec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+
+using RowMatrix = RowMat<float>;
 using MatrixMap = Eigen::Map<RowMatrix>;
 using ConstMatrixMap = Eigen::Map<const RowMatrix>;
 using VectorMap = Eigen::Map<Eigen::VectorXf>;
