@@ -16,6 +16,9 @@
 // divided by its maximum (all zeros when nothing supports the class), then
 // upsampled bilinearly (half-pixel centres, edges clamped) to the input's H x W.
 //
+// A batch is explained with one forward and one backward: every layer treats
+// samples independently, so sample s's map depends on sample s alone.
+//
 // The explained class is the PREDICTED one unless options.target says otherwise;
 // with one sigmoid unit, predicted = sigmoid(z) > threshold ? 1 : 0, exactly
 // eval/metrics.h's predict_class on the score P(class 1).

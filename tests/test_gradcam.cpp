@@ -190,3 +190,28 @@ TEST_CASE("gradcam: jet colour map, bilinear map resize and the overlay") {
   CHECK(heat.at(0, 0, 2) == 128);  // top: cold (dark blue)
   CHECK(heat.at(0, 2, 0) == 128);  // bottom: hot (dark red)
 }
+
+TEST_CASE("Sequential: activation() and backward_to() for explanation tools") {
+  auto m = load_model_spec(std::string(RADIUS_SOURCE_DIR) + "/models/tiny.spec");
+  m->init(3);
+  CHECK_THROWS_AS(m->activation(0), std::out_of_range);  // no forward yet
+  const ToyBatch b = make_bar_images(2, 3, 32, 32, 1);
+  const Tensor logits = m->forward(b.images, Mode::eval).clone();
+  CHECK(m->activation(10).to_vector() == logits.to_vector());  // the last body layer's output = the logits
+  CHECK(m->activation(4).shape() == Shape{2, 16, 13, 13});
+  CHECK_THROWS_AS(m->activation(11), std::out_of_range);       // the sigmoid head is not run
+  const Tensor dl = Tensor::full(Shape{2, 1}, 1.0f);
+  CHECK_THROWS_AS(m->backward_to(dl, 11), std::out_of_range);
+  CHECK(m->backward_to(dl, 10).to_vector() == dl.to_vector());
+  m->zero_grad();
+  const Tensor d4 = m->backward_to(dl, 4).clone();
+  CHECK(d4.shape() == Shape{2, 16, 13, 13});
+  // Only layers 5..10 ran: conv 3's gradients are untouched, dense 8's are not.
+  for (const NamedParam& p : m->named_params()) {
+    const std::vector<float> g = p.grad.to_vector();
+    const bool any = std::any_of(g.begin(), g.end(), [](float v) { return v != 0.0f; });
+    if (p.name[0] == '0' || p.name[0] == '3') CHECK_MESSAGE(!any, p.name);
+    if (p.name == "8.weight" || p.name == "10.weight") CHECK_MESSAGE(any, p.name);
+  }
+  m->zero_grad();
+}
