@@ -229,15 +229,23 @@ void run_predict(const PredictCommand& o, bool spec_given) {
                              mf.spec_source + "]; pass the spec the model was trained with as --model)");
   }
   model->to(device);
-  if (!o.explain.empty()) {
-    fs::create_directories(o.explain);
-    gradcam_default_layer(*model);  // fail early when there is nothing to explain
-  }
-
-  const std::vector<std::string> files = list_inputs(o.inputs);
   if (!o.quiet)
     std::printf("model: %s (spec %s, %s), input %dx%dx%d, threshold %.3g on P(not fractured)\n", mf.weights.c_str(),
                 mf.spec.c_str(), mf.spec_source.c_str(), H, W, C, o.threshold);
+  if (!o.explain.empty()) {
+    // Fail before decoding anything when there is nothing to explain.
+    const size_t layer = o.layer < 0 ? gradcam_default_layer(*model) : size_t(o.layer);
+    if (layer >= model->size() || model->layer_output(layer).rank() != 3 ||
+        (model->has_sigmoid_head() && layer + 1 == model->size()))
+      throw std::runtime_error("--layer " + std::to_string(o.layer) + ": Grad-CAM needs a layer with a [channels, "
+                               "height, width] output (a conv2d, its activation or a pooling layer)");
+    fs::create_directories(o.explain);
+    if (!o.quiet)
+      std::printf("Grad-CAM: layer %zu (%s), output %s\n", layer, model->layer(layer).describe().c_str(),
+                  model->layer_output(layer).str().c_str());
+  }
+
+  const std::vector<std::string> files = list_inputs(o.inputs);
 
   std::vector<Row> rows;
   std::vector<Skipped> skipped;

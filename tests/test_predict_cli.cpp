@@ -190,6 +190,13 @@ TEST_CASE("predict CLI: clear errors and a non-zero exit") {
     CHECK(r.err.find("empty_file") != std::string::npos);
     CHECK(r.err.find("could be read") != std::string::npos);
   }
+  SUBCASE("a Grad-CAM layer without a feature map") {
+    const Run r = run_radius("predict " + sh_quote(f.weights) + " " + sh_quote(f.images) + " --model " +
+                                 sh_quote(f.spec) + " --explain " + sh_quote(f.dir.file("cams")) + " --layer 6",
+                             f.dir);
+    CHECK(r.rc != 0);
+    CHECK(r.err.find("--layer 6") != std::string::npos);
+  }
   SUBCASE("missing input") {
     const Run r = run_radius("predict " + sh_quote(f.weights) + " " + sh_quote(f.dir.file("missing")) + " --model " +
                                  sh_quote(f.spec),
