@@ -12,5 +12,6 @@ void add_demo_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
 void add_audit_command(CLI::App& app);
 void add_augment_command(CLI::App& app);
+void add_predict_command(CLI::App& app);
 
 }  // namespace radius::app

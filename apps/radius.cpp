@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   radius::app::add_synth_command(app);
   radius::app::add_audit_command(app);
   radius::app::add_augment_command(app);
+  radius::app::add_predict_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -134,14 +134,30 @@ const Tensor& Sequential::forward(const Tensor& x, Mode mode) {
   return *in;
 }
 
-void Sequential::backward(const Tensor& dlogits) {
+void Sequential::backward(const Tensor& dlogits) { backward_from(dlogits, 0); }
+
+Tensor Sequential::backward_to(const Tensor& dlogits, size_t i) {
+  if (i + 1 > body_size())
+    throw std::out_of_range("Sequential::backward_to: layer " + std::to_string(i) + " is not run by forward() (" +
+                            std::to_string(body_size()) + " body layers)");
+  return backward_from(dlogits, i + 1);
+}
+
+const Tensor& Sequential::activation(size_t i) const {
+  if (!x_.defined() || i >= body_size())
+    throw std::out_of_range("Sequential::activation: no output of layer " + std::to_string(i) +
+                            " (call forward() first; the sigmoid head has none)");
+  return acts_[i];
+}
+
+Tensor Sequential::backward_from(const Tensor& dlogits, size_t first) {
   const size_t body = body_size();
   if (!x_.defined() || body == 0) throw std::logic_error("Sequential::backward without a forward");
   const int64_t n = batch_;
   expect_shape(dlogits, shapes_[body].with_batch(n), "model backward dlogits");
   expect_device(dlogits, device_, "model backward dlogits");
   Tensor dy = dlogits;
-  for (size_t i = body; i-- > 0;) {
+  for (size_t i = body; i-- > first;) {
     const Tensor& in = i == 0 ? x_ : acts_[i - 1];
     // The first layer's input needs no gradient: pass an undefined dx.
     Tensor& scratch = (body - i) % 2 ? delta_a_ : delta_b_;
@@ -149,6 +165,7 @@ void Sequential::backward(const Tensor& dlogits) {
     layers_[i]->backward(in, acts_[i], dy, dx);
     dy = dx;
   }
+  return dy;
 }
 
 void Sequential::zero_grad() { grads_.zero(); }

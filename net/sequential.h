@@ -71,6 +71,18 @@ class Sequential {
   // dlogits: dLoss/dlogits, same shape as forward's result. Accumulates into grads().
   void backward(const Tensor& dlogits);
   void zero_grad();
+
+  // ---- introspection, for explanation tools (Grad-CAM: net/gradcam.h) -------
+  // The output of layer i from the last forward(), [N, layer_output(i)...], on the
+  // model's device; valid until the next forward(). Only layers forward() ran (not
+  // the sigmoid head) have one.
+  const Tensor& activation(size_t i) const;
+  // backward() that stops early: runs layers body-1 .. i+1 only and returns
+  // dLoss/d(output of layer i), [N, layer_output(i)...] (a view of the model's
+  // scratch, or dlogits itself when i is the last body layer), valid until the
+  // next backward()/forward(). Parameter gradients of the layers it ran
+  // accumulate into grads() as in backward(); layers 0..i are not touched.
+  Tensor backward_to(const Tensor& dlogits, size_t i);
   // Probabilities (eval mode, head applied), a fresh tensor.
   Tensor predict(const Tensor& x);
 
@@ -79,6 +91,7 @@ class Sequential {
 
  private:
   void ensure_buffers(int64_t n);
+  Tensor backward_from(const Tensor& dlogits, size_t first);  // runs layers body-1 .. first
   void bind_views();  // layer params and named_ as views into params_/grads_
   size_t body_size() const { return has_sigmoid_head() ? layers_.size() - 1 : layers_.size(); }
 
