@@ -10,5 +10,8 @@ std::string default_model_path();  // models/paper.spec in the source tree
 void add_summary_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
+void add_train_command(CLI::App& app);
+void add_evaluate_command(CLI::App& app);
+void add_metrics_command(CLI::App& app);
 
 }  // namespace radius::app

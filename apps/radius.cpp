@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   radius::app::add_summary_command(app);
   radius::app::add_demo_command(app);
   radius::app::add_synth_command(app);
+  radius::app::add_train_command(app);
+  radius::app::add_evaluate_command(app);
+  radius::app::add_metrics_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
