@@ -66,7 +66,8 @@ CheckpointFile read_checkpoint(const std::string& path);
 
 // Restores the model's parameters, the optimizer's state and step count and the
 // dropout counters; returns the state. The model must be init()ed with the same
-// architecture: a shape mismatch is an error naming the file and every problem,
+// architecture and the run's seed (init(seed) also seeds the dropout masks; the
+// checkpoint holds their counters): a shape mismatch is an error naming the file and every problem,
 // and nothing is changed then. `optimizer` may be null (weights only).
 CheckpointState load_checkpoint(const std::string& path, Sequential& model, Optimizer* optimizer);
 CheckpointState apply_checkpoint(const CheckpointFile& ckpt, const std::string& path, Sequential& model,
