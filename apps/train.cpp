@@ -328,6 +328,18 @@ void run_train(TrainCommand o) {
               r.best_epoch > 0 ? ("best: epoch " + std::to_string(r.best_epoch)).c_str() : "final",
               fmt_time(train_seconds).c_str());
 
+  // The paper's recipe is fragile (shared notes): a constant output sits at loss ln 2.
+  std::string collapse;
+  if (!r.history.empty()) {
+    const HistoryRow& last = r.history.back();
+    if (std::fabs(last.train_loss - std::log(2.0)) < 0.003 &&
+        (!std::isfinite(last.val_loss) || std::fabs(last.val_loss - std::log(2.0)) < 0.003)) {
+      collapse = "training collapsed: the loss sits at ln 2 = 0.693 (a constant output; dead ReLUs). The paper's "
+                 "recipe is fragile on small data: try a lower --lr (e.g. 3e-4), more epochs, or --no-augment.";
+      std::printf("warning: %s\n", collapse.c_str());
+    }
+  }
+
   if (!test_pos.empty()) {
     std::printf("\ntest set (%zu images), fractured = positive:\n", test_pos.size());
     const auto preds = predict_positions(*model, data, cache, test_pos, o.batch);
@@ -340,6 +352,7 @@ void run_train(TrainCommand o) {
     rep.files = {{"configuration", "config.json"}, {"history", "history.csv"}, {"weights", "weights.safetensors"},
                  {"best checkpoint", "best.ckpt.safetensors"}, {"last checkpoint", "last.ckpt.safetensors"},
                  {"split file lists", "splits/"}};
+    if (!collapse.empty()) rep.warnings.push_back(collapse);
     if (!cache.bad_files().empty()) {
       rep.files.emplace_back("unreadable images", "bad_files.csv");
       rep.warnings.push_back(std::to_string(cache.bad_files().size()) + " unreadable image(s) skipped (bad_files.csv)");
