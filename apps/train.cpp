@@ -334,8 +334,9 @@ void run_train(TrainCommand o) {
     const HistoryRow& last = r.history.back();
     if (std::fabs(last.train_loss - std::log(2.0)) < 0.003 &&
         (!std::isfinite(last.val_loss) || std::fabs(last.val_loss - std::log(2.0)) < 0.003)) {
-      collapse = "training collapsed: the loss sits at ln 2 = 0.693 (a constant output; dead ReLUs). The paper's "
-                 "recipe is fragile on small data: try a lower --lr (e.g. 3e-4), more epochs, or --no-augment.";
+      collapse = "the loss is still ln 2 = 0.693: the model outputs a near-constant score (it has not learned, or "
+                 "it collapsed: dead ReLUs). The paper's recipe is fragile on small data: try more epochs, more "
+                 "images, or a lower --lr.";
       std::printf("warning: %s\n", collapse.c_str());
     }
   }
