@@ -3,12 +3,12 @@
 # fracture data set, train the seed paper's model on it, evaluate on the test
 # split and write the report (runs/main/report.html).
 #   bash scripts/main.sh [extra radius train options...]   e.g. --epochs 20 --threads 4
-# Environment: RADIUS_DATA (default data/synth-main), RADIUS_RUN (default runs/main).
+# Environment: RADIUS_DATA (default data-synth/main), RADIUS_RUN (default runs/main).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh build
 
-data=${RADIUS_DATA:-data/synth-main}
+data=${RADIUS_DATA:-data-synth/main}
 run=${RADIUS_RUN:-runs/main}
 if [ ! -d "$data/train" ]; then
   # Small enough to train in a few minutes on 2 CPU cores (the paper model trains at
