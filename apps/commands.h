@@ -13,5 +13,8 @@ void add_synth_command(CLI::App& app);
 void add_audit_command(CLI::App& app);
 void add_augment_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
+void add_train_command(CLI::App& app);
+void add_evaluate_command(CLI::App& app);
+void add_metrics_command(CLI::App& app);
 
 }  // namespace radius::app

@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   radius::app::add_audit_command(app);
   radius::app::add_augment_command(app);
   radius::app::add_predict_command(app);
+  radius::app::add_train_command(app);
+  radius::app::add_evaluate_command(app);
+  radius::app::add_metrics_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

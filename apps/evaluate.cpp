@@ -1,0 +1,102 @@
+// radius evaluate RUN_DIR|WEIGHTS DATA: predicts a split of DATA with trained
+// weights and writes the evaluation (fractured = positive, as the paper).
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "apps/commands.h"
+#include "apps/run_common.h"
+#include "net/safetensors.h"
+#include "net/spec.h"
+#include "tensor/parallel.h"
+
+namespace radius::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct EvaluateCommand {
+  std::string target, data, split = "test", model, out, device = "cpu";
+  double threshold = 0.5;
+  int batch = 32, threads = 0;
+};
+
+void run_evaluate(EvaluateCommand o) {
+  set_num_threads(o.threads);
+  if (!fs::exists(o.target)) throw std::runtime_error("'" + o.target + "' does not exist (a run directory or a weights file)");
+  std::string weights = o.target, base_dir;
+  if (fs::is_directory(o.target)) {
+    weights = o.target + "/weights.safetensors";
+    base_dir = o.target;
+    if (!fs::exists(weights)) throw std::runtime_error("'" + o.target + "' has no weights.safetensors (not a finished run?)");
+    if (o.model.empty() && fs::exists(o.target + "/config.json"))
+      o.model = read_json_file(o.target + "/config.json").at("model").get<std::string>();
+  } else {
+    base_dir = fs::path(o.target).parent_path().string();
+    if (base_dir.empty()) base_dir = ".";
+  }
+  if (o.model.empty()) o.model = default_model_path();
+  if (o.out.empty()) o.out = base_dir + "/eval-" + o.split;
+
+  auto model = load_model_spec(o.model);
+  model->init(0);
+  // A checkpoint works too: its optimizer.* tensors are skipped.
+  load_weights(*model, read_safetensors(weights), weights, "optimizer.");
+  if (o.device == "cuda") {
+#ifdef RADIUS_WITH_CUDA
+    model->to(Device::cuda);
+#else
+    throw std::runtime_error("--device cuda: this radius was built without CUDA");
+#endif
+  } else if (o.device != "cpu") {
+    throw std::runtime_error("unknown device '" + o.device + "' (cpu, cuda)");
+  }
+
+  const Dataset data = list_dataset(o.data);
+  const bool split_folders = data.has_split("train") || data.has_split("val") || data.has_split("test");
+  std::vector<size_t> idx;
+  if (split_folders) {
+    if (!data.has_split(o.split)) throw std::runtime_error("'" + o.data + "' has no " + o.split + "/ split");
+    idx = data.indices(o.split);
+  } else {
+    idx = data.indices("");
+    std::printf("'%s' has no split folders: evaluating all %zu images\n", o.data.c_str(), idx.size());
+  }
+  const ImageCache cache(data, idx, cache_options_for(*model, o.threads));
+  std::printf("%s\n", cache.summary().c_str());
+  fs::create_directories(o.out);
+  if (!cache.bad_files().empty()) write_bad_files_csv(cache, o.out + "/bad_files.csv");
+  const auto positions = cache.positions_of(idx);
+  const auto preds = predict_positions(*model, data, cache, positions, o.batch);
+  std::printf("%s split of %s: %zu images, weights %s, threshold %g, fractured = positive\n", o.split.c_str(),
+              o.data.c_str(), preds.size(), weights.c_str(), o.threshold);
+  ReportData rep;
+  rep.title = "Radius evaluation: " + weights;
+  rep.created = now_iso8601();
+  rep.config = {{"weights", weights}, {"model", o.model}, {"data", o.data}, {"split", o.split},
+                {"threshold", std::to_string(o.threshold)}};
+  if (!cache.bad_files().empty())
+    rep.warnings.push_back(std::to_string(cache.bad_files().size()) + " unreadable image(s) skipped (bad_files.csv)");
+  write_evaluation(o.out, preds, o.threshold, rep);
+}
+
+}  // namespace
+
+void add_evaluate_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("evaluate", "Evaluate trained weights on a data split: confusion matrix, every metric, report");
+  auto o = std::make_shared<EvaluateCommand>();
+  cmd->add_option("MODEL", o->target, "A run directory (weights.safetensors + config.json) or a weights/checkpoint file")
+      ->required();
+  cmd->add_option("DATA", o->data, "Data folder")->required();
+  cmd->add_option("--split", o->split, "Split folder to evaluate")->capture_default_str();
+  cmd->add_option("--model", o->model, "Model spec (default: the run's, else models/paper.spec)");
+  cmd->add_option("--out", o->out, "Output directory (default: <run or weights folder>/eval-<split>)");
+  cmd->add_option("--threshold", o->threshold, "Decision threshold on P(not fractured)")->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)")->capture_default_str();
+  cmd->add_option("--device", o->device, "cpu | cuda")->capture_default_str();
+  cmd->callback([o] { run_evaluate(*o); });
+}
+
+}  // namespace radius::app

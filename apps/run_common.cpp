@@ -1,0 +1,132 @@
+#include "apps/run_common.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "data/loader.h"
+#include "io/atomic_file.h"
+#include "eval/plot.h"
+
+namespace radius::app {
+
+namespace fs = std::filesystem;
+
+ImageCacheOptions cache_options_for(const Sequential& model, int threads) {
+  const Shape& in = model.input_shape();
+  if (in.rank() != 3) throw std::runtime_error("the model's input is not [C, H, W]");
+  ImageCacheOptions o;
+  o.channels = int(in[0]);
+  o.height = int(in[1]);
+  o.width = int(in[2]);
+  o.threads = threads;
+  return o;
+}
+
+std::string relative_to(const std::string& path, const std::string& root) {
+  std::error_code ec;
+  const fs::path rel = fs::relative(path, root, ec);
+  if (ec || rel.empty() || rel.string().rfind("..", 0) == 0) return path;
+  return rel.string();
+}
+
+std::vector<Prediction> predict_positions(Sequential& model, const Dataset& data, const ImageCache& cache,
+                                          const std::vector<size_t>& positions, int64_t batch) {
+  std::vector<Prediction> out;
+  if (positions.empty()) return out;
+  LoaderOptions lo;
+  lo.batch_size = batch;
+  lo.shuffle = false;
+  lo.augment = AugmentConfig::none();
+  Loader loader(cache, positions, lo);
+  loader.start_epoch(0);
+  Batch b;
+  while (loader.next(b)) {
+    Tensor x = model.device() == Device::cpu ? b.images : b.images.to(model.device());
+    const std::vector<float> p = model.predict(x).to_vector();
+    for (int64_t i = 0; i < b.size(); ++i) {
+      const size_t k = b.items[size_t(i)];
+      Prediction pr;
+      pr.path = relative_to(data.samples[cache.sample_index(int64_t(k))].path, data.root);
+      pr.label = cache.label(int64_t(k));
+      pr.score = double(p[size_t(i)]);
+      out.push_back(std::move(pr));
+    }
+  }
+  return out;
+}
+
+void write_learning_curves(const std::string& out_dir, const std::vector<HistoryRow>& history) {
+  if (history.empty()) return;
+  const LearningCurves c = plot_learning_curves(history);
+  save_png(c.loss, out_dir + "/learning_curve_loss.png");
+  save_png(c.accuracy, out_dir + "/learning_curve_accuracy.png");
+}
+
+Metrics write_evaluation(const std::string& out_dir, const std::vector<Prediction>& predictions, double threshold,
+                         ReportData report, bool print) {
+  if (predictions.empty()) throw std::runtime_error("nothing to evaluate: no images were predicted");
+  fs::create_directories(out_dir);
+  const std::vector<int> labels = labels_of(predictions);
+  const std::vector<double> scores = scores_of(predictions);
+  const Metrics m = compute_metrics(labels, scores, threshold, 0);
+  const RocCurve roc = roc_curve(labels, scores, 0);
+  const OperatingPoint op = operating_point_for_sensitivity(roc, 0.95);
+  report.metrics = m;
+  report.roc = roc;
+  report.operating_point = op;
+  if (op.met) report.operating_metrics = compute_metrics(labels, scores, op.threshold, 0);
+  report.sweep = threshold_sweep(labels, scores, default_sweep_thresholds(), 0);
+  if (m.confusion.predicted(0) == 0 || m.confusion.predicted(1) == 0)
+    report.warnings.push_back("the model predicts a single class for every image (collapse): the metrics "
+                              "of the other class are zero");
+  write_predictions_csv(out_dir + "/predictions.csv", predictions);
+  save_png(plot_confusion_matrix(m), out_dir + "/confusion_matrix.png");
+  save_png(plot_roc(roc, op), out_dir + "/roc.png");
+  report.files.emplace_back("predictions (path, label, score)", "predictions.csv");
+  report.files.emplace_back("metrics", "metrics.json");
+  report.files.emplace_back("confusion matrix", "confusion_matrix.png");
+  report.files.emplace_back("ROC curve", "roc.png");
+  if (!report.history.empty()) {
+    write_learning_curves(out_dir, report.history);
+    report.files.emplace_back("learning curve (loss)", "learning_curve_loss.png");
+    report.files.emplace_back("learning curve (accuracy)", "learning_curve_accuracy.png");
+  }
+  write_metrics_json(out_dir + "/metrics.json", report);
+  write_report_html(out_dir + "/report.html", report);
+  if (print) {
+    std::printf("%s\n%s\n", confusion_table(m).c_str(), classification_report(m).c_str());
+    if (op.met)
+      std::printf("operating point for >= 95%% fracture sensitivity: threshold %.4f, sensitivity %.3f, "
+                  "specificity %.3f\n",
+                  op.threshold, op.sensitivity, op.specificity);
+    std::printf("wrote %s/{metrics.json,predictions.csv,confusion_matrix.png,roc.png,report.html}\n",
+                out_dir.c_str());
+  }
+  return m;
+}
+
+nlohmann::json read_json_file(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw std::runtime_error("cannot read '" + path + "'");
+  try {
+    return nlohmann::json::parse(f);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error("'" + path + "' is not valid JSON: " + e.what());
+  }
+}
+
+void write_json_file(const std::string& path, const nlohmann::json& j) { write_file_atomic(path, j.dump(2) + "\n"); }
+
+std::string now_iso8601() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+}  // namespace radius::app

@@ -1,0 +1,217 @@
+#include "net/checkpoint.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+#include "layers/dropout.h"
+
+namespace radius {
+
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void fail(const std::string& path, const std::string& why) {
+  throw std::runtime_error("checkpoint '" + path + "': " + why);
+}
+
+json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+double num_of(const json& j) { return j.is_null() ? std::nan("") : j.get<double>(); }
+
+json row_to_json(const HistoryRow& r) {
+  return json{{"epoch", r.epoch},          {"train_loss", num(r.train_loss)}, {"train_accuracy", num(r.train_accuracy)},
+              {"val_loss", num(r.val_loss)}, {"val_accuracy", num(r.val_accuracy)},
+              {"learning_rate", num(r.learning_rate)}, {"seconds", num(r.seconds)}};
+}
+
+HistoryRow row_from_json(const json& j) {
+  HistoryRow r;
+  r.epoch = j.at("epoch").get<int>();
+  r.train_loss = num_of(j.at("train_loss"));
+  r.train_accuracy = num_of(j.at("train_accuracy"));
+  r.val_loss = num_of(j.at("val_loss"));
+  r.val_accuracy = num_of(j.at("val_accuracy"));
+  r.learning_rate = num_of(j.at("learning_rate"));
+  r.seconds = num_of(j.at("seconds"));
+  return r;
+}
+
+void fnv(uint64_t& h, const void* data, size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 1099511628211ull;
+  }
+}
+
+std::string hex64(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)v);
+  return buf;
+}
+
+}  // namespace
+
+json state_to_json(const CheckpointState& s) {
+  json calls = json::array();
+  for (const auto& [layer, c] : s.dropout_calls) calls.push_back({{"layer", layer}, {"calls", c}});
+  json hist = json::array();
+  for (const HistoryRow& r : s.history) hist.push_back(row_to_json(r));
+  return json{{"epoch", s.epoch},
+              {"global_step", s.global_step},
+              {"optimizer_steps", s.optimizer_steps},
+              {"dropout_calls", calls},
+              {"best_val_loss", num(s.best_val_loss)},
+              {"best_epoch", s.best_epoch},
+              {"wait", s.wait},
+              {"stopped", s.stopped},
+              {"seed", s.seed},
+              {"config", s.config},
+              {"history", hist}};
+}
+
+CheckpointState state_from_json(const json& j) {
+  try {
+    CheckpointState s;
+    s.epoch = j.at("epoch").get<int>();
+    s.global_step = j.at("global_step").get<int64_t>();
+    s.optimizer_steps = j.at("optimizer_steps").get<int64_t>();
+    for (const json& c : j.at("dropout_calls"))
+      s.dropout_calls.emplace_back(c.at("layer").get<int>(), c.at("calls").get<uint64_t>());
+    s.best_val_loss = j.at("best_val_loss").is_null() ? std::numeric_limits<double>::infinity()
+                                                      : j.at("best_val_loss").get<double>();
+    s.best_epoch = j.at("best_epoch").get<int>();
+    s.wait = j.at("wait").get<int>();
+    s.stopped = j.value("stopped", false);
+    s.seed = j.at("seed").get<uint64_t>();
+    s.config = j.at("config");
+    for (const json& r : j.at("history")) s.history.push_back(row_from_json(r));
+    return s;
+  } catch (const json::exception& e) {
+    throw std::runtime_error(std::string("bad checkpoint state: ") + e.what());
+  }
+}
+
+std::vector<std::pair<int, uint64_t>> dropout_calls(const Sequential& model) {
+  std::vector<std::pair<int, uint64_t>> out;
+  for (size_t i = 0; i < model.size(); ++i)
+    if (const auto* d = dynamic_cast<const Dropout*>(&model.layer(i))) out.emplace_back(int(i), d->calls());
+  return out;
+}
+
+void set_dropout_calls(Sequential& model, const std::vector<std::pair<int, uint64_t>>& calls) {
+  for (const auto& [i, c] : calls) {
+    if (i < 0 || size_t(i) >= model.size())
+      throw std::runtime_error("dropout counter for layer " + std::to_string(i) + ", but the model has " +
+                               std::to_string(model.size()) + " layers");
+    auto* d = dynamic_cast<Dropout*>(&model.layer(size_t(i)));
+    if (!d) throw std::runtime_error("dropout counter for layer " + std::to_string(i) + ", which is not dropout");
+    d->set_calls(c);
+  }
+}
+
+uint64_t checkpoint_checksum(const std::map<std::string, Tensor>& tensors) {
+  uint64_t h = 14695981039346656037ull;
+  for (const auto& [name, t] : tensors) {
+    fnv(h, name.data(), name.size());
+    for (int i = 0; i < t.shape().rank(); ++i) {
+      const int64_t d = t.dim(i);
+      fnv(h, &d, sizeof d);
+    }
+    const std::vector<float> v = t.to_vector();
+    fnv(h, v.data(), v.size() * sizeof(float));
+  }
+  return h;
+}
+
+void save_checkpoint(const std::string& path, const Sequential& model, Optimizer& optimizer, CheckpointState state) {
+  state.optimizer_steps = optimizer.steps();
+  state.dropout_calls = dropout_calls(model);
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  std::map<std::string, Tensor> by_name;
+  for (const NamedParam& p : model.named_params()) {
+    tensors.emplace_back(p.name, p.value);
+    by_name[p.name] = p.value;
+  }
+  for (auto& [name, t] : optimizer.state()) {
+    if (!t.defined()) continue;  // before the first step
+    tensors.emplace_back("optimizer." + name, t);
+    by_name["optimizer." + name] = t;
+  }
+  std::map<std::string, std::string> meta{{"format", kCheckpointFormat},
+                                          {"state", state_to_json(state).dump()},
+                                          {"checksum", hex64(checkpoint_checksum(by_name))}};
+  write_safetensors(path, tensors, meta);
+}
+
+CheckpointFile read_checkpoint(const std::string& path) {
+  CheckpointFile c;
+  try {
+    c.file = read_safetensors(path);
+  } catch (const std::exception& e) {
+    fail(path, std::string("cannot be read (missing, truncated or corrupt?): ") + e.what());
+  }
+  const auto& m = c.file.metadata;
+  const auto fmt = m.find("format");
+  if (fmt == m.end()) fail(path, "not a Radius checkpoint (no \"format\" metadata; a plain weights file?)");
+  if (fmt->second != kCheckpointFormat)
+    fail(path, "format '" + fmt->second + "' is not '" + kCheckpointFormat + "'");
+  const auto sum = m.find("checksum");
+  const auto st = m.find("state");
+  if (sum == m.end() || st == m.end()) fail(path, "missing \"checksum\" or \"state\" metadata");
+  const std::string actual = hex64(checkpoint_checksum(c.file.tensors));
+  if (actual != sum->second)
+    fail(path, "checksum mismatch (stored " + sum->second + ", computed " + actual + "): the file is corrupt");
+  try {
+    c.state = state_from_json(nlohmann::json::parse(st->second));
+  } catch (const std::exception& e) {
+    fail(path, e.what());
+  }
+  return c;
+}
+
+CheckpointState apply_checkpoint(const CheckpointFile& ckpt, const std::string& path, Sequential& model,
+                                 Optimizer* optimizer) {
+  try {
+    load_weights(model, ckpt.file, path, "optimizer.");
+  } catch (const std::exception& e) {
+    fail(path, std::string("does not fit this model: ") + e.what());
+  }
+  if (optimizer) {
+    std::vector<std::string> have;
+    for (const auto& [name, t] : ckpt.file.tensors)
+      if (name.rfind("optimizer.", 0) == 0) have.push_back(name.substr(10));
+    const auto want = optimizer->state();
+    if (!have.empty()) {
+      for (const auto& [name, t] : want) {
+        const auto it = ckpt.file.tensors.find("optimizer." + name);
+        if (it == ckpt.file.tensors.end())
+          fail(path, "has no optimizer state '" + name + "' for " + optimizer->describe() +
+                         " (was it written with another optimizer?)");
+        if (it->second.numel() != model.num_params())
+          fail(path, "optimizer state '" + name + "' has " + std::to_string(it->second.numel()) +
+                         " values, the model has " + std::to_string(model.num_params()) + " parameters");
+      }
+      if (have.size() != want.size()) fail(path, "optimizer state does not match " + optimizer->describe());
+      for (const auto& [name, t] : want) {
+        Tensor v = ckpt.file.tensors.at("optimizer." + name);
+        optimizer->set_state(name, model.device() == Device::cpu ? v : v.to(model.device()));
+      }
+    }
+    optimizer->set_steps(ckpt.state.optimizer_steps);
+  }
+  try {
+    set_dropout_calls(model, ckpt.state.dropout_calls);
+  } catch (const std::exception& e) {
+    fail(path, e.what());
+  }
+  return ckpt.state;
+}
+
+CheckpointState load_checkpoint(const std::string& path, Sequential& model, Optimizer* optimizer) {
+  return apply_checkpoint(read_checkpoint(path), path, model, optimizer);
+}
+
+}  // namespace radius

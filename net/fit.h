@@ -1,0 +1,131 @@
+// The epoch loop as a library: train epoch -> validation epoch -> history row ->
+// checkpoints (last every epoch, best when validation loss improves) -> early
+// stopping (restoring the best weights at the end), with NaN/inf detection and
+// exact resume from a checkpoint.
+//
+//   LoaderBatches train(train_loader), val(val_loader);
+//   FitOptions o; o.max_epochs = 50; o.patience = 5;
+//   o.last_checkpoint = "run/last.ckpt.safetensors"; o.best_checkpoint = "run/best.ckpt.safetensors";
+//   FitResult r = fit(model, optimizer, train, &val, o, &observer);
+//
+// Determinism: an epoch's batches must be a pure function of the epoch number (the
+// Loader's are: (seed, epoch)); the model's randomness is the dropout counters and the
+// optimizer's the step count, both checkpointed. So a run resumed from the checkpoint
+// of epoch e repeats, bit for bit, the rest of the uninterrupted run (same threads).
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "data/loader.h"
+#include "eval/history.h"
+#include "net/checkpoint.h"
+#include "net/sequential.h"
+#include "optim/optimizer.h"
+
+namespace radius {
+
+// Where batches come from. Batches are CPU tensors: images [n, C, H, W], labels [n].
+class BatchSource {
+ public:
+  virtual ~BatchSource() = default;
+  virtual void start_epoch(uint64_t epoch) = 0;  // epochs count from 1 in fit()
+  virtual bool next(Tensor& images, Tensor& labels) = 0;  // false at the end of the epoch
+  virtual int64_t batches_per_epoch() const = 0;
+  virtual int64_t samples_per_epoch() const = 0;
+};
+
+// Adapter over the data Loader (it must outlive this object).
+class LoaderBatches final : public BatchSource {
+ public:
+  explicit LoaderBatches(Loader& loader) : loader_(loader) {}
+  void start_epoch(uint64_t epoch) override { loader_.start_epoch(epoch); }
+  bool next(Tensor& images, Tensor& labels) override;
+  int64_t batches_per_epoch() const override { return loader_.batches_per_epoch(); }
+  int64_t samples_per_epoch() const override { return loader_.samples_per_epoch(); }
+
+ private:
+  Loader& loader_;
+  Batch batch_;
+};
+
+// Fixed in-memory batches, the same every epoch (tests, small experiments).
+class MemoryBatches final : public BatchSource {
+ public:
+  struct Item {
+    Tensor images, labels;
+  };
+  explicit MemoryBatches(std::vector<Item> batches) : batches_(std::move(batches)) {}
+  void start_epoch(uint64_t) override { pos_ = 0; }
+  bool next(Tensor& images, Tensor& labels) override;
+  int64_t batches_per_epoch() const override { return int64_t(batches_.size()); }
+  int64_t samples_per_epoch() const override;
+
+ private:
+  std::vector<Item> batches_;
+  size_t pos_ = 0;
+};
+
+struct FitOptions {
+  int max_epochs = 50;
+  int patience = 0;          // early stopping: epochs without val-loss improvement; 0 = off
+  double min_delta = 0.0;    // an improvement must lower val loss by more than this
+  bool restore_best = true;  // at the end, load the best epoch's weights (needs validation)
+  std::string last_checkpoint;  // written after every epoch ("" = none)
+  std::string best_checkpoint;  // written when val loss improves ("" = none)
+  uint64_t seed = 0;            // recorded in checkpoints
+  nlohmann::json config = nlohmann::json::object();  // recorded in checkpoints
+  bool check_gradients = true;  // CPU: scan gradients for NaN/inf after every step
+};
+
+// Progress callbacks (all optional). Epochs count from 1.
+class FitObserver {
+ public:
+  virtual ~FitObserver() = default;
+  virtual void on_epoch_begin(int /*epoch*/, int /*max_epochs*/, int64_t /*batches*/) {}
+  // After each training batch: running means over the epoch so far.
+  virtual void on_train_batch(int /*epoch*/, int64_t /*batch*/, int64_t /*batches*/, int64_t /*images*/,
+                              double /*running_loss*/, double /*running_accuracy*/, double /*seconds*/) {}
+  virtual void on_epoch_end(const HistoryRow& /*row*/, bool /*improved*/, int /*best_epoch*/) {}
+  virtual void on_early_stop(int /*epoch*/, int /*best_epoch*/) {}
+  virtual void on_restore_best(int /*best_epoch*/, double /*best_val_loss*/) {}
+};
+
+struct FitResult {
+  std::vector<HistoryRow> history;  // every epoch of the run, resumed ones included
+  int best_epoch = 0;               // 0 when there was no validation
+  double best_val_loss = std::numeric_limits<double>::infinity();
+  bool stopped_early = false;
+  bool restored_best = false;
+  int epochs_run = 0;               // in this call
+  CheckpointState state;            // the final state (as the last checkpoint holds it)
+};
+
+// Thrown when a loss or gradient becomes NaN or infinite.
+class NonFiniteError : public std::runtime_error {
+ public:
+  NonFiniteError(const std::string& what, int epoch, int64_t batch)
+      : std::runtime_error(what), epoch(epoch), batch(batch) {}
+  int epoch;
+  int64_t batch;  // 1-based
+};
+
+// Trains `model` (init()ed, on its device; batches are copied there) with `optimizer`.
+// `val` may be null (no validation: no best checkpoint, no early stopping). `resume`:
+// the state from load_checkpoint (model and optimizer already restored); training
+// continues at resume->epoch + 1 with its history and early-stopping state.
+FitResult fit(Sequential& model, Optimizer& optimizer, BatchSource& train, BatchSource* val,
+              const FitOptions& options, FitObserver* observer = nullptr,
+              const CheckpointState* resume = nullptr);
+
+// Mean loss and accuracy of `model` over one pass of `source` (eval mode).
+struct EvalResult {
+  double loss = 0, accuracy = 0;
+  int64_t samples = 0;
+};
+EvalResult evaluate_batches(Sequential& model, BatchSource& source, uint64_t epoch = 1);
+
+}  // namespace radius
