@@ -75,27 +75,9 @@ bool read_color_header(const std::vector<uint8_t>& b, std::string* color, int* b
 
 namespace {
 
-// The file's bytes, with the same failures (and limits) as decode_image.
-std::vector<uint8_t> read_bytes(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw DecodeError(path, DecodeFailure::cannot_open, "is a directory");
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) throw DecodeError(path, DecodeFailure::cannot_open, std::strerror(errno));
-  std::vector<uint8_t> bytes;
-  uint8_t chunk[1 << 16];
-  size_t n;
-  while ((n = std::fread(chunk, 1, sizeof chunk, f.get())) > 0) {
-    bytes.insert(bytes.end(), chunk, chunk + n);
-    if (int64_t(bytes.size()) > kMaxFileBytes)
-      throw DecodeError(path, DecodeFailure::too_large, "file is over " + std::to_string(kMaxFileBytes) + " bytes");
-  }
-  if (std::ferror(f.get())) throw DecodeError(path, DecodeFailure::cannot_open, "read error");
-  return bytes;
-}
-
 void inspect_file(const std::string& path, AuditFile& f, ImageSignature& signature) {
   try {
-    const std::vector<uint8_t> bytes = read_bytes(path);
+    const std::vector<uint8_t> bytes = read_image_file(path);
     f.read = true;
     f.bytes = bytes.size();
     f.content_hash = fnv1a64(bytes.data(), bytes.size());
@@ -146,7 +128,7 @@ std::vector<DuplicateSet> exact_duplicates(const Dataset& d, const std::vector<A
     for (size_t i : members) {
       std::vector<uint8_t> bytes;
       try {
-        bytes = read_bytes(d.samples[i].path);
+        bytes = read_image_file(d.samples[i].path);
       } catch (const DecodeError&) {
         continue;  // vanished since the first read: not a duplicate we can vouch for
       }

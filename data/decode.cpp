@@ -302,7 +302,9 @@ Image decode_jpeg(std::span<const uint8_t> bytes, const std::string& name) {
   return img;
 }
 
-std::vector<uint8_t> read_file(const std::string& path) {
+}  // namespace
+
+std::vector<uint8_t> read_image_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw DecodeError(path, DecodeFailure::cannot_open, "is a directory");
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
@@ -318,8 +320,6 @@ std::vector<uint8_t> read_file(const std::string& path) {
   if (std::ferror(f.get())) throw DecodeError(path, DecodeFailure::cannot_open, "read error");
   return bytes;
 }
-
-}  // namespace
 
 ImageFormat detect_format(std::span<const uint8_t> bytes) {
   if (has_prefix(bytes, kPngMagic, sizeof kPngMagic)) return ImageFormat::png;
@@ -344,7 +344,7 @@ Image decode_image_bytes(std::span<const uint8_t> bytes, ColorMode mode, const s
 }
 
 Image decode_image(const std::string& path, ColorMode mode) {
-  const std::vector<uint8_t> bytes = read_file(path);
+  const std::vector<uint8_t> bytes = read_image_file(path);
   return decode_image_bytes(bytes, mode, path);
 }
 

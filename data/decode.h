@@ -10,6 +10,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "data/image.h"
 
@@ -55,7 +56,10 @@ class DecodeError : public std::runtime_error {
 // Decode a PNG (any bit depth, gray/gray+alpha/RGB/RGBA/palette, interlaced; 16-bit keeps the
 // high byte as PIL does) or a JPEG (gray, YCbCr, progressive, CMYK/YCCK converted like PIL).
 Image decode_image(const std::string& path, ColorMode mode);
-// The same from memory; `name` only labels errors.
+// A file's bytes, with decode_image's failures and limits (cannot_open,
+// too_large over kMaxFileBytes) as DecodeErrors naming the path.
+std::vector<uint8_t> read_image_file(const std::string& path);
+// Decoding from memory; `name` only labels errors.
 Image decode_image_bytes(std::span<const uint8_t> bytes, ColorMode mode, const std::string& name);
 
 }  // namespace radius
