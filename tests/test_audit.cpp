@@ -13,6 +13,7 @@
 #include "data/resize.h"
 #include "data/synth.h"
 #include "data/synth_dataset.h"
+#include "tests/synth_util.h"
 #include "tests/temp_dir.h"
 
 using namespace radius;
@@ -20,15 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A distinct radiograph per index, w x h (small keeps the tests fast; the hash sees 32x32).
-Image radiograph(uint64_t index, int w, int h, bool fractured = false) {
-  SynthParams p;
-  p.min_side = std::min(w, h);
-  p.max_side = std::max(w, h);
-  Image img = render_radiograph(p, 77, index, fractured);
-  if (img.width != w || img.height != h) img = resize(img, w, h, Interpolation::bilinear);
-  return img;
-}
+using test::radiograph;  // tests/synth_util.h (small sizes keep the tests fast; the hash sees 32x32)
 
 void write(const Image& img, const fs::path& p, bool jpeg, int quality = 92) {
   fs::create_directories(p.parent_path());

@@ -11,19 +11,13 @@
 #include "data/resize.h"
 #include "data/synth.h"
 
+#include "tests/synth_util.h"
+
 using namespace radius;
 
 namespace {
 
-// A distinct radiograph per index, w x h.
-Image radiograph(uint64_t index, int w, int h) {
-  SynthParams p;
-  p.min_side = std::min(w, h);
-  p.max_side = std::max(w, h);
-  Image img = render_radiograph(p, 77, index, false);
-  if (img.width != w || img.height != h) img = resize(img, w, h, Interpolation::bilinear);
-  return img;
-}
+using test::radiograph;  // tests/synth_util.h (small sizes keep the tests fast; the hash sees 32x32)
 
 }  // namespace
 
