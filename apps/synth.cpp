@@ -81,6 +81,12 @@ void add_synth_command(CLI::App& app) {
   cmd->add_option("--model-side", o->options.render.model_side,
                   "Input side of the model that will read it (fracture widths are set in its pixels)")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--subtle", o->options.render.subtle_fraction,
+                  "Fraction of fractures that are thin, low-contrast hairlines")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--displaced", o->options.render.displaced_fraction,
+                  "Fraction of the other fractures whose distal fragment is shifted")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--fractured", o->options.fractured_fraction, "Fraction of fractured images per split")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--jpeg", o->options.jpeg_fraction, "Fraction of radiographs stored as JPEG (rest PNG)")
