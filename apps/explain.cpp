@@ -179,9 +179,14 @@ json explain_json(const Sequential& model, const std::string& source, const Imag
             {"layers", std::move(layers)},
             {"totals", std::move(totals)},
             {"grids", grids}};
-  if (run)
+  if (run) {
+    double fwd = 0, bwd = 0;
+    for (const LayerTiming& t : run->times) fwd += t.forward_ms, bwd += t.backward_ms;
+    j["totals"]["forward_ms"] = fwd;
+    j["totals"]["backward_ms"] = bwd;
     j["image"] = {{"path", o.image}, {"device", o.device}, {"threads", num_threads()}, {"repeats", o.repeats},
                   {"interpolation", o.interpolation}, {"stats_mode", "eval"}, {"timing_mode", "train"}};
+  }
   return j;
 }
 

@@ -127,7 +127,7 @@ ActivationStats activation_stats(const Tensor& batch) {
   s.channels = channels;
   s.min = std::numeric_limits<double>::infinity();
   s.max = -s.min;
-  double sum = 0, sum_sq = 0;
+  double sum = 0;
   int64_t zeros = 0;
   for (int64_t c = 0; c < channels; ++c) {
     bool dead = true;
@@ -135,7 +135,6 @@ ActivationStats activation_stats(const Tensor& batch) {
       for (int64_t k = 0; k < inner; ++k) {
         const double x = v[(b * channels + c) * inner + k];
         sum += x;
-        sum_sq += x * x;
         s.min = std::min(s.min, x);
         s.max = std::max(s.max, x);
         zeros += x == 0.0;
@@ -145,7 +144,10 @@ ActivationStats activation_stats(const Tensor& batch) {
   }
   const double count = double(host.numel());
   s.mean = sum / count;
-  s.std = std::sqrt(std::max(0.0, sum_sq / count - s.mean * s.mean));
+  // A second pass for the spread: E[x^2] - mean^2 cancels badly when the mean is large.
+  double squares = 0;
+  for (int64_t i = 0; i < host.numel(); ++i) squares += (v[i] - s.mean) * (v[i] - s.mean);
+  s.std = std::sqrt(squares / count);
   s.zero_fraction = double(zeros) / count;
   return s;
 }

@@ -133,6 +133,27 @@ TEST_CASE("explain: activation statistics of a network with known weights match 
   CHECK(dense.channels == 1);
 }
 
+TEST_CASE("explain: activation statistics over a random batch find the channel that is zero in every sample") {
+  Tensor t = Tensor::empty(Shape{3, 4, 5, 5});
+  Rng rng(21, 0);
+  for (int64_t i = 0; i < t.numel(); ++i) t.cpu()[i] = rng.uniform(0.5f, 2.0f);
+  for (int64_t b = 0; b < 3; ++b)
+    for (int64_t k = 0; k < 25; ++k) t.cpu()[(b * 4 + 2) * 25 + k] = 0.0f;  // channel 2, every sample
+  t.cpu()[(1 * 4 + 0) * 25 + 7] = 0.0f;  // one zero in channel 0 of sample 1: not a dead channel
+  const ActivationStats s = activation_stats(t);
+  double sum = 0, sq = 0;
+  for (float v : t.to_vector()) sum += v;
+  const double mean = sum / double(t.numel());
+  for (float v : t.to_vector()) sq += (v - mean) * (v - mean);
+  CHECK(s.mean == doctest::Approx(mean));
+  CHECK(s.std == doctest::Approx(std::sqrt(sq / double(t.numel()))));
+  CHECK(s.min == 0);
+  CHECK(s.max <= 2.0);
+  CHECK(s.zero_fraction == doctest::Approx(76.0 / 300.0));
+  CHECK(s.channels == 4);
+  CHECK(s.dead_channels == 1);
+}
+
 TEST_CASE("explain: layer-by-layer forward matches the model, and timing leaves no gradient behind") {
   const auto m = load_model_spec(std::string(RADIUS_SOURCE_DIR) + "/models/tiny.spec");
   m->init(5);

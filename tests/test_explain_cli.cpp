@@ -75,6 +75,7 @@ TEST_CASE("cli: explain prints costs, image statistics and times, and writes JSO
   CHECK(j["layers"][11]["stats"]["max"].get<double>() <= 1.0);  // the sigmoid head: a probability
   CHECK(j["layers"][3]["time_ms"]["backward"].get<double>() >= 0.0);
   CHECK(j["image"]["repeats"] == 2);
+  CHECK(j["totals"]["forward_ms"].get<double>() > 0.0);
 
   REQUIRE(j["grids"].size() == 5);  // the filters, then the maps of layers 0, 2, 3, 5
   for (const char* f : {"filters_layer00_conv2d.png", "maps_layer00_conv2d.png", "maps_layer02_maxpool2d.png",
