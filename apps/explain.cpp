@@ -196,11 +196,11 @@ void run_explain(const ExplainCommand& o, bool spec_given) {
     throw std::runtime_error("--device cuda: this build or machine has no CUDA device");
   std::string source;
   std::unique_ptr<Sequential> model = load_model(o, spec_given, source);
+  Tensor x = o.image.empty() ? Tensor() : read_image(*model, o);  // before any output: a bad image fails fast
   std::printf("model: %s\n%s", source.c_str(), model->summary().c_str());
 
   std::unique_ptr<ImageRun> run;
-  if (!o.image.empty()) {
-    Tensor x = read_image(*model, o);
+  if (x.defined()) {
     const Device device = o.device == "cuda" ? Device::cuda : Device::cpu;
     model->to(device);
     if (device != Device::cpu) x = x.to(device);

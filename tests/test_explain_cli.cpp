@@ -105,5 +105,6 @@ TEST_CASE("cli: explain reads trained weights like predict, and fails clearly on
   const Run junk = radius_cli("explain " + q(kTiny) + " " + q(dir.file("junk.png")));
   CHECK(junk.rc != 0);
   CHECK(junk.out.find("junk.png") != std::string::npos);
+  CHECK(junk.out.find("total parameters") == std::string::npos);  // fails before printing anything
   CHECK(radius_cli("explain " + q(kTiny) + " --repeats 0").rc != 0);
 }
