@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "apps/commands.h"
+#include "apps/run_common.h"
 #include "data/csv.h"
 #include "data/dataset.h"
 #include "data/decode.h"
@@ -83,46 +84,6 @@ struct Row {
 struct Skipped {
   std::string path, reason, message;
 };
-
-// The weights file and the spec to build the model from.
-struct ModelFiles {
-  std::string weights, spec, spec_source;
-};
-
-ModelFiles locate_model(const PredictCommand& o, bool spec_given) {
-  ModelFiles f;
-  const fs::path model(o.model);
-  std::error_code ec;
-  if (!fs::exists(model, ec)) throw std::runtime_error(o.model + ": no such model file or run directory");
-  std::string config_spec;
-  if (fs::is_directory(model, ec)) {
-    f.weights = (model / "weights.safetensors").string();
-    if (!fs::is_regular_file(f.weights, ec))
-      throw std::runtime_error(o.model + ": a directory without weights.safetensors (expected a run directory or a .safetensors file)");
-    const fs::path config = model / "config.json";
-    if (fs::is_regular_file(config, ec)) {
-      std::ifstream in(config);
-      json j;
-      try {
-        j = json::parse(in);
-      } catch (const json::exception& e) {
-        throw std::runtime_error(config.string() + ": not valid JSON: " + e.what());
-      }
-      if (j.is_object() && j.contains("model") && j["model"].is_string()) {
-        config_spec = j["model"].get<std::string>();
-        // A relative spec path: as written (from where training ran), else beside the run.
-        if (fs::path(config_spec).is_relative() && !fs::exists(config_spec, ec) && fs::exists(model / config_spec, ec))
-          config_spec = (model / config_spec).string();
-      }
-    }
-  } else {
-    f.weights = o.model;
-  }
-  if (spec_given) f.spec = o.spec, f.spec_source = "--model";
-  else if (!config_spec.empty()) f.spec = config_spec, f.spec_source = "config.json";
-  else f.spec = o.spec, f.spec_source = "default";
-  return f;
-}
 
 // Files to predict: each input file as given, each folder's image files (recursive, sorted).
 std::vector<std::string> list_inputs(const std::vector<std::string>& inputs) {
@@ -212,22 +173,14 @@ void run_predict(const PredictCommand& o, bool spec_given) {
   }
   const Interpolation interp = o.interpolation == "bilinear" ? Interpolation::bilinear : Interpolation::nearest;
 
-  const ModelFiles mf = locate_model(o, spec_given);
-  std::unique_ptr<Sequential> model = load_model_spec(mf.spec);
+  const ModelFiles mf = locate_model(o.model, o.spec, spec_given);
+  std::unique_ptr<Sequential> model = load_trained_model(mf);
   const Shape& in = model->input_shape();
-  if (in.rank() != 3 || (in[0] != 1 && in[0] != 3))
-    throw std::runtime_error(mf.spec + ": predict needs an image model with 1 or 3 input channels, input is " + in.str());
+  expect_image_model(*model, mf.spec, "predict");
   const int C = int(in[0]), H = int(in[1]), W = int(in[2]);
   if (model->output_shape().numel() != 1)
     throw std::runtime_error(mf.spec + ": predict needs one output unit (a sigmoid over fractured vs not), got " +
                              model->output_shape().str());
-  model->init(0);
-  try {
-    load_weights(*model, mf.weights);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(std::string(e.what()) + "\n(the weights do not fit the spec " + mf.spec + " [" +
-                             mf.spec_source + "]; pass the spec the model was trained with as --model)");
-  }
   model->to(device);
   if (!o.quiet)
     std::printf("model: %s (spec %s, %s), input %dx%dx%d, threshold %.3g on P(not fractured)\n", mf.weights.c_str(),
@@ -259,13 +212,8 @@ void run_predict(const PredictCommand& o, bool spec_given) {
     for (; begin < files.size() && int(paths.size()) < o.batch; ++begin) {
       const std::string& path = files[begin];
       try {
-        Image img = decode_image(path, C == 1 ? ColorMode::gray : ColorMode::rgb);
-        const Image small = resize(img, W, H, interp);
-        const size_t base = pixels.size();
-        pixels.resize(base + size_t(C) * plane);
-        for (int c = 0; c < C; ++c)
-          for (size_t p = 0; p < plane; ++p)
-            pixels[base + size_t(c) * plane + p] = float(small.pixels[p * size_t(C) + size_t(c)]) * (1.0f / 255.0f);
+        Image img = decode_image(path, color_mode_for(in));
+        append_model_input(img, in, interp, pixels);
         paths.push_back(path);
         if (!o.explain.empty()) originals.push_back(std::move(img));
       } catch (const DecodeError& e) {

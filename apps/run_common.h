@@ -2,12 +2,15 @@
 // and writing an evaluation (metrics.json, predictions.csv, PNGs, report.html).
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "data/dataset.h"
+#include "data/decode.h"
+#include "data/resize.h"
 #include "data/image_cache.h"
 #include "eval/predictions_csv.h"
 #include "eval/report.h"
@@ -31,6 +34,25 @@ Metrics write_evaluation(const std::string& out_dir, const std::vector<Predictio
 
 // learning_curve_loss.png and learning_curve_accuracy.png.
 void write_learning_curves(const std::string& out_dir, const std::vector<HistoryRow>& history);
+
+// ---- a trained model and an image, as predict and explain read them --------------
+// MODEL is a weights .safetensors file, or a run directory holding weights.safetensors
+// (and config.json, whose "model" key names the spec the run trained). The spec is,
+// in order: `spec` when spec_given (--model), config.json's "model", `spec` (the default).
+struct ModelFiles {
+  std::string weights, spec, spec_source;  // spec_source: "--model", "config.json" or "default"
+};
+ModelFiles locate_model(const std::string& model, const std::string& spec, bool spec_given);
+// Builds the spec and loads the weights; a mismatch says to pass the right spec as --model.
+std::unique_ptr<Sequential> load_trained_model(const ModelFiles& files);
+
+// Throws unless the model takes [1 or 3 channels, H, W] images (`who`: the command).
+void expect_image_model(const Sequential& model, const std::string& spec, const std::string& who);
+// The decoder's colour mode for a model input [C, H, W]: gray for 1 channel, RGB for 3.
+ColorMode color_mode_for(const Shape& input);
+// Keras' load_img at evaluation: `decoded` (in color_mode_for(input)) resized to the
+// model's input [C, H, W] and rescaled by 1/255, appended to `out` in CHW order.
+void append_model_input(const Image& decoded, const Shape& input, Interpolation interp, std::vector<float>& out);
 
 nlohmann::json read_json_file(const std::string& path);
 void write_json_file(const std::string& path, const nlohmann::json& j);

@@ -1,4 +1,4 @@
-// radius summary [SPEC]: the model's layers, shapes, parameters and FLOPs.
+// radius summary [SPEC]: the model's per-layer cost table (net/explain.h); `radius explain` adds an image.
 #include <cstdio>
 #include <memory>
 
@@ -8,7 +8,8 @@
 namespace radius::app {
 
 void add_summary_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("summary", "Print a model spec's layers, output shapes, parameters and FLOPs");
+  auto* cmd = app.add_subcommand(
+      "summary", "Print a model spec's layers, shapes, parameters, forward/backward FLOPs and bytes (explain: more)");
   auto spec = std::make_shared<std::string>(default_model_path());
   cmd->add_option("spec", *spec, "Model spec file")->capture_default_str();
   cmd->callback([spec] {

@@ -264,4 +264,6 @@ void device_memset_zero(void* p, size_t bytes) {
   if (bytes) RADIUS_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, cuda::stream()));
 }
 
+void device_synchronize() { cuda::synchronize(); }
+
 }  // namespace radius

@@ -1,10 +1,10 @@
 #include "net/sequential.h"
 
 #include <cmath>
-#include <cstdio>
 #include <stdexcept>
 
 #include "layers/activations.h"
+#include "net/explain.h"
 #include "tensor/device_memory.h"
 #include "tensor/rng.h"
 
@@ -185,28 +185,7 @@ int64_t Sequential::forward_flops() const {
   return total;
 }
 
-std::string Sequential::summary() const {
-  std::string s;
-  char line[160];
-  std::snprintf(line, sizeof line, "%-4s %-34s %-18s %12s %14s\n", "#", "layer", "output shape", "params",
-                "forward FLOPs");
-  s += line;
-  s += std::string(86, '-') + "\n";
-  std::snprintf(line, sizeof line, "%-4s %-34s %-18s %12s %14s\n", "", "input", input_.str().c_str(), "", "");
-  s += line;
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    int64_t params = 0;
-    for (const ParamSpec& p : layers_[i]->param_specs()) params += p.shape.numel();
-    std::snprintf(line, sizeof line, "%-4zu %-34s %-18s %12lld %14lld\n", i, layers_[i]->describe().c_str(),
-                  shapes_[i + 1].str().c_str(), (long long)params, (long long)layers_[i]->flops(shapes_[i]));
-    s += line;
-  }
-  s += std::string(86, '-') + "\n";
-  std::snprintf(line, sizeof line, "total parameters: %lld (%.2f MB float32)\nforward: %.3f GFLOP per sample\n",
-                (long long)num_params(), double(num_params()) * 4.0 / 1e6, double(forward_flops()) / 1e9);
-  s += line;
-  if (has_sigmoid_head()) s += "output head: sigmoid (training uses the logits)\n";
-  return s;
-}
+// The table lives with the per-layer costs it prints (net/explain.h).
+std::string Sequential::summary() const { return cost_table(*this); }
 
 }  // namespace radius

@@ -87,7 +87,7 @@ class Sequential {
   Tensor predict(const Tensor& x);
 
   int64_t forward_flops() const;  // per sample, all layers
-  std::string summary() const;    // a table like Keras' model.summary()
+  std::string summary() const;    // a table like Keras' model.summary(), with costs: net/explain.h
 
  private:
   void ensure_buffers(int64_t n);

@@ -16,6 +16,7 @@ void* device_alloc(size_t) { no_cuda(); }
 void device_free(void*) noexcept {}
 void device_copy(void*, Device, const void*, Device, size_t) { no_cuda(); }
 void device_memset_zero(void*, size_t) { no_cuda(); }
+void device_synchronize() {}
 
 }  // namespace radius
 #endif

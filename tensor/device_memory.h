@@ -15,5 +15,8 @@ void* device_alloc(size_t bytes);      // throws on failure (bytes asked, bytes 
 void device_free(void* p) noexcept;
 void device_copy(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
 void device_memset_zero(void* p, size_t bytes);
+// Waits until all queued GPU work is done (for timing; a no-op without CUDA,
+// where nothing runs asynchronously).
+void device_synchronize();
 
 }  // namespace radius
