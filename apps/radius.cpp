@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   radius::app::add_train_command(app);
   radius::app::add_evaluate_command(app);
   radius::app::add_metrics_command(app);
+  radius::app::add_kfold_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
