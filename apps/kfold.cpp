@@ -14,11 +14,15 @@
 // fold, so fold-to-fold differences come from the data).
 //
 // Run directory: config.json, bad_files.csv (when any), kfold.csv (one row per fold:
-// sizes, best epoch, every metric), kfold.json (per fold + mean and sample sd),
-// report.html, and folds/fold-N/: train.csv, val.csv, test.csv (the file lists, as
+// sizes, best epoch, every metric), kfold.json (per fold + mean and sample sd, and
+// the pooled out-of-fold metrics), the pooled evaluation (predictions.csv: every
+// image once, scored by the model that did not train on it; metrics.json,
+// confusion_matrix.png, roc.png) and report.html (pooled results + the fold table),
+// and folds/fold-N/: train.csv, val.csv, test.csv (the file lists, as
 // train's splits/), history.csv, weights.safetensors, learning curves, metrics.json,
 // predictions.csv, confusion_matrix.png, roc.png, report.html. No checkpoints: a
 // k-fold run is not resumable.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -52,6 +56,7 @@ struct FoldOutcome {
   int best_epoch = 0, epochs = 0;
   Metrics metrics;
   std::string collapse;
+  std::vector<Prediction> predictions;  // of the fold's test images
 };
 
 // Every test fold must hold every class, so k cannot exceed the images of the
@@ -105,7 +110,7 @@ FoldOutcome run_fold(const KfoldCommand& o, const Dataset& data, const ImageCach
   const ModelRunResult r = train_and_evaluate(t, *model, *optimizer, data, cache, run);
 
   FoldOutcome out{train_idx.size(), val_idx.size(), test_idx.size(), r.fit.best_epoch, r.fit.state.epoch,
-                  *r.test, r.collapse};
+                  *r.test, r.collapse, r.predictions};
   std::printf("fold %d: accuracy %.4f, balanced accuracy %.4f, MCC %.4f, ROC AUC %.4f (%s/)\n", f + 1,
               out.metrics.accuracy, out.metrics.balanced_accuracy, out.metrics.mcc, out.metrics.auc, dir.c_str());
   return out;
@@ -133,9 +138,11 @@ void write_kfold_csv(const std::string& path, const std::vector<FoldOutcome>& fo
   write_csv(path, rows);
 }
 
-// kfold.json: the configuration, each fold (sizes, epochs, every metric) and,
-// per headline metric, the fold values with their mean and sample sd.
-json kfold_json(const json& config, const std::vector<FoldOutcome>& folds, const ReportData& rep) {
+// kfold.json: the configuration, each fold (sizes, epochs, every metric), per
+// headline metric the fold values with their mean and sample sd, and the metrics
+// of the pooled out-of-fold predictions.
+json kfold_json(const json& config, const std::vector<FoldOutcome>& folds, const ReportData& rep,
+                const Metrics& pooled) {
   json per_fold = json::array();
   for (size_t f = 0; f < folds.size(); ++f) {
     const FoldOutcome& o = folds[f];
@@ -152,14 +159,17 @@ json kfold_json(const json& config, const std::vector<FoldOutcome>& folds, const
           {"k", folds.size()},
           {"folds", per_fold},
           {"summary", report_json(rep).at("folds").at("summary")},
+          {"pooled", pooled},
           {"warnings", rep.warnings}};
 }
 
 // metric | fold 1 .. fold k | mean ± sd
 std::string kfold_table(const std::vector<MetricSummary>& summary) {
+  int width = 6;  // "metric"
+  for (const MetricSummary& s : summary) width = std::max(width, int(s.name.size()));
   std::string out;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%-22s", "metric");
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%-*s", width, "metric");
   out += buf;
   for (size_t f = 0; f < summary.front().values.size(); ++f) {
     std::snprintf(buf, sizeof buf, " %8s", ("fold " + std::to_string(f + 1)).c_str());
@@ -167,7 +177,7 @@ std::string kfold_table(const std::vector<MetricSummary>& summary) {
   }
   out += "   mean \u00b1 sd\n";
   for (const MetricSummary& s : summary) {
-    std::snprintf(buf, sizeof buf, "%-22s", s.name.c_str());
+    std::snprintf(buf, sizeof buf, "%-*s", width, s.name.c_str());
     out += buf;
     for (double v : s.values) {
       std::snprintf(buf, sizeof buf, " %8.4f", v);
@@ -179,26 +189,33 @@ std::string kfold_table(const std::vector<MetricSummary>& summary) {
   return out;
 }
 
+// The top level: the pooled out-of-fold evaluation (every image scored once, by
+// the model that did not train on it) with the per-fold table, kfold.csv and kfold.json.
 void write_summary(const KfoldCommand& o, const json& config, const std::vector<FoldOutcome>& folds) {
   ReportData rep;
-  rep.title = "Radius k-fold cross-validation: " + o.out;
+  rep.title = "Radius k-fold cross-validation: " + o.out + " (results: the pooled out-of-fold predictions)";
   rep.created = config.at("created").get<std::string>();
   rep.seed = o.recipe.seed;
   for (auto& [k, v] : config.items()) rep.config.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+  std::vector<Prediction> pooled;
   for (size_t f = 0; f < folds.size(); ++f) {
     rep.folds.push_back(folds[f].metrics);
+    pooled.insert(pooled.end(), folds[f].predictions.begin(), folds[f].predictions.end());
     if (!folds[f].collapse.empty()) rep.warnings.push_back("fold " + std::to_string(f + 1) + ": " + folds[f].collapse);
   }
   rep.files = {{"configuration", "config.json"},
                {"one row per fold, every metric", "kfold.csv"},
-               {"per fold, mean and sd", "kfold.json"},
+               {"per fold, mean and sd, pooled", "kfold.json"},
                {"each fold's file lists, history, weights, evaluation and report", "folds/fold-N/"}};
   write_kfold_csv(o.out + "/kfold.csv", folds);
-  write_json_file(o.out + "/kfold.json", kfold_json(config, folds, rep));
-  write_report_html(o.out + "/report.html", rep);
+  const Metrics m = write_evaluation(o.out, pooled, o.recipe.threshold, rep, false);
+  write_json_file(o.out + "/kfold.json", kfold_json(config, folds, rep, m));
   std::printf("\n%d-fold cross-validation of %s (fractured = positive; sd = sample standard deviation):\n%s", o.k,
               o.data.c_str(), kfold_table(summarize_folds(rep.folds)).c_str());
-  std::printf("wrote %s/{kfold.csv,kfold.json,report.html,folds/}\n", o.out.c_str());
+  std::printf("pooled out-of-fold predictions (%zu images): accuracy %.4f, MCC %.4f, ROC AUC %.4f\n", pooled.size(),
+              m.accuracy, m.mcc, m.auc);
+  std::printf("wrote %s/{kfold.csv,kfold.json,report.html,metrics.json,predictions.csv,roc.png,folds/}\n",
+              o.out.c_str());
 }
 
 void run_kfold(const KfoldCommand& o) {

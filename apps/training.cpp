@@ -41,7 +41,7 @@ void add_training_options(CLI::App& cmd, TrainingOptions& o) {
   cmd.add_option("--shear", o.shear, "Augmentation: shear range, degrees")->capture_default_str();
   cmd.add_option("--zoom", o.zoom, "Augmentation: zoom range")->capture_default_str();
   cmd.add_flag("--no-flip", o.no_flip, "Augmentation: no horizontal flips");
-  cmd.add_option("--val-fraction", o.val_fraction, "Validation share split off the training images")
+  cmd.add_option("--val-fraction", o.val_fraction, "Validation share split off the training images (train: when DATA has no val/)")
       ->capture_default_str();
   cmd.add_flag("--group", o.group, "Group-aware splits: rotated copies of one X-ray stay on one side");
   cmd.add_option("--group-regex", o.group_regex,
@@ -188,8 +188,9 @@ std::string fmt_time(double s) {
 // Keras-like output: a line per epoch; a live bar during an epoch on a terminal.
 class ConsoleObserver final : public FitObserver {
  public:
-  ConsoleObserver(bool live, std::string run_dir, std::vector<HistoryRow> history)
-      : live_(live), run_dir_(std::move(run_dir)), history_(std::move(history)) {}
+  ConsoleObserver(bool live, bool saves_best, std::string run_dir, std::vector<HistoryRow> history)
+      : live_(live), best_note_(saves_best ? "  (best, saved)" : "  (best)"), run_dir_(std::move(run_dir)),
+        history_(std::move(history)) {}
   void on_epoch_begin(int epoch, int max_epochs, int64_t) override {
     std::printf("Epoch %d/%d\n", epoch, max_epochs);
     std::fflush(stdout);
@@ -211,7 +212,7 @@ class ConsoleObserver final : public FitObserver {
     std::printf("  %s - loss: %.4f - accuracy: %.4f", fmt_time(r.seconds).c_str(), r.train_loss, r.train_accuracy);
     if (std::isfinite(r.val_loss))
       std::printf(" - val_loss: %.4f - val_accuracy: %.4f%s", r.val_loss, r.val_accuracy,
-                  improved ? "  (best, saved)" : "");
+                  improved ? best_note_ : "");
     std::printf("\n");
     std::fflush(stdout);
     history_.push_back(r);
@@ -226,6 +227,7 @@ class ConsoleObserver final : public FitObserver {
 
  private:
   bool live_;
+  const char* best_note_;
   std::string run_dir_;
   std::vector<HistoryRow> history_;
 };
@@ -253,25 +255,22 @@ std::string collapse_warning(const std::vector<HistoryRow>& history) {
   return "";
 }
 
-// The test evaluation with the run's report (config, history, files, warnings).
-Metrics evaluate_run(const TrainingOptions& o, Sequential& model, const Dataset& data, const ImageCache& cache,
-                     const ModelRun& run, const FitResult& r, const std::string& collapse) {
-  if (run.print_evaluation) std::printf("\ntest set (%zu images), fractured = positive:\n", run.test_pos.size());
-  const auto preds = predict_positions(model, data, cache, run.test_pos, o.batch);
+// The test evaluation of res.predictions with the run's report (config, history, files, warnings).
+Metrics evaluate_run(const TrainingOptions& o, const ModelRun& run, const ModelRunResult& res) {
   ReportData rep;
   rep.title = run.title;
   rep.created = run.config.value("created", now_iso8601());
   rep.seed = o.seed;
   for (auto& [k, v] : run.config.items()) rep.config.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
-  rep.history = r.history;
+  rep.history = res.fit.history;
   rep.files = {{"history", "history.csv"}, {"weights", "weights.safetensors"}};
   if (run.checkpoints)
     rep.files.insert(rep.files.end(), {{"best checkpoint", "best.ckpt.safetensors"},
                                        {"last checkpoint", "last.ckpt.safetensors"}});
   rep.files.insert(rep.files.end(), run.files.begin(), run.files.end());
-  if (!collapse.empty()) rep.warnings.push_back(collapse);
+  if (!res.collapse.empty()) rep.warnings.push_back(res.collapse);
   rep.warnings.insert(rep.warnings.end(), run.warnings.begin(), run.warnings.end());
-  return write_evaluation(run.out, preds, o.threshold, rep, run.print_evaluation);
+  return write_evaluation(run.out, res.predictions, o.threshold, rep, run.print_evaluation);
 }
 
 }  // namespace
@@ -318,7 +317,7 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
               (long long)model.input_shape()[2], (long long)model.input_shape()[0], optimizer.describe().c_str(),
               o.batch, o.no_augment ? "no augmentation" : "paper augmentation", num_threads(), o.device.c_str());
 
-  ConsoleObserver observer(!o.quiet && isatty(fileno(stdout)), run.out, state.history);
+  ConsoleObserver observer(!o.quiet && isatty(fileno(stdout)), run.checkpoints, run.out, state.history);
   ModelRunResult res;
   res.fit = fit(model, optimizer, train_batches, val_batches.get(), fo, &observer, run.resume ? &state : nullptr);
   const FitResult& r = res.fit;
@@ -334,7 +333,11 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
 
   res.collapse = collapse_warning(r.history);
   if (!res.collapse.empty()) std::printf("warning: %s\n", res.collapse.c_str());
-  if (!run.test_pos.empty()) res.test = evaluate_run(o, model, data, cache, run, r, res.collapse);
+  if (!run.test_pos.empty()) {
+    if (run.print_evaluation) std::printf("\ntest set (%zu images), fractured = positive:\n", run.test_pos.size());
+    res.predictions = predict_positions(model, data, cache, run.test_pos, o.batch);
+    res.test = evaluate_run(o, run, res);
+  }
   return res;
 }
 

@@ -16,6 +16,7 @@
 #include "data/dataset.h"
 #include "data/image_cache.h"
 #include "eval/metrics.h"
+#include "eval/predictions_csv.h"
 #include "net/checkpoint.h"
 #include "net/fit.h"
 #include "net/sequential.h"
@@ -84,6 +85,7 @@ struct ModelRunResult {
   FitResult fit;
   std::string collapse;          // the ln 2 warning, when it fired
   std::optional<Metrics> test;   // when test_pos is not empty
+  std::vector<Prediction> predictions;  // on test_pos, in its order
 };
 
 // Trains `model` (built by build_model) with the recipe, writes history.csv, the

@@ -180,7 +180,8 @@ TEST_CASE("cli: kfold -k 3 trains every fold, writes the file lists and the mean
   REQUIRE(r.rc == 0);
   CHECK(r.out.find("mean \u00b1 sd") != std::string::npos);
   CHECK(r.out.find("fold 3") != std::string::npos);
-  for (const char* f : {"config.json", "kfold.csv", "kfold.json", "report.html"}) CHECK_MESSAGE(fs::exists(run + "/" + f), f);
+  for (const char* f : {"config.json", "kfold.csv", "kfold.json", "report.html", "metrics.json", "roc.png"})
+    CHECK_MESSAGE(fs::exists(run + "/" + f), f);
 
   std::set<std::string> tested;
   size_t test_total = 0;
@@ -208,6 +209,9 @@ TEST_CASE("cli: kfold -k 3 trains every fold, writes the file lists and the mean
   CHECK(acc.at("mean").is_number());
   CHECK(acc.at("sd").is_number());
   CHECK(radius::read_csv(run + "/kfold.csv").size() == 4);  // header + 3 folds
+  // The pooled out-of-fold evaluation: every image scored once.
+  CHECK(radius::read_csv(run + "/predictions.csv").size() == 41);
+  CHECK(j.at("pooled").at("accuracy").is_number());
   std::ifstream html(run + "/report.html");
   CHECK(std::string(std::istreambuf_iterator<char>(html), {}).find("id=\"kfold\"") != std::string::npos);
 
