@@ -229,6 +229,9 @@ TEST_CASE("cli: kfold -k 3 trains every fold, writes the file lists and the mean
     CAPTURE(many.out);
     CHECK(many.rc != 0);
     CHECK(many.out.find("has only 20") != std::string::npos);
+    const Run regex = radius_cli("kfold " + q(data) + " -k 3 --group --group-regex '(' --model " + q(kTiny));
+    CHECK(regex.rc != 0);
+    CHECK(regex.out.find("--group-regex") != std::string::npos);
     const Run none = radius_cli("kfold " + q(dir.file("nowhere")) + " --model " + q(kTiny));
     CHECK(none.rc != 0);
     CHECK(none.out.find("nowhere") != std::string::npos);
