@@ -1,5 +1,5 @@
 // The radius command line end to end on a tiny generated data set: train (and
-// resume), evaluate, metrics (the seed paper's Table 1), and bad inputs that must
+// resume), evaluate, metrics, kfold (the seed paper's Table 1), and bad inputs that must
 // fail with a clear message and a non-zero exit code.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
@@ -7,8 +7,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "data/csv.h"
 #include "data/synth_dataset.h"
 #include "eval/history.h"
 #include "temp_dir.h"
@@ -146,5 +150,90 @@ TEST_CASE("cli: bad inputs fail with a clear message and a non-zero exit code") 
     const Run r = radius_cli("train --resume " + q(dir.path.string()));
     CHECK(r.rc != 0);
     CHECK(r.out.find("config.json") != std::string::npos);
+  }
+}
+
+namespace {
+// The path column (after the header) of a file list such as folds/fold-1/test.csv.
+std::vector<std::string> listed_paths(const std::string& csv) {
+  std::vector<std::string> paths;
+  const auto rows = radius::read_csv(csv);
+  for (size_t r = 1; r < rows.size(); ++r) paths.push_back(rows[r][0]);
+  return paths;
+}
+std::set<std::string> listed_groups(const std::string& csv) {
+  std::set<std::string> groups;
+  const auto rows = radius::read_csv(csv);
+  for (size_t r = 1; r < rows.size(); ++r) groups.insert(rows[r][3]);
+  return groups;
+}
+}  // namespace
+
+TEST_CASE("cli: kfold -k 3 trains every fold, writes the file lists and the mean ± sd; bad k fails") {
+  TempDir dir("cli_kfold");
+  const std::string data = tiny_dataset(dir);  // 40 images, 20 per class
+  const std::string run = dir.file("kf");
+  const std::string args = "kfold " + q(data) + " -k 3 --group --model " + q(kTiny) +
+                           " --epochs 1 --batch 8 --threads 1 --quiet --out ";
+  const Run r = radius_cli(args + q(run));
+  CAPTURE(r.out);
+  REQUIRE(r.rc == 0);
+  CHECK(r.out.find("mean \u00b1 sd") != std::string::npos);
+  CHECK(r.out.find("fold 3") != std::string::npos);
+  for (const char* f : {"config.json", "kfold.csv", "kfold.json", "report.html", "metrics.json", "roc.png"})
+    CHECK_MESSAGE(fs::exists(run + "/" + f), f);
+
+  std::set<std::string> tested;
+  size_t test_total = 0;
+  for (int f = 1; f <= 3; ++f) {
+    const std::string fold = run + "/folds/fold-" + std::to_string(f);
+    for (const char* file : {"train.csv", "val.csv", "test.csv", "history.csv", "weights.safetensors", "metrics.json",
+                             "predictions.csv", "report.html"})
+      CHECK_MESSAGE(fs::exists(fold + "/" + file), (fold + "/" + file));
+    const auto test = listed_paths(fold + "/test.csv");
+    tested.insert(test.begin(), test.end());
+    test_total += test.size();
+    // --group: no radiograph on both sides of the fold.
+    const auto test_groups = listed_groups(fold + "/test.csv");
+    for (const char* side : {"/train.csv", "/val.csv"})
+      for (const std::string& g : listed_groups(fold + side)) CHECK_MESSAGE(test_groups.count(g) == 0, g);
+  }
+  CHECK(test_total == 40);     // every image is tested exactly once
+  CHECK(tested.size() == 40);
+
+  const nlohmann::json j = nlohmann::json::parse(std::ifstream(run + "/kfold.json"));
+  CHECK(j.at("k") == 3);
+  CHECK(j.at("folds").size() == 3);
+  const auto& acc = j.at("summary").at("accuracy");
+  CHECK(acc.at("per_fold").size() == 3);
+  CHECK(acc.at("mean").is_number());
+  CHECK(acc.at("sd").is_number());
+  CHECK(radius::read_csv(run + "/kfold.csv").size() == 4);  // header + 3 folds
+  // The pooled out-of-fold evaluation: every image scored once.
+  CHECK(radius::read_csv(run + "/predictions.csv").size() == 41);
+  CHECK(j.at("pooled").at("accuracy").is_number());
+  std::ifstream html(run + "/report.html");
+  CHECK(std::string(std::istreambuf_iterator<char>(html), {}).find("id=\"kfold\"") != std::string::npos);
+
+  {  // the same seed gives the same folds and the same numbers
+    const std::string again = dir.file("kf2");
+    REQUIRE(radius_cli(args + q(again)).rc == 0);
+    for (const char* f : {"/kfold.csv", "/folds/fold-2/test.csv", "/folds/fold-2/val.csv"})
+      CHECK_MESSAGE(radius::read_csv(again + f) == radius::read_csv(run + f), f);
+  }
+  {  // k below 2, k above the smallest class, a missing folder: clear errors
+    const Run one = radius_cli("kfold " + q(data) + " -k 1 --model " + q(kTiny) + " --out " + q(dir.file("k1")));
+    CHECK(one.rc != 0);
+    CHECK(one.out.find("at least 2") != std::string::npos);
+    const Run many = radius_cli("kfold " + q(data) + " -k 21 --model " + q(kTiny) + " --out " + q(dir.file("k21")));
+    CAPTURE(many.out);
+    CHECK(many.rc != 0);
+    CHECK(many.out.find("has only 20") != std::string::npos);
+    const Run regex = radius_cli("kfold " + q(data) + " -k 3 --group --group-regex '(' --model " + q(kTiny));
+    CHECK(regex.rc != 0);
+    CHECK(regex.out.find("--group-regex") != std::string::npos);
+    const Run none = radius_cli("kfold " + q(dir.file("nowhere")) + " --model " + q(kTiny));
+    CHECK(none.rc != 0);
+    CHECK(none.out.find("nowhere") != std::string::npos);
   }
 }

@@ -90,3 +90,35 @@ TEST_CASE("splits reject nonsense with a reason") {
   CHECK_THROWS_WITH_AS(assign_bins({0, 1}, {"a"}, {1.0}, 0), doctest::Contains("group keys"), std::invalid_argument);
   CHECK_THROWS_AS(assign_bins({0, 1}, {}, {1.0, 0.0}, 0), std::invalid_argument);
 }
+
+TEST_CASE("k-fold with k = the smallest class's images (or groups) puts that class in every fold") {
+  // What `radius kfold` relies on when it accepts k up to the smallest class's count.
+  Rng rng(21, 3);
+  const int k = 4;
+  std::vector<int> labels;
+  std::vector<std::string> groups;
+  for (int g = 0; g < 30; ++g) {  // 4 groups of class 1, 26 of class 0, 1-5 copies each
+    const int label = g < k ? 1 : 0;
+    const int copies = 1 + int(rng.below(5));
+    for (int c = 0; c < copies; ++c) {
+      labels.push_back(label);
+      groups.push_back(std::to_string(g));
+    }
+  }
+  for (const bool grouped : {false, true}) {
+    CAPTURE(grouped);
+    std::vector<int> l = labels;
+    std::vector<std::string> gr = grouped ? groups : std::vector<std::string>{};
+    if (!grouped) {  // exactly k images of class 1
+      l.assign(labels.size(), 0);
+      for (int i = 0; i < k; ++i) l[size_t(i) * 5] = 1;
+    }
+    const std::vector<int> folds = kfold_assign(l, gr, k, 5);
+    std::vector<std::array<int, 2>> count(size_t(k), {0, 0});
+    for (size_t i = 0; i < l.size(); ++i) count[size_t(folds[i])][size_t(l[i])]++;
+    for (int f = 0; f < k; ++f) {
+      CHECK(count[size_t(f)][0] > 0);
+      CHECK(count[size_t(f)][1] > 0);
+    }
+  }
+}

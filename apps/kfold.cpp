@@ -1,0 +1,271 @@
+// radius kfold DATA -k K: k-fold cross-validation with the train recipe.
+//
+// The folds cover every labelled image of DATA: train/, val/ and test/ alike (the
+// seed paper cross-validated its whole set; a fixed test/ would be one more fold's
+// worth of data left out). Images that do not decode are left out (bad_files.csv)
+// before the folds are drawn, so the file lists name exactly the images used.
+// Folds are stratified by class; with --group, group-aware (every rotated copy of
+// one radiograph in the same fold). Fold f is the test set of model f; the other
+// k-1 folds are its training part, from which a validation share (--val-fraction,
+// split the same way) is held out for early stopping and the best-epoch weights.
+//
+// Determinism: the fold assignment, each fold's validation split and every fold's
+// init, dropout, shuffle and augmentation come from --seed (the same seed in every
+// fold, so fold-to-fold differences come from the data).
+//
+// Run directory: config.json, bad_files.csv (when any), kfold.csv (one row per fold:
+// sizes, best epoch, every metric), kfold.json (per fold + mean and sample sd, and
+// the pooled out-of-fold metrics), the pooled evaluation (predictions.csv: every
+// image once, scored by the model that did not train on it; metrics.json,
+// confusion_matrix.png, roc.png) and report.html (pooled results + the fold table),
+// and folds/fold-N/: train.csv, val.csv, test.csv (the file lists, as
+// train's splits/), history.csv, weights.safetensors, learning curves, metrics.json,
+// predictions.csv, confusion_matrix.png, roc.png, report.html. No checkpoints: a
+// k-fold run is not resumable.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <tuple>
+
+#include "apps/commands.h"
+#include "apps/run_common.h"
+#include "apps/training.h"
+#include "data/csv.h"
+#include "data/splits.h"
+#include "net/spec.h"
+#include "tensor/parallel.h"
+
+namespace radius::app {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct KfoldCommand {
+  std::string data, out = "runs/kfold";
+  int k = 5;
+  TrainingOptions recipe;
+};
+
+struct FoldOutcome {
+  size_t train = 0, val = 0, test = 0;
+  int best_epoch = 0, epochs = 0;
+  Metrics metrics;
+  std::string collapse;
+  std::vector<Prediction> predictions;  // of the fold's test images
+};
+
+// Every test fold must hold every class, so k cannot exceed the images of the
+// smallest class (with --group: the groups that hold it).
+void check_k(const Dataset& data, const std::vector<size_t>& idx, int k, bool group) {
+  std::vector<std::set<std::string>> units(data.classes.size());
+  for (size_t i : idx) units[size_t(data.samples[i].label)].insert(group ? data.samples[i].group : std::to_string(i));
+  for (size_t c = 0; c < units.size(); ++c)
+    if (units[c].size() < size_t(k))
+      throw std::runtime_error("-k " + std::to_string(k) + ": class '" + data.classes[c] + "' of '" + data.root +
+                               "' has only " + std::to_string(units[c].size()) +
+                               (group ? " groups" : " readable images") +
+                               ", and every test fold needs at least one of each class");
+}
+
+json fold_config(const json& base, int fold) {
+  json c = base;
+  c["fold"] = fold;
+  return c;
+}
+
+// Trains and evaluates fold f (0-based): test = the samples assigned to f.
+FoldOutcome run_fold(const KfoldCommand& o, const Dataset& data, const ImageCache& cache,
+                     const std::vector<size_t>& kept, const std::vector<int>& fold_of, int f, const json& config) {
+  const TrainingOptions& t = o.recipe;
+  std::vector<size_t> rest, test_idx;
+  for (size_t i = 0; i < kept.size(); ++i) (fold_of[i] == f ? test_idx : rest).push_back(kept[i]);
+  const auto [train_idx, val_idx] = split_off_validation(data, rest, t);
+
+  const std::string dir = o.out + "/folds/fold-" + std::to_string(f + 1);
+  fs::create_directories(dir);
+  write_split_csv(dir + "/train.csv", data, train_idx);
+  write_split_csv(dir + "/val.csv", data, val_idx);
+  write_split_csv(dir + "/test.csv", data, test_idx);
+  std::printf("\n==== fold %d/%d: test = fold %d, train + val = the other %d folds ====\n", f + 1, o.k, f + 1,
+              o.k - 1);
+
+  ModelRun run;
+  run.out = dir;
+  run.title = "Radius k-fold run " + o.out + ": fold " + std::to_string(f + 1) + " of " + std::to_string(o.k);
+  run.config = fold_config(config, f + 1);
+  run.train_pos = cache.positions_of(train_idx);
+  run.val_pos = cache.positions_of(val_idx);
+  run.test_pos = cache.positions_of(test_idx);
+  run.val_source = std::string(t.group ? "group-aware" : "stratified") + " split of the training folds";
+  run.checkpoints = false;
+  run.print_evaluation = false;
+  run.files = {{"file lists", "train.csv, val.csv, test.csv"}};
+  auto model = build_model(t);
+  auto optimizer = make_optimizer(t);
+  const ModelRunResult r = train_and_evaluate(t, *model, *optimizer, data, cache, run);
+
+  FoldOutcome out{train_idx.size(), val_idx.size(), test_idx.size(), r.fit.best_epoch, r.fit.state.epoch,
+                  *r.test, r.collapse, r.predictions};
+  std::printf("fold %d: accuracy %.4f, balanced accuracy %.4f, MCC %.4f, ROC AUC %.4f (%s/)\n", f + 1,
+              out.metrics.accuracy, out.metrics.balanced_accuracy, out.metrics.mcc, out.metrics.auc, dir.c_str());
+  return out;
+}
+
+std::string number(double v) {
+  if (!std::isfinite(v)) return "nan";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+// kfold.csv: fold, sizes, best epoch, then every headline metric.
+void write_kfold_csv(const std::string& path, const std::vector<FoldOutcome>& folds) {
+  CsvRow header{"fold", "train", "val", "test", "best_epoch", "epochs"};
+  for (const auto& [name, _] : headline_values(folds.front().metrics)) header.push_back(name);
+  std::vector<CsvRow> rows{header};
+  for (size_t f = 0; f < folds.size(); ++f) {
+    const FoldOutcome& o = folds[f];
+    CsvRow row{std::to_string(f + 1), std::to_string(o.train), std::to_string(o.val), std::to_string(o.test),
+               std::to_string(o.best_epoch), std::to_string(o.epochs)};
+    for (const auto& [_, v] : headline_values(o.metrics)) row.push_back(number(v));
+    rows.push_back(row);
+  }
+  write_csv(path, rows);
+}
+
+// kfold.json: the configuration, each fold (sizes, epochs, every metric), per
+// headline metric the fold values with their mean and sample sd, and the metrics
+// of the pooled out-of-fold predictions.
+json kfold_json(const json& config, const std::vector<FoldOutcome>& folds, const ReportData& rep,
+                const Metrics& pooled) {
+  json per_fold = json::array();
+  for (size_t f = 0; f < folds.size(); ++f) {
+    const FoldOutcome& o = folds[f];
+    per_fold.push_back({{"fold", f + 1},
+                        {"dir", "folds/fold-" + std::to_string(f + 1)},
+                        {"train", o.train},
+                        {"val", o.val},
+                        {"test", o.test},
+                        {"best_epoch", o.best_epoch},
+                        {"epochs", o.epochs},
+                        {"metrics", o.metrics}});
+  }
+  return json{{"config", config},
+          {"k", folds.size()},
+          {"folds", per_fold},
+          {"summary", report_json(rep).at("folds").at("summary")},
+          {"pooled", pooled},
+          {"warnings", rep.warnings}};
+}
+
+// metric | fold 1 .. fold k | mean ± sd
+std::string kfold_table(const std::vector<MetricSummary>& summary) {
+  int width = 6;  // "metric"
+  for (const MetricSummary& s : summary) width = std::max(width, int(s.name.size()));
+  std::string out;
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%-*s", width, "metric");
+  out += buf;
+  for (size_t f = 0; f < summary.front().values.size(); ++f) {
+    std::snprintf(buf, sizeof buf, " %8s", ("fold " + std::to_string(f + 1)).c_str());
+    out += buf;
+  }
+  out += "   mean \u00b1 sd\n";
+  for (const MetricSummary& s : summary) {
+    std::snprintf(buf, sizeof buf, "%-*s", width, s.name.c_str());
+    out += buf;
+    for (double v : s.values) {
+      std::snprintf(buf, sizeof buf, " %8.4f", v);
+      out += buf;
+    }
+    std::snprintf(buf, sizeof buf, "   %.4f \u00b1 %.4f\n", s.mean, s.sd);
+    out += buf;
+  }
+  return out;
+}
+
+// The top level: the pooled out-of-fold evaluation (every image scored once, by
+// the model that did not train on it) with the per-fold table, kfold.csv and kfold.json.
+void write_summary(const KfoldCommand& o, const json& config, const std::vector<FoldOutcome>& folds) {
+  ReportData rep;
+  rep.title = "Radius k-fold cross-validation: " + o.out + " (results: the pooled out-of-fold predictions)";
+  rep.created = config.at("created").get<std::string>();
+  rep.seed = o.recipe.seed;
+  for (auto& [k, v] : config.items()) rep.config.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+  std::vector<Prediction> pooled;
+  for (size_t f = 0; f < folds.size(); ++f) {
+    rep.folds.push_back(folds[f].metrics);
+    pooled.insert(pooled.end(), folds[f].predictions.begin(), folds[f].predictions.end());
+    if (!folds[f].collapse.empty()) rep.warnings.push_back("fold " + std::to_string(f + 1) + ": " + folds[f].collapse);
+  }
+  rep.files = {{"configuration", "config.json"},
+               {"one row per fold, every metric", "kfold.csv"},
+               {"per fold, mean and sd, pooled", "kfold.json"},
+               {"each fold's file lists, history, weights, evaluation and report", "folds/fold-N/"}};
+  write_kfold_csv(o.out + "/kfold.csv", folds);
+  const Metrics m = write_evaluation(o.out, pooled, o.recipe.threshold, rep, false);
+  write_json_file(o.out + "/kfold.json", kfold_json(config, folds, rep, m));
+  std::printf("\n%d-fold cross-validation of %s (fractured = positive; sd = sample standard deviation):\n%s", o.k,
+              o.data.c_str(), kfold_table(summarize_folds(rep.folds)).c_str());
+  std::printf("pooled out-of-fold predictions (%zu images): accuracy %.4f, MCC %.4f, ROC AUC %.4f\n", pooled.size(),
+              m.accuracy, m.mcc, m.auc);
+  std::printf("wrote %s/{kfold.csv,kfold.json,report.html,metrics.json,predictions.csv,roc.png,folds/}\n",
+              o.out.c_str());
+}
+
+void run_kfold(const KfoldCommand& o) {
+  const TrainingOptions& t = o.recipe;
+  if (o.data.empty()) throw std::runtime_error("no DATA folder given");
+  if (o.k < 2) throw std::runtime_error("-k " + std::to_string(o.k) + ": k-fold needs at least 2 folds");
+  set_num_threads(t.threads);
+  parse_device(t.device);
+  const auto spec = load_model_spec(t.model);  // the input size for the cache; each fold builds its own model
+
+  const Dataset data = list_training_data(o.data, t);
+  std::vector<size_t> every(data.samples.size());
+  for (size_t i = 0; i < every.size(); ++i) every[i] = i;
+  const ImageCache cache(data, every, cache_options_for(*spec, t.threads));
+  std::printf("%s\n", cache.summary().c_str());
+  const std::vector<size_t> kept = cache.sample_indices();
+  check_k(data, kept, o.k, t.group);
+  fs::create_directories(o.out);
+  if (!cache.bad_files().empty()) write_bad_files_csv(cache, o.out + "/bad_files.csv");
+  const std::vector<int> fold_of = kfold_assign(labels_at(data, kept), groups_at(data, kept, t.group), o.k, t.seed);
+
+  json config = training_config(t);
+  config["data"] = o.data;
+  config["out"] = o.out;
+  config["k"] = o.k;
+  config["images"] = kept.size();
+  config["created"] = now_iso8601();
+  config["classes"] = data.classes;
+  config["folds"] = std::string(t.group ? "group-aware" : "stratified") + " over all splits of DATA";
+  write_json_file(o.out + "/config.json", config);
+  std::printf("data: %s, %zu images, classes: %s=0, %s=1; %d %s folds\n", o.data.c_str(), kept.size(),
+              data.classes[0].c_str(), data.classes.size() > 1 ? data.classes[1].c_str() : "?", o.k,
+              t.group ? "group-aware" : "stratified");
+
+  std::vector<FoldOutcome> folds;
+  for (int f = 0; f < o.k; ++f) folds.push_back(run_fold(o, data, cache, kept, fold_of, f, config));
+  write_summary(o, config, folds);
+}
+
+}  // namespace
+
+void add_kfold_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("kfold", "k-fold cross-validation: train and evaluate K models, metrics as mean ± sd");
+  auto o = std::make_shared<KfoldCommand>();
+  cmd->add_option("DATA", o->data, "Data folder (every split: train/ val/ test/) or class folders or a manifest")
+      ->required();
+  cmd->add_option("-k,--folds", o->k, "Number of folds (>= 2)")->capture_default_str();
+  cmd->add_option("--out", o->out, "Run directory")->capture_default_str();
+  add_training_options(*cmd, o->recipe);
+  cmd->callback([o] { run_kfold(*o); });
+}
+
+}  // namespace radius::app

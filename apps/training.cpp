@@ -1,0 +1,344 @@
+#include "apps/training.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <regex>
+
+#include "apps/run_common.h"
+#include "data/csv.h"
+#include "data/loader.h"
+#include "data/splits.h"
+#include "eval/history.h"
+#include "net/safetensors.h"
+#include "net/spec.h"
+#include "optim/adam.h"
+#include "optim/sgd.h"
+#include "tensor/parallel.h"
+
+namespace radius::app {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+void add_training_options(CLI::App& cmd, TrainingOptions& o) {
+  cmd.add_option("--model", o.model, "Model spec file (its input line sets the image size)")->capture_default_str();
+  cmd.add_option("--epochs", o.epochs, "Maximum epochs")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd.add_option("--patience", o.patience, "Early stopping: epochs without val-loss improvement (0 = off)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd.add_option("--min-delta", o.min_delta, "Smallest val-loss decrease that counts as improvement")->capture_default_str();
+  cmd.add_option("--batch", o.batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd.add_option("--lr", o.lr, "Learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd.add_option("--optimizer", o.optimizer, "adam (Keras form) | adam-pytorch | sgd")->capture_default_str()
+      ->check(CLI::IsMember({"adam", "adam-pytorch", "sgd"}));
+  cmd.add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str();
+  cmd.add_flag("--no-augment", o.no_augment, "Train without augmentation (rescale only)");
+  cmd.add_option("--rotation", o.rotation, "Augmentation: rotation range, degrees")->capture_default_str();
+  cmd.add_option("--shift", o.shift, "Augmentation: width/height shift fraction")->capture_default_str();
+  cmd.add_option("--shear", o.shear, "Augmentation: shear range, degrees")->capture_default_str();
+  cmd.add_option("--zoom", o.zoom, "Augmentation: zoom range")->capture_default_str();
+  cmd.add_flag("--no-flip", o.no_flip, "Augmentation: no horizontal flips");
+  cmd.add_option("--val-fraction", o.val_fraction, "Validation share split off the training images (train: when DATA has no val/)")
+      ->capture_default_str();
+  cmd.add_flag("--group", o.group, "Group-aware splits: rotated copies of one X-ray stay on one side");
+  cmd.add_option("--group-regex", o.group_regex,
+                 "Group key: regex on the file stem, first capture group (default: prefix before '-rotated'; "
+                 "a manifest's group column wins)");
+  cmd.add_option("--threshold", o.threshold, "Decision threshold for the test evaluation")->capture_default_str();
+  cmd.add_option("--seed", o.seed, "Seed: init, dropout, shuffle, augmentation, splits")->capture_default_str();
+  cmd.add_option("--threads", o.threads, "CPU threads (0 = all cores)")->capture_default_str();
+  cmd.add_option("--device", o.device, "cpu | cuda")->capture_default_str();
+  cmd.add_flag("--quiet", o.quiet, "No live progress bar");
+}
+
+json training_config(const TrainingOptions& o) {
+  return json{{"model", o.model},         {"epochs", o.epochs},         {"patience", o.patience},
+              {"min_delta", o.min_delta}, {"batch", o.batch},           {"lr", o.lr},
+              {"optimizer", o.optimizer}, {"momentum", o.momentum},     {"augment", !o.no_augment},
+              {"rotation", o.rotation},   {"shift", o.shift},           {"shear", o.shear},
+              {"zoom", o.zoom},           {"flip", !o.no_flip},         {"val_fraction", o.val_fraction},
+              {"group", o.group},         {"group_regex", o.group_regex}, {"seed", o.seed},
+              {"threads", o.threads},     {"device", o.device},         {"threshold", o.threshold}};
+}
+
+// Threads, device and quiet are not part of the recipe: they stay as given.
+void read_training_config(const json& j, TrainingOptions& o, bool keep_epochs) {
+  o.model = j.at("model");
+  o.patience = j.at("patience");
+  o.min_delta = j.at("min_delta");
+  o.batch = j.at("batch");
+  o.lr = j.at("lr");
+  o.optimizer = j.at("optimizer");
+  o.momentum = j.at("momentum");
+  o.no_augment = !j.at("augment").get<bool>();
+  o.rotation = j.at("rotation");
+  o.shift = j.at("shift");
+  o.shear = j.at("shear");
+  o.zoom = j.at("zoom");
+  o.no_flip = !j.at("flip").get<bool>();
+  o.val_fraction = j.at("val_fraction");
+  o.group = j.at("group");
+  o.group_regex = j.value("group_regex", "");
+  o.seed = j.at("seed");
+  if (!keep_epochs) o.epochs = j.at("epochs");
+  o.threshold = j.value("threshold", 0.5);
+}
+
+Device parse_device(const std::string& d) {
+  if (d == "cpu") return Device::cpu;
+  if (d == "cuda") {
+#ifdef RADIUS_WITH_CUDA
+    return Device::cuda;
+#else
+    throw std::runtime_error("--device cuda: this radius was built without CUDA (-DRADIUS_CUDA=OFF)");
+#endif
+  }
+  throw std::runtime_error("unknown device '" + d + "' (cpu, cuda)");
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const TrainingOptions& o) {
+  if (o.optimizer == "adam") return std::make_unique<Adam>(AdamConfig::keras(o.lr));
+  if (o.optimizer == "adam-pytorch") return std::make_unique<Adam>(AdamConfig::pytorch(o.lr));
+  if (o.optimizer == "sgd") {
+    SgdConfig c;
+    c.lr = o.lr;
+    c.momentum = o.momentum;
+    return std::make_unique<Sgd>(c);
+  }
+  throw std::runtime_error("unknown optimizer '" + o.optimizer + "' (adam, adam-pytorch, sgd)");
+}
+
+std::unique_ptr<Sequential> build_model(const TrainingOptions& o) {
+  auto model = load_model_spec(o.model);
+  model->init(o.seed);
+  model->to(parse_device(o.device));
+  return model;
+}
+
+AugmentConfig augment_config(const TrainingOptions& o) {
+  if (o.no_augment) return AugmentConfig::none();
+  AugmentConfig aug = AugmentConfig::paper();
+  aug.rotation_range = o.rotation;
+  aug.width_shift = aug.height_shift = o.shift;
+  aug.shear_range = o.shear;
+  aug.zoom_range = o.zoom;
+  aug.horizontal_flip = !o.no_flip;
+  return aug;
+}
+
+Dataset list_training_data(const std::string& path, const TrainingOptions& o) {
+  ListOptions lo;
+  lo.group_pattern = o.group_regex;
+  try {
+    if (!o.group_regex.empty()) (void)std::regex(o.group_regex);
+  } catch (const std::regex_error& e) {
+    throw std::runtime_error("--group-regex '" + o.group_regex + "' is not a valid regex: " + e.what());
+  }
+  return list_dataset(path, lo);
+}
+
+std::vector<int> labels_at(const Dataset& d, const std::vector<size_t>& idx) {
+  std::vector<int> l;
+  for (size_t i : idx) l.push_back(d.samples[i].label);
+  return l;
+}
+
+std::vector<std::string> groups_at(const Dataset& d, const std::vector<size_t>& idx, bool group) {
+  std::vector<std::string> g;
+  if (!group) return g;
+  for (size_t i : idx) g.push_back(d.samples[i].group);
+  return g;
+}
+
+std::pair<std::vector<size_t>, std::vector<size_t>> split_off_validation(const Dataset& d,
+                                                                         const std::vector<size_t>& idx,
+                                                                         const TrainingOptions& o) {
+  if (!(o.val_fraction > 0 && o.val_fraction < 1)) throw std::runtime_error("--val-fraction must be in (0, 1)");
+  const auto bins =
+      assign_bins(labels_at(d, idx), groups_at(d, idx, o.group), {1.0 - o.val_fraction, o.val_fraction}, o.seed);
+  std::vector<size_t> train, val;
+  for (size_t k = 0; k < idx.size(); ++k) (bins[k] == 1 ? val : train).push_back(idx[k]);
+  return {train, val};
+}
+
+void write_split_csv(const std::string& path, const Dataset& data, const std::vector<size_t>& idx) {
+  std::vector<CsvRow> rows{{"path", "label", "class", "group"}};
+  for (size_t i : idx) {
+    const Sample& s = data.samples[i];
+    rows.push_back({relative_to(s.path, data.root), std::to_string(s.label), data.classes[size_t(s.label)], s.group});
+  }
+  write_csv(path, rows);
+}
+
+namespace {
+
+std::string fmt_time(double s) {
+  char buf[32];
+  const int t = int(std::lround(s));
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%d:%02d", t / 60, t % 60);
+  return buf;
+}
+
+// Keras-like output: a line per epoch; a live bar during an epoch on a terminal.
+class ConsoleObserver final : public FitObserver {
+ public:
+  ConsoleObserver(bool live, bool saves_best, std::string run_dir, std::vector<HistoryRow> history)
+      : live_(live), best_note_(saves_best ? "  (best, saved)" : "  (best)"), run_dir_(std::move(run_dir)),
+        history_(std::move(history)) {}
+  void on_epoch_begin(int epoch, int max_epochs, int64_t) override {
+    std::printf("Epoch %d/%d\n", epoch, max_epochs);
+    std::fflush(stdout);
+  }
+  void on_train_batch(int, int64_t b, int64_t n, int64_t images, double loss, double acc, double s) override {
+    if (!live_) return;
+    const int width = 24;
+    const int done = n > 0 ? int(width * b / n) : width;
+    std::string bar(size_t(done), '=');
+    if (done < width) bar += '>' + std::string(size_t(width - done - 1), '.');
+    const double ips = s > 0 ? double(images) / s : 0;
+    const double eta = b > 0 ? s / double(b) * double(n - b) : 0;
+    std::printf("\r%5lld/%lld [%s] %6.1f img/s  ETA %s  loss: %.4f - accuracy: %.4f\033[K", (long long)b,
+                (long long)n, bar.c_str(), ips, fmt_time(eta).c_str(), loss, acc);
+    std::fflush(stdout);
+  }
+  void on_epoch_end(const HistoryRow& r, bool improved, int) override {
+    if (live_) std::printf("\r\033[K");
+    std::printf("  %s - loss: %.4f - accuracy: %.4f", fmt_time(r.seconds).c_str(), r.train_loss, r.train_accuracy);
+    if (std::isfinite(r.val_loss))
+      std::printf(" - val_loss: %.4f - val_accuracy: %.4f%s", r.val_loss, r.val_accuracy,
+                  improved ? best_note_ : "");
+    std::printf("\n");
+    std::fflush(stdout);
+    history_.push_back(r);
+    write_history_csv(run_dir_ + "/history.csv", history_);
+  }
+  void on_early_stop(int epoch, int best) override {
+    std::printf("early stopping at epoch %d: no validation-loss improvement since epoch %d\n", epoch, best);
+  }
+  void on_restore_best(int best, double loss) override {
+    std::printf("restored the best weights: epoch %d (val_loss %.4f)\n", best, loss);
+  }
+
+ private:
+  bool live_;
+  const char* best_note_;
+  std::string run_dir_;
+  std::vector<HistoryRow> history_;
+};
+
+void print_split_counts(const ImageCache& cache, const ModelRun& run) {
+  auto count = [&](const std::vector<size_t>& pos, int c) {
+    long long n = 0;
+    for (size_t k : pos) n += cache.label(int64_t(k)) == c;
+    return n;
+  };
+  std::printf("  train %zu (%lld / %lld)   val %zu (%lld / %lld, %s)   test %zu\n", run.train_pos.size(),
+              count(run.train_pos, 0), count(run.train_pos, 1), run.val_pos.size(), count(run.val_pos, 0),
+              count(run.val_pos, 1), run.val_source.c_str(), run.test_pos.size());
+}
+
+// The paper's recipe is fragile (shared notes): a constant output sits at loss ln 2.
+std::string collapse_warning(const std::vector<HistoryRow>& history) {
+  if (history.empty()) return "";
+  const HistoryRow& last = history.back();
+  if (std::fabs(last.train_loss - std::log(2.0)) < 0.003 &&
+      (!std::isfinite(last.val_loss) || std::fabs(last.val_loss - std::log(2.0)) < 0.003))
+    return "the loss is still ln 2 = 0.693: the model outputs a near-constant score (it has not learned, or "
+           "it collapsed: dead ReLUs). The paper's recipe is fragile on small data: try more epochs, more "
+           "images, or a lower --lr.";
+  return "";
+}
+
+// The test evaluation of res.predictions with the run's report (config, history, files, warnings).
+Metrics evaluate_run(const TrainingOptions& o, const ModelRun& run, const ModelRunResult& res) {
+  ReportData rep;
+  rep.title = run.title;
+  rep.created = run.config.value("created", now_iso8601());
+  rep.seed = o.seed;
+  for (auto& [k, v] : run.config.items()) rep.config.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+  rep.history = res.fit.history;
+  rep.files = {{"history", "history.csv"}, {"weights", "weights.safetensors"}};
+  if (run.checkpoints)
+    rep.files.insert(rep.files.end(), {{"best checkpoint", "best.ckpt.safetensors"},
+                                       {"last checkpoint", "last.ckpt.safetensors"}});
+  rep.files.insert(rep.files.end(), run.files.begin(), run.files.end());
+  if (!res.collapse.empty()) rep.warnings.push_back(res.collapse);
+  rep.warnings.insert(rep.warnings.end(), run.warnings.begin(), run.warnings.end());
+  return write_evaluation(run.out, res.predictions, o.threshold, rep, run.print_evaluation);
+}
+
+}  // namespace
+
+ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, Optimizer& optimizer,
+                                  const Dataset& data, const ImageCache& cache, const ModelRun& run) {
+  const auto t_start = std::chrono::steady_clock::now();
+  if (run.train_pos.empty()) throw std::runtime_error("no readable training images (see bad_files.csv)");
+  fs::create_directories(run.out);
+  print_split_counts(cache, run);
+
+  LoaderOptions tl;
+  tl.batch_size = o.batch;
+  tl.augment = augment_config(o);
+  tl.seed = o.seed;
+  Loader train_loader(cache, run.train_pos, tl);
+  LoaderOptions vl = tl;
+  vl.augment = AugmentConfig::none();
+  vl.shuffle = false;
+  std::unique_ptr<Loader> val_loader;
+  if (!run.val_pos.empty()) val_loader = std::make_unique<Loader>(cache, run.val_pos, vl);
+  LoaderBatches train_batches(train_loader);
+  std::unique_ptr<LoaderBatches> val_batches;
+  if (val_loader) val_batches = std::make_unique<LoaderBatches>(*val_loader);
+
+  FitOptions fo;
+  fo.max_epochs = o.epochs;
+  fo.patience = o.patience;
+  fo.min_delta = o.min_delta;
+  if (run.checkpoints) {
+    fo.last_checkpoint = run.out + "/last.ckpt.safetensors";
+    fo.best_checkpoint = run.out + "/best.ckpt.safetensors";
+  }
+  fo.seed = o.seed;
+  fo.config = run.config;
+
+  CheckpointState state;
+  if (run.resume) {
+    state = apply_checkpoint(*run.resume, run.out + "/last.ckpt.safetensors", model, &optimizer);
+    std::printf("resuming %s after epoch %d (best epoch %d)\n", run.out.c_str(), state.epoch, state.best_epoch);
+  }
+  std::printf("model: %s, %lld parameters, input %lldx%lldx%lld; %s, batch %d, %s, %d threads, device %s\n",
+              o.model.c_str(), (long long)model.num_params(), (long long)model.input_shape()[1],
+              (long long)model.input_shape()[2], (long long)model.input_shape()[0], optimizer.describe().c_str(),
+              o.batch, o.no_augment ? "no augmentation" : "paper augmentation", num_threads(), o.device.c_str());
+
+  ConsoleObserver observer(!o.quiet && isatty(fileno(stdout)), run.checkpoints, run.out, state.history);
+  ModelRunResult res;
+  res.fit = fit(model, optimizer, train_batches, val_batches.get(), fo, &observer, run.resume ? &state : nullptr);
+  const FitResult& r = res.fit;
+  write_history_csv(run.out + "/history.csv", r.history);
+  write_learning_curves(run.out, r.history);
+  const int epoch = r.best_epoch > 0 ? r.best_epoch : r.state.epoch;
+  save_weights(model, run.out + "/weights.safetensors",
+               {{"model", o.model}, {"seed", std::to_string(o.seed)}, {"epoch", std::to_string(epoch)}});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  std::printf("wrote %s/weights.safetensors (%s weights), history.csv%s; %s\n", run.out.c_str(),
+              r.best_epoch > 0 ? ("best: epoch " + std::to_string(r.best_epoch)).c_str() : "final",
+              run.checkpoints ? ", checkpoints" : "", fmt_time(seconds).c_str());
+
+  res.collapse = collapse_warning(r.history);
+  if (!res.collapse.empty()) std::printf("warning: %s\n", res.collapse.c_str());
+  if (!run.test_pos.empty()) {
+    if (run.print_evaluation) std::printf("\ntest set (%zu images), fractured = positive:\n", run.test_pos.size());
+    res.predictions = predict_positions(model, data, cache, run.test_pos, o.batch);
+    res.test = evaluate_run(o, run, res);
+  }
+  return res;
+}
+
+}  // namespace radius::app

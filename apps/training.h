@@ -1,0 +1,97 @@
+// What `train` and `kfold` share: the training recipe as one CLI option set, the
+// data listing and validation split, and "train one model on these images,
+// validate on those, evaluate on the held-out ones" (train_and_evaluate).
+#pragma once
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "apps/commands.h"
+#include "data/augment.h"
+#include "data/dataset.h"
+#include "data/image_cache.h"
+#include "eval/metrics.h"
+#include "eval/predictions_csv.h"
+#include "net/checkpoint.h"
+#include "net/fit.h"
+#include "net/sequential.h"
+#include "optim/optimizer.h"
+
+namespace radius::app {
+
+// The training recipe; the defaults are the seed paper's.
+struct TrainingOptions {
+  std::string model = default_model_path();  // model spec file
+  int epochs = 50, patience = 5, batch = 32, threads = 0;
+  float lr = 1e-3f, momentum = 0.0f;
+  std::string optimizer = "adam", device = "cpu";
+  bool no_augment = false, no_flip = false;
+  float rotation = 40, shift = 0.2f, shear = 0.2f, zoom = 0.2f;
+  double val_fraction = 0.2, min_delta = 0.0, threshold = 0.5;
+  bool group = false;
+  std::string group_regex;  // group key pattern on the file stem; empty: default_group_pattern()
+  uint64_t seed = 1;
+  bool quiet = false;
+};
+
+// Registers the recipe's options (--model --epochs ... --seed --threads --device --quiet) on a subcommand.
+void add_training_options(CLI::App& cmd, TrainingOptions& o);
+// The recipe as config.json keys, and back (a resumed run keeps its recipe; the
+// epoch count is taken from the file unless keep_epochs).
+nlohmann::json training_config(const TrainingOptions& o);
+void read_training_config(const nlohmann::json& j, TrainingOptions& o, bool keep_epochs);
+
+Device parse_device(const std::string& device);
+std::unique_ptr<Optimizer> make_optimizer(const TrainingOptions& o);
+// The model spec loaded, initialised from the seed and moved to the device.
+std::unique_ptr<Sequential> build_model(const TrainingOptions& o);
+AugmentConfig augment_config(const TrainingOptions& o);
+
+// list_dataset with the recipe's group pattern (a bad --group-regex is a clear error).
+Dataset list_training_data(const std::string& path, const TrainingOptions& o);
+std::vector<int> labels_at(const Dataset& d, const std::vector<size_t>& idx);
+// The samples' group keys, or none when the recipe is not group-aware.
+std::vector<std::string> groups_at(const Dataset& d, const std::vector<size_t>& idx, bool group);
+
+// Splits idx into (train, val) with val_fraction of it in val: stratified, and
+// group-aware with --group. Deterministic in (idx, seed).
+std::pair<std::vector<size_t>, std::vector<size_t>> split_off_validation(const Dataset& d,
+                                                                         const std::vector<size_t>& idx,
+                                                                         const TrainingOptions& o);
+// A split's file list: path (relative to the data root), label, class, group.
+void write_split_csv(const std::string& path, const Dataset& data, const std::vector<size_t>& idx);
+
+// One model's run: where it goes and on which cache positions it trains,
+// validates (early stopping, best weights) and is tested.
+struct ModelRun {
+  std::string out;  // the run directory (created)
+  std::string title;  // of report.html
+  nlohmann::json config;  // recorded in checkpoints and the report
+  std::vector<size_t> train_pos, val_pos, test_pos;
+  std::string val_source;  // how val was made, for the log
+  bool checkpoints = true;  // last/best.ckpt.safetensors every epoch
+  const CheckpointFile* resume = nullptr;  // continue from this (last) checkpoint
+  std::vector<std::string> warnings;  // for the report
+  std::vector<std::pair<std::string, std::string>> files;  // more files to list in the report
+  bool print_evaluation = true;  // the confusion matrix and classification report on stdout
+};
+
+struct ModelRunResult {
+  FitResult fit;
+  std::string collapse;          // the ln 2 warning, when it fired
+  std::optional<Metrics> test;   // when test_pos is not empty
+  std::vector<Prediction> predictions;  // on test_pos, in its order
+};
+
+// Trains `model` (built by build_model) with the recipe, writes history.csv, the
+// learning curves, weights.safetensors (the best epoch's) and, with test images,
+// the evaluation (metrics.json, predictions.csv, PNGs, report.html) into run.out.
+ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, Optimizer& optimizer,
+                                  const Dataset& data, const ImageCache& cache, const ModelRun& run);
+
+}  // namespace radius::app
