@@ -5,7 +5,7 @@
 // stopping on validation loss and restore of the best weights, checkpoints every
 // epoch, and, when DATA has test/, evaluates on it and writes the report.
 //
-// Run directory: config.json, history.csv, last.ckpt.safetensors, best.ckpt.safetensors,
+// Run directory: config.json, history.csv, health.csv + health.json (net/health.h), last.ckpt.safetensors, best.ckpt.safetensors,
 // weights.safetensors, splits/{train,val,test}.csv, bad_files.csv (when any),
 // learning_curve_{loss,accuracy}.png, and (with test/) metrics.json, predictions.csv,
 // confusion_matrix.png, roc.png, report.html.
@@ -22,11 +22,14 @@
 #include "apps/run_common.h"
 #include "data/csv.h"
 #include "data/splits.h"
+#include "eval/health_history.h"
 #include "eval/history.h"
+#include "layers/init.h"
 #include "net/fit.h"
 #include "net/safetensors.h"
 #include "net/spec.h"
 #include "optim/adam.h"
+#include "optim/schedule.h"
 #include "optim/sgd.h"
 #include "tensor/parallel.h"
 
@@ -47,6 +50,11 @@ struct TrainCommand {
   double val_fraction = 0.2, min_delta = 0.0, threshold = 0.5;
   uint64_t seed = 1;
   bool quiet = false, epochs_given = false;
+  // Recipe options (all off by default: the paper's recipe) and training health.
+  std::string init = "glorot", lr_schedule = "constant";
+  int warmup_epochs = 0, lr_step_epochs = 10, health_every = 10;
+  int64_t warmup_steps = 0;
+  double lr_step_factor = 0.1, clip_norm = 0;
 };
 
 json to_config(const TrainCommand& o) {
@@ -57,7 +65,10 @@ json to_config(const TrainCommand& o) {
               {"shift", o.shift},       {"shear", o.shear},       {"zoom", o.zoom},
               {"flip", !o.no_flip},     {"val_fraction", o.val_fraction}, {"group", o.group},
               {"limit", o.limit},       {"seed", o.seed},         {"threads", o.threads},
-              {"device", o.device},     {"threshold", o.threshold}};
+              {"device", o.device},     {"threshold", o.threshold}, {"init", o.init},
+              {"warmup_epochs", o.warmup_epochs}, {"warmup_steps", o.warmup_steps},
+              {"lr_schedule", o.lr_schedule}, {"lr_step_epochs", o.lr_step_epochs},
+              {"lr_step_factor", o.lr_step_factor}, {"clip_norm", o.clip_norm}, {"health_every", o.health_every}};
 }
 
 // A resumed run takes its configuration from config.json; only the epoch count,
@@ -83,6 +94,34 @@ void from_config(const json& j, TrainCommand& o) {
   o.seed = j.at("seed");
   if (!o.epochs_given) o.epochs = j.at("epochs");
   o.threshold = j.value("threshold", 0.5);
+  // Runs made before these options existed used the defaults.
+  o.init = j.value("init", std::string("glorot"));
+  o.warmup_epochs = j.value("warmup_epochs", 0);
+  o.warmup_steps = j.value("warmup_steps", int64_t(0));
+  o.lr_schedule = j.value("lr_schedule", std::string("constant"));
+  o.lr_step_epochs = j.value("lr_step_epochs", 10);
+  o.lr_step_factor = j.value("lr_step_factor", 0.1);
+  o.clip_norm = j.value("clip_norm", 0.0);
+  o.health_every = j.value("health_every", 10);
+}
+
+// Epoch counts become update counts here, so the schedule is a function of the step.
+LrSchedule make_schedule(const TrainCommand& o, int64_t batches_per_epoch) {
+  LrSchedule s;
+  s.base_lr = o.lr;
+  s.warmup_steps = o.warmup_steps > 0 ? o.warmup_steps : int64_t(o.warmup_epochs) * batches_per_epoch;
+  s.decay = parse_lr_decay(o.lr_schedule);
+  s.total_steps = int64_t(o.epochs) * batches_per_epoch;
+  s.step_every = int64_t(o.lr_step_epochs) * batches_per_epoch;
+  s.step_factor = o.lr_step_factor;
+  if (s.active()) s.validate();
+  return s;
+}
+
+// "health: [dead-units] layer 15 (...): ..." once per condition, as it fires.
+std::string health_line(const HealthWarning& w) {
+  return "health warning (epoch " + std::to_string(w.epoch) + ", batch " + std::to_string(w.batch) + ") [" + w.code +
+         "] " + w.message;
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const TrainCommand& o) {
@@ -157,11 +196,36 @@ class ConsoleObserver final : public FitObserver {
   void on_restore_best(int best, double loss) override {
     std::printf("restored the best weights: epoch %d (val_loss %.4f)\n", best, loss);
   }
+  void on_health_warning(const HealthWarning& w) override {
+    if (live_) std::printf("\r\033[K");
+    std::printf("%s\n", health_line(w).c_str());
+    std::fflush(stdout);
+    warnings_.push_back(w);
+    write_health_json();
+  }
+  void on_health_epoch(const std::vector<LayerHealthRow>& rows) override {
+    health_.insert(health_.end(), rows.begin(), rows.end());
+    write_health_csv(run_dir_ + "/health.csv", health_);
+    write_health_json();
+  }
+  void set_health(std::vector<LayerHealthRow> rows) { health_ = std::move(rows); }
+  const std::vector<LayerHealthRow>& health() const { return health_; }
+  const std::vector<HealthWarning>& health_warnings() const { return warnings_; }
 
  private:
+  // health.json: the warnings of this invocation (a resumed run starts a new list).
+  void write_health_json() const {
+    json ws = json::array();
+    for (const HealthWarning& w : warnings_)
+      ws.push_back({{"code", w.code}, {"epoch", w.epoch}, {"batch", w.batch}, {"layer", w.layer}, {"message", w.message}});
+    write_json_file(run_dir_ + "/health.json", json{{"warnings", ws}});
+  }
+
   bool live_;
   std::string run_dir_;
   std::vector<HistoryRow> history_;
+  std::vector<LayerHealthRow> health_;
+  std::vector<HealthWarning> warnings_;
 };
 
 void write_split_csv(const std::string& path, const Dataset& data, const std::vector<size_t>& idx) {
@@ -209,7 +273,7 @@ void run_train(TrainCommand o) {
 
   // ---- model and optimizer ----------------------------------------------------
   auto model = load_model_spec(o.model);
-  model->init(o.seed);
+  model->init(o.seed, parse_weight_init(o.init));
   model->to(device);
   auto optimizer = make_optimizer(o);
 
@@ -305,6 +369,9 @@ void run_train(TrainCommand o) {
   fo.best_checkpoint = o.out + "/best.ckpt.safetensors";
   fo.seed = o.seed;
   fo.config = config;
+  fo.lr_schedule = make_schedule(o, train_batches.batches_per_epoch());
+  fo.clip_norm = o.clip_norm;
+  fo.health.every = o.health_every;
 
   CheckpointState state;
   if (resuming) {
@@ -315,8 +382,18 @@ void run_train(TrainCommand o) {
               o.model.c_str(), (long long)model->num_params(), (long long)model->input_shape()[1],
               (long long)model->input_shape()[2], (long long)model->input_shape()[0], optimizer->describe().c_str(),
               o.batch, o.no_augment ? "no augmentation" : "paper augmentation", num_threads(), o.device.c_str());
+  std::printf("recipe: %s init, learning rate %s%s; health checks %s\n", o.init.c_str(),
+              fo.lr_schedule.active() ? fo.lr_schedule.describe().c_str() : "constant",
+              o.clip_norm > 0 ? (", gradient norm clipped at " + std::to_string(o.clip_norm)).c_str() : "",
+              o.health_every > 0 ? ("every " + std::to_string(o.health_every) + " batches (health.csv)").c_str() : "off");
 
   ConsoleObserver observer(!o.quiet && isatty(fileno(stdout)), o.out, state.history);
+  if (resuming && fs::exists(o.out + "/health.csv")) {  // keep the statistics of the epochs already run
+    std::vector<LayerHealthRow> kept;
+    for (const LayerHealthRow& row : read_health_csv(o.out + "/health.csv"))
+      if (row.epoch <= state.epoch) kept.push_back(row);
+    observer.set_health(std::move(kept));
+  }
   const FitResult r = fit(*model, *optimizer, train_batches, val_batches.get(), fo, &observer,
                           resuming ? &state : nullptr);
   write_history_csv(o.out + "/history.csv", r.history);
@@ -350,10 +427,16 @@ void run_train(TrainCommand o) {
     rep.seed = o.seed;
     for (auto& [k, v] : config.items()) rep.config.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
     rep.history = r.history;
+    rep.health = observer.health();
     rep.files = {{"configuration", "config.json"}, {"history", "history.csv"}, {"weights", "weights.safetensors"},
                  {"best checkpoint", "best.ckpt.safetensors"}, {"last checkpoint", "last.ckpt.safetensors"},
                  {"split file lists", "splits/"}};
     if (!collapse.empty()) rep.warnings.push_back(collapse);
+    for (const HealthWarning& w : observer.health_warnings()) rep.warnings.push_back(health_line(w));
+    if (!observer.health().empty()) {
+      rep.files.emplace_back("training health per layer and epoch", "health.csv");
+      rep.files.emplace_back("training health warnings", "health.json");
+    }
     if (!cache.bad_files().empty()) {
       rep.files.emplace_back("unreadable images", "bad_files.csv");
       rep.warnings.push_back(std::to_string(cache.bad_files().size()) + " unreadable image(s) skipped (bad_files.csv)");
@@ -395,6 +478,23 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--device", o->device, "cpu | cuda")->capture_default_str();
   cmd->add_option("--resume", o->resume, "Continue the run in this directory from its last checkpoint");
   cmd->add_flag("--quiet", o->quiet, "No live progress bar");
+  cmd->add_option("--init", o->init, "Weight init: glorot (Keras default) | he-uniform | he-normal (for ReLU nets)")
+      ->capture_default_str()->check(CLI::IsMember({"glorot", "he-uniform", "he-normal"}));
+  cmd->add_option("--warmup-epochs", o->warmup_epochs, "Linear learning-rate warmup over N epochs (0 = none)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--warmup-steps", o->warmup_steps, "Linear learning-rate warmup over N batches (overrides epochs)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--lr-schedule", o->lr_schedule, "After warmup: constant | cosine (to 0 at --epochs) | step")
+      ->capture_default_str()->check(CLI::IsMember({"constant", "cosine", "step"}));
+  cmd->add_option("--lr-step-epochs", o->lr_step_epochs, "Step schedule: epochs between decays")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--lr-step-factor", o->lr_step_factor, "Step schedule: learning-rate multiplier per decay")
+      ->capture_default_str()->check(CLI::Range(1e-9, 1.0));
+  cmd->add_option("--clip-norm", o->clip_norm, "Clip the global gradient norm to this value (0 = off)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--health-every", o->health_every,
+                  "Training-health statistics and warnings every N batches (0 = off); see health.csv")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->callback([o, cmd] {
     o->epochs_given = cmd->count("--epochs") > 0;
     run_train(*o);
