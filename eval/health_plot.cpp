@@ -66,11 +66,15 @@ Drawing plot_health_strip(const std::vector<LayerHealthRow>& rows, HealthMetric 
   d.width = int(left + cell_w * epochs + 24);
   d.height = int(top + cell_h * double(kinds.size()) + 44);
   d.title = metric == HealthMetric::dead_fraction ? "Dead ReLU units per layer" : "Update/weight ratio per layer";
-  d.add(text({d.width / 2.0, 24}, d.title, Anchor::middle, kInk, 2));
-  d.add(text({d.width / 2.0, 40},
-             metric == HealthMetric::dead_fraction ? "share of units never positive; dark = dead"
-                                                   : "||dw|| / ||w|| per step, log scale 1e-5 .. 1; ~1e-3 is typical",
-             Anchor::middle, kMuted));
+  Text title = text({0, 24}, d.title, Anchor::middle, kInk, 2);
+  Text sub = text({0, 40},
+                  metric == HealthMetric::dead_fraction ? "share of units never positive; dark = dead"
+                                                        : "||dw|| / ||w|| per step, log scale 1e-5 .. 1; ~1e-3 is typical",
+                  Anchor::middle, kMuted);
+  d.width = int(std::max({double(d.width), text_length(title) + 32, text_length(sub) + 32}));
+  title.at.x = sub.at.x = d.width / 2.0;
+  d.add(title);
+  d.add(sub);
   int row = 0;
   for (const auto& [layer, kind] : kinds) {
     const double y = top + cell_h * row++;

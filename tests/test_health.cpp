@@ -8,6 +8,8 @@
 #include <cmath>
 #include <set>
 
+#include "eval/health_plot.h"
+#include "eval/report.h"
 #include "layers/activations.h"
 #include "layers/conv2d.h"
 #include "layers/dense.h"
@@ -396,4 +398,35 @@ TEST_CASE("clip: a trainer step with a cap above the gradient norm equals the un
   double d = 0;
   for (int64_t i = 0; i < w0.numel(); ++i) d += std::pow(double(c->params().at(i)) - w0.at(i), 2);
   CHECK(std::sqrt(d) == doctest::Approx(0.1 * 1e-3).epsilon(1e-3));
+}
+
+TEST_CASE("health: the heat-strip has a cell per layer and epoch, darker for more dead units; the report shows it") {
+  std::vector<LayerHealthRow> rows;
+  for (int epoch : {1, 2}) {
+    LayerHealthRow conv, relu;
+    conv.epoch = relu.epoch = epoch;
+    conv.layer = 0, conv.kind = "conv2d", conv.weight_update_ratio = epoch == 1 ? 1e-3 : 1e-1;
+    relu.layer = 1, relu.kind = "relu", relu.dead_fraction = epoch == 1 ? 0.1 : 0.9;
+    rows.push_back(conv);
+    rows.push_back(relu);
+  }
+  auto cells = [](const Drawing& d) {
+    std::vector<Rgb> c;
+    for (const DrawItem& item : d.items)
+      if (const auto* r = std::get_if<FilledRect>(&item)) c.push_back(r->fill);
+    return c;
+  };
+  auto darkness = [](Rgb c) { return 765 - (c.r + c.g + c.b); };
+  const std::vector<Rgb> dead = cells(plot_health_strip(rows, HealthMetric::dead_fraction));
+  REQUIRE(dead.size() == 2);  // only the ReLU layer, two epochs
+  CHECK(darkness(dead[1]) > darkness(dead[0]));
+  const std::vector<Rgb> upd = cells(plot_health_strip(rows, HealthMetric::weight_update_ratio));
+  REQUIRE(upd.size() == 2);
+  CHECK(darkness(upd[1]) > darkness(upd[0]));
+  ReportData rep;
+  rep.health = rows;
+  const std::string html = report_html(rep);
+  CHECK(html.find("Training health") != std::string::npos);
+  CHECK(html.find("Dead ReLU units per layer") != std::string::npos);
+  CHECK(report_html(ReportData{}).find("Training health") == std::string::npos);
 }
