@@ -159,9 +159,9 @@ void HealthMonitor::measure(Sequential& model, bool have_before) {
   measure_params(model, have_before);
 }
 
-void HealthMonitor::measure_params(const Sequential& model, bool have_before) {
+void HealthMonitor::measure_params(Sequential& model, bool have_before) {
   const Tensor params = on_host(model.params());
-  const Tensor grads = on_host(const_cast<Sequential&>(model).grads());
+  const Tensor grads = on_host(model.grads());
   double global = 0;
   for (const ParamSlot& slot : slots_) {
     if (size_t(slot.layer) >= body_) continue;

@@ -122,7 +122,7 @@ class HealthMonitor {
   };
 
   void measure(Sequential& model, bool have_before);
-  void measure_params(const Sequential& model, bool have_before);
+  void measure_params(Sequential& model, bool have_before);
   void detect(const Sequential& model, int epoch, int64_t batch, std::vector<HealthWarning>& fired);
   void detect_loss(double loss, const Tensor& labels_cpu, int epoch, int64_t batch, std::vector<HealthWarning>& fired);
   // Counts consecutive samples where `condition` holds; true once when it reaches `needed`.
