@@ -5,7 +5,7 @@
 // stopping on validation loss and restore of the best weights, checkpoints every
 // epoch, and, when DATA has test/, evaluates on it and writes the report.
 //
-// Run directory: config.json, history.csv, last.ckpt.safetensors, best.ckpt.safetensors,
+// Run directory: config.json, history.csv, health.csv + health.json (net/health.h), last.ckpt.safetensors, best.ckpt.safetensors,
 // weights.safetensors, splits/{train,val,test}.csv, bad_files.csv (when any),
 // learning_curve_{loss,accuracy}.png, and (with test/) metrics.json, predictions.csv,
 // confusion_matrix.png, roc.png, report.html.

@@ -12,10 +12,13 @@
 #include "data/csv.h"
 #include "data/loader.h"
 #include "data/splits.h"
+#include "eval/health_history.h"
 #include "eval/history.h"
+#include "layers/init.h"
 #include "net/safetensors.h"
 #include "net/spec.h"
 #include "optim/adam.h"
+#include "optim/schedule.h"
 #include "optim/sgd.h"
 #include "tensor/parallel.h"
 
@@ -52,6 +55,23 @@ void add_training_options(CLI::App& cmd, TrainingOptions& o) {
   cmd.add_option("--threads", o.threads, "CPU threads (0 = all cores)")->capture_default_str();
   cmd.add_option("--device", o.device, "cpu | cuda")->capture_default_str();
   cmd.add_flag("--quiet", o.quiet, "No live progress bar");
+  cmd.add_option("--init", o.init, "Weight init: glorot (Keras default) | he-uniform | he-normal (for ReLU nets)")
+      ->capture_default_str()->check(CLI::IsMember({"glorot", "he-uniform", "he-normal"}));
+  cmd.add_option("--warmup-epochs", o.warmup_epochs, "Linear learning-rate warmup over N epochs (0 = none)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd.add_option("--warmup-steps", o.warmup_steps, "Linear learning-rate warmup over N batches (overrides epochs)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd.add_option("--lr-schedule", o.lr_schedule, "After warmup: constant | cosine (to 0 at --epochs) | step")
+      ->capture_default_str()->check(CLI::IsMember({"constant", "cosine", "step"}));
+  cmd.add_option("--lr-step-epochs", o.lr_step_epochs, "Step schedule: epochs between decays")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd.add_option("--lr-step-factor", o.lr_step_factor, "Step schedule: learning-rate multiplier per decay")
+      ->capture_default_str()->check(CLI::Range(1e-9, 1.0));
+  cmd.add_option("--clip-norm", o.clip_norm, "Clip the global gradient norm to this value (0 = off)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd.add_option("--health-every", o.health_every,
+                 "Training-health statistics and warnings every N batches (0 = off); see health.csv")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
 }
 
 json training_config(const TrainingOptions& o) {
@@ -61,7 +81,10 @@ json training_config(const TrainingOptions& o) {
               {"rotation", o.rotation},   {"shift", o.shift},           {"shear", o.shear},
               {"zoom", o.zoom},           {"flip", !o.no_flip},         {"val_fraction", o.val_fraction},
               {"group", o.group},         {"group_regex", o.group_regex}, {"seed", o.seed},
-              {"threads", o.threads},     {"device", o.device},         {"threshold", o.threshold}};
+              {"threads", o.threads},     {"device", o.device},         {"threshold", o.threshold},
+              {"init", o.init},           {"warmup_epochs", o.warmup_epochs}, {"warmup_steps", o.warmup_steps},
+              {"lr_schedule", o.lr_schedule}, {"lr_step_epochs", o.lr_step_epochs},
+              {"lr_step_factor", o.lr_step_factor}, {"clip_norm", o.clip_norm}, {"health_every", o.health_every}};
 }
 
 // Threads, device and quiet are not part of the recipe: they stay as given.
@@ -85,6 +108,15 @@ void read_training_config(const json& j, TrainingOptions& o, bool keep_epochs) {
   o.seed = j.at("seed");
   if (!keep_epochs) o.epochs = j.at("epochs");
   o.threshold = j.value("threshold", 0.5);
+  // Runs made before these options existed used the defaults.
+  o.init = j.value("init", std::string("glorot"));
+  o.warmup_epochs = j.value("warmup_epochs", 0);
+  o.warmup_steps = j.value("warmup_steps", int64_t(0));
+  o.lr_schedule = j.value("lr_schedule", std::string("constant"));
+  o.lr_step_epochs = j.value("lr_step_epochs", 10);
+  o.lr_step_factor = j.value("lr_step_factor", 0.1);
+  o.clip_norm = j.value("clip_norm", 0.0);
+  o.health_every = j.value("health_every", 10);
 }
 
 Device parse_device(const std::string& d) {
@@ -113,7 +145,7 @@ std::unique_ptr<Optimizer> make_optimizer(const TrainingOptions& o) {
 
 std::unique_ptr<Sequential> build_model(const TrainingOptions& o) {
   auto model = load_model_spec(o.model);
-  model->init(o.seed);
+  model->init(o.seed, parse_weight_init(o.init));
   model->to(parse_device(o.device));
   return model;
 }
@@ -185,6 +217,25 @@ std::string fmt_time(double s) {
   return buf;
 }
 
+// Epoch counts become update counts here, so the schedule is a function of the step.
+LrSchedule make_schedule(const TrainingOptions& o, int64_t batches_per_epoch) {
+  LrSchedule s;
+  s.base_lr = o.lr;
+  s.warmup_steps = o.warmup_steps > 0 ? o.warmup_steps : int64_t(o.warmup_epochs) * batches_per_epoch;
+  s.decay = parse_lr_decay(o.lr_schedule);
+  s.total_steps = int64_t(o.epochs) * batches_per_epoch;
+  s.step_every = int64_t(o.lr_step_epochs) * batches_per_epoch;
+  s.step_factor = o.lr_step_factor;
+  if (s.active()) s.validate();
+  return s;
+}
+
+// "health warning (epoch 2, batch 10) [dead-units] layer 10 (...): ..." once per condition, as it fires.
+std::string health_line(const HealthWarning& w) {
+  return "health warning (epoch " + std::to_string(w.epoch) + ", batch " + std::to_string(w.batch) + ") [" + w.code +
+         "] " + w.message;
+}
+
 // Keras-like output: a line per epoch; a live bar during an epoch on a terminal.
 class ConsoleObserver final : public FitObserver {
  public:
@@ -224,12 +275,37 @@ class ConsoleObserver final : public FitObserver {
   void on_restore_best(int best, double loss) override {
     std::printf("restored the best weights: epoch %d (val_loss %.4f)\n", best, loss);
   }
+  void on_health_warning(const HealthWarning& w) override {
+    if (live_) std::printf("\r\033[K");
+    std::printf("%s\n", health_line(w).c_str());
+    std::fflush(stdout);
+    warnings_.push_back(w);
+    write_health_json();
+  }
+  void on_health_epoch(const std::vector<LayerHealthRow>& rows) override {
+    health_.insert(health_.end(), rows.begin(), rows.end());
+    write_health_csv(run_dir_ + "/health.csv", health_);
+    write_health_json();
+  }
+  void set_health(std::vector<LayerHealthRow> rows) { health_ = std::move(rows); }
+  const std::vector<LayerHealthRow>& health() const { return health_; }
+  const std::vector<HealthWarning>& health_warnings() const { return warnings_; }
 
  private:
+  // health.json: the warnings of this invocation (a resumed run starts a new list).
+  void write_health_json() const {
+    json ws = json::array();
+    for (const HealthWarning& w : warnings_)
+      ws.push_back({{"code", w.code}, {"epoch", w.epoch}, {"batch", w.batch}, {"layer", w.layer}, {"message", w.message}});
+    write_json_file(run_dir_ + "/health.json", json{{"warnings", ws}});
+  }
+
   bool live_;
   const char* best_note_;
   std::string run_dir_;
   std::vector<HistoryRow> history_;
+  std::vector<LayerHealthRow> health_;
+  std::vector<HealthWarning> warnings_;
 };
 
 void print_split_counts(const ImageCache& cache, const ModelRun& run) {
@@ -256,7 +332,8 @@ std::string collapse_warning(const std::vector<HistoryRow>& history) {
 }
 
 // The test evaluation of res.predictions with the run's report (config, history, files, warnings).
-Metrics evaluate_run(const TrainingOptions& o, const ModelRun& run, const ModelRunResult& res) {
+Metrics evaluate_run(const TrainingOptions& o, const ModelRun& run, const ModelRunResult& res,
+                     const ConsoleObserver& observer) {
   ReportData rep;
   rep.title = run.title;
   rep.created = run.config.value("created", now_iso8601());
@@ -270,6 +347,12 @@ Metrics evaluate_run(const TrainingOptions& o, const ModelRun& run, const ModelR
   rep.files.insert(rep.files.end(), run.files.begin(), run.files.end());
   if (!res.collapse.empty()) rep.warnings.push_back(res.collapse);
   rep.warnings.insert(rep.warnings.end(), run.warnings.begin(), run.warnings.end());
+  rep.health = observer.health();
+  for (const HealthWarning& w : observer.health_warnings()) rep.warnings.push_back(health_line(w));
+  if (!observer.health().empty()) {
+    rep.files.emplace_back("training health per layer and epoch", "health.csv");
+    rep.files.emplace_back("training health warnings", "health.json");
+  }
   return write_evaluation(run.out, res.predictions, o.threshold, rep, run.print_evaluation);
 }
 
@@ -306,6 +389,9 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
   }
   fo.seed = o.seed;
   fo.config = run.config;
+  fo.lr_schedule = make_schedule(o, train_batches.batches_per_epoch());
+  fo.clip_norm = o.clip_norm;
+  fo.health.every = o.health_every;
 
   CheckpointState state;
   if (run.resume) {
@@ -316,8 +402,18 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
               o.model.c_str(), (long long)model.num_params(), (long long)model.input_shape()[1],
               (long long)model.input_shape()[2], (long long)model.input_shape()[0], optimizer.describe().c_str(),
               o.batch, o.no_augment ? "no augmentation" : "paper augmentation", num_threads(), o.device.c_str());
+  std::printf("recipe: %s init, learning rate %s%s; health checks %s\n", o.init.c_str(),
+              fo.lr_schedule.active() ? fo.lr_schedule.describe().c_str() : "constant",
+              o.clip_norm > 0 ? (", gradient norm clipped at " + std::to_string(o.clip_norm)).c_str() : "",
+              o.health_every > 0 ? ("every " + std::to_string(o.health_every) + " batches (health.csv)").c_str() : "off");
 
   ConsoleObserver observer(!o.quiet && isatty(fileno(stdout)), run.checkpoints, run.out, state.history);
+  if (run.resume && fs::exists(run.out + "/health.csv")) {  // keep the statistics of the epochs already run
+    std::vector<LayerHealthRow> kept;
+    for (const LayerHealthRow& row : read_health_csv(run.out + "/health.csv"))
+      if (row.epoch <= state.epoch) kept.push_back(row);
+    observer.set_health(std::move(kept));
+  }
   ModelRunResult res;
   res.fit = fit(model, optimizer, train_batches, val_batches.get(), fo, &observer, run.resume ? &state : nullptr);
   const FitResult& r = res.fit;
@@ -336,7 +432,7 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
   if (!run.test_pos.empty()) {
     if (run.print_evaluation) std::printf("\ntest set (%zu images), fractured = positive:\n", run.test_pos.size());
     res.predictions = predict_positions(model, data, cache, run.test_pos, o.batch);
-    res.test = evaluate_run(o, run, res);
+    res.test = evaluate_run(o, run, res, observer);
   }
   return res;
 }

@@ -37,6 +37,11 @@ struct TrainingOptions {
   std::string group_regex;  // group key pattern on the file stem; empty: default_group_pattern()
   uint64_t seed = 1;
   bool quiet = false;
+  // Recipe options the training-health warnings point to; all off by default (the paper's recipe).
+  std::string init = "glorot", lr_schedule = "constant";
+  int warmup_epochs = 0, lr_step_epochs = 10, health_every = 10;
+  int64_t warmup_steps = 0;
+  double lr_step_factor = 0.1, clip_norm = 0;
 };
 
 // Registers the recipe's options (--model --epochs ... --seed --threads --device --quiet) on a subcommand.

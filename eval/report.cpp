@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/atomic_file.h"
+#include "eval/health_plot.h"
 #include "eval/plot.h"
 
 namespace radius {
@@ -166,6 +167,18 @@ void history_section(Html& h, const ReportData& r) {
   h << "</table></details></section>\n";
 }
 
+// Heat-strips of the training-health statistics; the warnings are in the Warnings section.
+void health_section(Html& h, const ReportData& r) {
+  if (r.health.empty()) return;
+  h << "<section id=\"health\"><h2>Training health</h2>\n<p class=\"note\">Sampled every few batches "
+       "(health.csv). Dead ReLU units and too-large updates are what collapsed runs show first.</p>\n"
+       "<div class=\"figs\">\n";
+  figure(h, plot_health_strip(r.health, HealthMetric::dead_fraction), "Share of dead units in each ReLU layer.");
+  figure(h, plot_health_strip(r.health, HealthMetric::weight_update_ratio),
+         "How much one step changes each layer's weights.");
+  h << "</div></section>\n";
+}
+
 void folds_section(Html& h, const ReportData& r) {
   if (r.folds.empty()) return;
   const std::vector<MetricSummary> summary = summarize_folds(r.folds);
@@ -249,6 +262,7 @@ std::string report_html(const ReportData& r) {
   results_section(h, r);
   folds_section(h, r);
   history_section(h, r);
+  health_section(h, r);
   config_section(h, r);
   files_section(h, r);
   glossary_section(h);

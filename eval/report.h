@@ -10,6 +10,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "eval/health_history.h"  // LayerHealthRow
 #include "eval/history.h"  // HistoryRow, write_history_csv
 #include "eval/metrics.h"
 
@@ -22,6 +23,7 @@ struct ReportData {
   std::optional<uint64_t> seed;
 
   std::vector<HistoryRow> history;  // per epoch; empty for evaluate/metrics runs
+  std::vector<LayerHealthRow> health;  // training health per epoch and layer (net/health.h), optional
 
   std::optional<Metrics> metrics;              // on the test set, at the default threshold
   std::optional<RocCurve> roc;                 // on the same set

@@ -117,41 +117,6 @@ std::string cost_table(const Sequential& model) {
   return s;
 }
 
-ActivationStats activation_stats(const Tensor& batch) {
-  if (batch.rank() < 2 || batch.numel() == 0)
-    throw std::invalid_argument("activation_stats: need a non-empty [N, C, ...] tensor, got " + batch.shape().str());
-  const Tensor host = batch.is_cpu() ? batch : batch.to(Device::cpu);
-  const int64_t n = host.dim(0), channels = host.dim(1), inner = host.numel() / (n * channels);
-  const float* v = host.cpu();
-  ActivationStats s;
-  s.channels = channels;
-  s.min = std::numeric_limits<double>::infinity();
-  s.max = -s.min;
-  double sum = 0;
-  int64_t zeros = 0;
-  for (int64_t c = 0; c < channels; ++c) {
-    bool dead = true;
-    for (int64_t b = 0; b < n; ++b)
-      for (int64_t k = 0; k < inner; ++k) {
-        const double x = v[(b * channels + c) * inner + k];
-        sum += x;
-        s.min = std::min(s.min, x);
-        s.max = std::max(s.max, x);
-        zeros += x == 0.0;
-        dead = dead && x == 0.0;
-      }
-    s.dead_channels += dead;
-  }
-  const double count = double(host.numel());
-  s.mean = sum / count;
-  // A second pass for the spread: E[x^2] - mean^2 cancels badly when the mean is large.
-  double squares = 0;
-  for (int64_t i = 0; i < host.numel(); ++i) squares += (v[i] - s.mean) * (v[i] - s.mean);
-  s.std = std::sqrt(squares / count);
-  s.zero_fraction = double(zeros) / count;
-  return s;
-}
-
 namespace {
 
 // One output buffer per layer for a batch of n, on the model's device.

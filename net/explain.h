@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "net/activation_stats.h"
 #include "net/sequential.h"
 
 namespace radius {
@@ -44,15 +45,6 @@ std::vector<LayerCost> layer_costs(const Sequential& model);
 // The cost table with totals (what `radius summary` prints).
 std::string cost_table(const Sequential& model);
 
-// Statistics of one layer's output over a batch [N, C, ...] (or [N, F], where
-// each of the F units counts as a channel). Population std. A channel is dead
-// when every value in it is exactly zero (a ReLU that never fires for this input).
-struct ActivationStats {
-  double mean = 0, std = 0, min = 0, max = 0;
-  double zero_fraction = 0;  // of all values, exactly 0
-  int64_t channels = 0, dead_channels = 0;
-};
-ActivationStats activation_stats(const Tensor& batch);  // any device (copied to the host)
 
 // Runs the layers one at a time (the sigmoid head too) on x [N, input...] on the
 // model's device; result[i] is layer i's output.

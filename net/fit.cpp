@@ -107,6 +107,9 @@ FitResult fit(Sequential& model, Optimizer& optimizer, BatchSource& train, Batch
   }
 
   Trainer trainer(model, optimizer);
+  trainer.set_clip_norm(o.clip_norm);
+  if (o.lr_schedule.active()) o.lr_schedule.validate();
+  HealthMonitor health(model, o.health);
   const bool can_check_grads = o.check_gradients && model.device() == Device::cpu;
   for (int epoch = st.epoch + 1; epoch <= o.max_epochs && !st.stopped; ++epoch) {
     const auto t0 = clock_type::now();
@@ -118,9 +121,17 @@ FitResult fit(Sequential& model, Optimizer& optimizer, BatchSource& train, Batch
     int64_t correct = 0, seen = 0, b = 0;
     while (train.next(x, y)) {
       ++b;
+      if (o.lr_schedule.active()) optimizer.set_learning_rate(float(o.lr_schedule.lr_at(st.global_step)));
+      const bool sampled = health.wants(st.global_step, b == batches);
+      if (sampled) health.before_step(model);
       const StepResult r = trainer.step(on_device(x, model.device()), on_device(y, model.device()));
       const int64_t n = x.dim(0);
       const bool loss_ok = std::isfinite(r.loss);
+      // Before the NaN stop below, so a NaN's first layer is named.
+      for (const HealthWarning& w : health.after_step(model, y, r.loss, epoch, b, sampled)) {
+        res.health_warnings.push_back(w);
+        obs.on_health_warning(w);
+      }
       if (!loss_ok || (can_check_grads && !all_finite(model.grads())))
         throw NonFiniteError("training stopped: the " + std::string(loss_ok ? "gradient" : "loss") +
                                  " became " + (loss_ok ? "NaN or infinite" : (std::isnan(r.loss) ? "NaN" : "infinite")) +
@@ -160,6 +171,11 @@ FitResult fit(Sequential& model, Optimizer& optimizer, BatchSource& train, Batch
     }
     row.seconds = since(t0);
     st.history.push_back(row);
+    if (health.enabled()) {
+      const std::vector<LayerHealthRow> rows = health.end_epoch(epoch);
+      res.health.insert(res.health.end(), rows.begin(), rows.end());
+      obs.on_health_epoch(rows);
+    }
     st.epoch = epoch;
     ++res.epochs_run;
     const bool early = val && o.patience > 0 && st.wait >= o.patience;

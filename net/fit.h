@@ -23,8 +23,10 @@
 #include "data/loader.h"
 #include "eval/history.h"
 #include "net/checkpoint.h"
+#include "net/health.h"
 #include "net/sequential.h"
 #include "optim/optimizer.h"
+#include "optim/schedule.h"
 
 namespace radius {
 
@@ -79,6 +81,10 @@ struct FitOptions {
   uint64_t seed = 0;            // recorded in checkpoints
   nlohmann::json config = nlohmann::json::object();  // recorded in checkpoints
   bool check_gradients = true;  // CPU: scan gradients for NaN/inf after every step
+  // Recipe options, all off by default (the seed paper's recipe):
+  LrSchedule lr_schedule;       // when active(), sets the optimizer's rate before every update
+  double clip_norm = 0;         // global gradient-norm clipping (optim/clip.h); 0 = off
+  HealthOptions health;         // statistics + warnings (net/health.h); health.every = 0 turns them off
 };
 
 // Progress callbacks (all optional). Epochs count from 1.
@@ -92,6 +98,10 @@ class FitObserver {
   virtual void on_epoch_end(const HistoryRow& /*row*/, bool /*improved*/, int /*best_epoch*/) {}
   virtual void on_early_stop(int /*epoch*/, int /*best_epoch*/) {}
   virtual void on_restore_best(int /*best_epoch*/, double /*best_val_loss*/) {}
+  // Training health (net/health.h): a warning as it fires; the epoch's per-layer rows
+  // (called before on_epoch_end).
+  virtual void on_health_warning(const HealthWarning& /*warning*/) {}
+  virtual void on_health_epoch(const std::vector<LayerHealthRow>& /*rows*/) {}
 };
 
 struct FitResult {
@@ -102,6 +112,8 @@ struct FitResult {
   bool restored_best = false;
   int epochs_run = 0;               // in this call
   CheckpointState state;            // the final state (as the last checkpoint holds it)
+  std::vector<LayerHealthRow> health;            // per epoch and layer, epochs of this call only
+  std::vector<HealthWarning> health_warnings;    // as they fired in this call
 };
 
 // Thrown when a loss or gradient becomes NaN or infinite.

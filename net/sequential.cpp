@@ -59,7 +59,7 @@ void Sequential::bind_views() {
   }
 }
 
-void Sequential::init(uint64_t seed) {
+void Sequential::init(uint64_t seed, WeightInit scheme) {
   if (!params_.defined()) {
     // One allocation for all parameters, one for all gradients; layers get views.
     params_ = Tensor::zeros(Shape{num_params()}, device_);
@@ -75,13 +75,7 @@ void Sequential::init(uint64_t seed) {
     for (const ParamSpec& s : layers_[i]->param_specs()) {
       Tensor v = host.slice(offset, s.shape);
       offset += s.shape.numel();
-      if (s.init == Init::zeros) {
-        v.zero();
-      } else {  // glorot_uniform
-        const float a = float(std::sqrt(6.0 / double(s.fan_in + s.fan_out)));
-        float* p = v.cpu();
-        for (int64_t j = 0; j < v.numel(); ++j) p[j] = rng.uniform(-a, a);
-      }
+      fill_param(v, s, scheme, rng);
     }
     // Stochastic layers use streams above the init streams: 2^32 + i.
     layers_[i]->set_seed(seed, (uint64_t(1) << 32) + i);

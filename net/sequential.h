@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "layers/init.h"
 #include "layers/layer.h"
 
 namespace radius {
@@ -42,8 +43,9 @@ class Sequential {
   Layer& add(std::unique_ptr<Layer> layer);
 
   // Allocates the flat buffers (first call) and initialises every parameter from
-  // `seed` (layer i draws from Philox stream i); seeds stochastic layers.
-  void init(uint64_t seed);
+  // `seed` (layer i draws from Philox stream i); seeds stochastic layers. Weights
+  // use `scheme` (layers/init.h; Glorot, the Keras default, unless asked); biases are 0.
+  void init(uint64_t seed, WeightInit scheme = WeightInit::glorot_uniform);
 
   // Moves parameters and gradients to `device` (explicit copies) and re-binds the
   // layers' views. Create optimizers after moving (their state follows the params).

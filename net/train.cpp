@@ -4,6 +4,7 @@
 
 #include "layers/bce.h"
 #include "layers/layer.h"
+#include "optim/clip.h"
 
 namespace radius {
 
@@ -34,6 +35,7 @@ StepResult Trainer::step(const Tensor& x, const Tensor& labels) {
   r.loss = bce_with_logits(logits, labels, &r.correct);  // on a GPU: the step's one device->host copy
   bce_with_logits_grad(logits, labels, dlogits_);
   model_.backward(dlogits_);
+  if (clip_norm_ > 0) clip_grad_norm(model_.grads(), clip_norm_);
   optimizer_.step(model_.params(), model_.grads());
   return r;
 }

@@ -12,7 +12,7 @@ struct StepResult {
 };
 
 // x [N, C, H, W], labels [N] in {0, 1}. zero_grad -> forward (train) -> loss ->
-// backward -> optimizer step. Scratch for dlogits is kept between calls.
+// backward -> (clip) -> optimizer step. Scratch for dlogits is kept between calls.
 // x and labels must be on the model's device (model.device()); on a GPU the
 // whole step runs there and only the loss and the correct count come back.
 class Trainer {
@@ -20,11 +20,14 @@ class Trainer {
   Trainer(Sequential& model, Optimizer& optimizer) : model_(model), optimizer_(optimizer) {}
   StepResult step(const Tensor& x, const Tensor& labels);
   StepResult evaluate(const Tensor& x, const Tensor& labels);  // eval mode, no update
+  // Gradient-norm clipping before every update (optim/clip.h); 0 = off (the default).
+  void set_clip_norm(double max_norm) { clip_norm_ = max_norm; }
 
  private:
   Sequential& model_;
   Optimizer& optimizer_;
   Tensor dlogits_;
+  double clip_norm_ = 0;
 };
 
 int64_t count_correct(const Tensor& logits, const Tensor& labels);

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 
 #include "data/csv.h"
 #include "data/synth_dataset.h"
+#include "eval/health_history.h"
 #include "eval/history.h"
 #include "temp_dir.h"
 
@@ -85,6 +87,10 @@ TEST_CASE("cli: train, resume, evaluate and metrics on a tiny data set") {
                         "confusion_matrix.png", "roc.png", "report.html"})
     CHECK_MESSAGE(fs::exists(run + "/" + f), f);
   CHECK(radius::read_history_csv(run + "/history.csv").size() == 1);
+  // Training health is on by default: one row per body layer (tiny.spec: 11) for epoch 1.
+  CHECK(fs::exists(run + "/health.json"));
+  CHECK(radius::read_health_csv(run + "/health.csv").size() == 11);
+  CHECK(t.out.find("recipe: glorot init, learning rate constant; health checks every 10 batches") != std::string::npos);
 
   // Resume for one more epoch.
   const Run r = radius_cli("train --resume " + q(run) + " --epochs 2 --threads 1 --quiet");
@@ -92,6 +98,7 @@ TEST_CASE("cli: train, resume, evaluate and metrics on a tiny data set") {
   REQUIRE(r.rc == 0);
   CHECK(r.out.find("resuming") != std::string::npos);
   CHECK(radius::read_history_csv(run + "/history.csv").size() == 2);
+  CHECK(radius::read_health_csv(run + "/health.csv").size() == 22);  // epoch 1's rows kept
 
   const Run e = radius_cli("evaluate " + q(run) + " " + q(data) + " --threads 1");
   CAPTURE(e.out);
@@ -117,6 +124,30 @@ TEST_CASE("cli: train, resume, evaluate and metrics on a tiny data set") {
     const Run c = radius_cli("evaluate " + q(run + "/last.ckpt.safetensors") + " " + q(data) + " --model " + q(spec));
     CHECK(c.rc != 0);
   }
+}
+
+TEST_CASE("cli: train's recipe options are applied, printed and recorded") {
+  TempDir dir("cli_recipe");
+  const std::string data = tiny_dataset(dir);
+  const std::string run = dir.file("run");
+  const Run t = radius_cli("train " + q(data) + " --model " + q(kTiny) + " --epochs 2 --batch 8 --threads 1 --quiet" +
+                           " --init he-normal --warmup-steps 2 --lr-schedule cosine --clip-norm 5 --health-every 1" +
+                           " --out " + q(run));
+  CAPTURE(t.out);
+  REQUIRE(t.rc == 0);
+  CHECK(t.out.find("recipe: he-normal init, learning rate cosine to 0 at step 6, linear warmup over 2 steps, "
+                   "gradient norm clipped at 5") != std::string::npos);
+  std::ifstream in(run + "/config.json");
+  const std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const char* k : {"\"init\": \"he-normal\"", "\"lr_schedule\": \"cosine\"", "\"clip_norm\": 5.0",
+                        "\"warmup_steps\": 2", "\"health_every\": 1"})
+    CHECK_MESSAGE(config.find(k) != std::string::npos, k);
+  // 2 epochs of 3 batches: the last update (step 5) ran at lr 0.5 (1 + cos(pi 3/4)) (history records it).
+  CHECK(radius::read_history_csv(run + "/history.csv").back().learning_rate ==
+        doctest::Approx(1e-3 * 0.5 * (1 + std::cos(3.14159265358979 * 0.75))).epsilon(1e-4));
+  const Run bad = radius_cli("train " + q(data) + " --model " + q(kTiny) + " --init xavier --out " + q(dir.file("r2")));
+  CHECK(bad.rc != 0);
+  CHECK(bad.out.find("--init") != std::string::npos);
 }
 
 TEST_CASE("cli: bad inputs fail with a clear message and a non-zero exit code") {

@@ -1,0 +1,292 @@
+#include "net/health.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+namespace radius {
+
+namespace {
+
+std::string fmt(const char* format, double a, double b = 0, double c = 0) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, format, a, b, c);
+  return buf;
+}
+
+Tensor on_host(const Tensor& t) { return t.is_cpu() ? t : t.to(Device::cpu); }  // explicit: sampled batches only
+
+double slice_norm(const float* p, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += double(p[i]) * double(p[i]);
+  return std::sqrt(s);
+}
+
+double slice_diff_norm(const float* a, const float* b, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double d = double(a[i]) - double(b[i]);
+    s += d * d;
+  }
+  return std::sqrt(s);
+}
+
+bool all_finite(const float* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(p[i])) return false;
+  return true;
+}
+
+const char* kDeadHelp =
+    "What usually helps: a lower learning rate (--lr), a warmup (--warmup-epochs 1), He init for ReLU layers "
+    "(--init he-uniform), a smaller batch or normalized inputs.";
+const char* kUpdateHelp =
+    "What usually helps: a lower learning rate (--lr), a warmup (--warmup-epochs 1), gradient clipping "
+    "(--clip-norm 1).";
+
+}  // namespace
+
+double class_prior_entropy(double p) {
+  auto term = [](double q) { return q > 0 ? -q * std::log(q) : 0.0; };
+  return term(p) + term(1 - p);
+}
+
+void HealthMonitor::Mean::add(double v) {
+  if (!std::isfinite(v)) return;
+  sum += v;
+  ++n;
+}
+double HealthMonitor::Mean::value() const { return n ? sum / n : kNaN; }
+
+HealthMonitor::HealthMonitor(const Sequential& model, HealthOptions options) : options_(options) {
+  if (options_.every < 0) throw std::invalid_argument("health: 'every' must be >= 0");
+  if (options_.persist < 1) throw std::invalid_argument("health: 'persist' must be >= 1");
+  body_ = model.has_sigmoid_head() ? model.size() - 1 : model.size();
+  // The flat parameter buffer holds the named tensors back to back, in order.
+  int64_t offset = 0;
+  for (const NamedParam& p : model.named_params()) {
+    const size_t dot = p.name.find('.');
+    slots_.push_back({std::stoi(p.name.substr(0, dot)), p.name.substr(dot + 1) == "bias", offset, p.value.numel()});
+    offset += p.value.numel();
+  }
+  for (size_t i = 0; i < body_; ++i) kinds_.push_back(model.layer(i).kind());
+  epoch_.resize(body_);
+  last_.resize(body_);
+}
+
+bool HealthMonitor::wants(int64_t step, bool last_of_epoch) const {
+  return enabled() && (step % options_.every == 0 || last_of_epoch);
+}
+
+void HealthMonitor::before_step(const Sequential& model) {
+  before_ = model.params().is_cpu() ? model.params().clone() : model.params().to(Device::cpu);
+}
+
+std::string HealthMonitor::layer_name(const Sequential& model, int i) const {
+  std::string name = "layer " + std::to_string(i) + " (" + model.layer(size_t(i)).describe();
+  if (model.layer(size_t(i)).kind() == "relu" && i > 0)
+    name += " after " + model.layer(size_t(i) - 1).describe();
+  return name + ")";
+}
+
+void HealthMonitor::measure(Sequential& model, bool have_before) {
+  for (size_t i = 0; i < body_; ++i) {
+    const ActivationStats a = activation_stats(on_host(model.activation(i)));
+    LayerSample& s = last_[i];
+    s = LayerSample{};
+    s.act_mean = a.mean;
+    s.act_std = a.std;
+    s.finite = a.finite;
+    s.units = int64_t(a.alive.size());
+    EpochAccumulator& e = epoch_[i];
+    if (model.layer(i).kind() == "relu") {
+      s.dead_fraction = a.dead_fraction();
+      if (e.alive.empty()) e.alive.assign(a.alive.size(), 0);
+      for (size_t u = 0; u < a.alive.size(); ++u) e.alive[u] |= a.alive[u];
+    }
+  }
+  // The output probability's spread over the batch (the logits are the last body layer's output).
+  const Tensor logits = on_host(model.activation(body_ - 1));
+  double sum = 0, sq = 0;
+  const float* z = logits.cpu();
+  for (int64_t k = 0; k < logits.numel(); ++k) {
+    const double p = 1.0 / (1.0 + std::exp(-double(z[k])));
+    sum += p;
+    sq += p * p;
+  }
+  const double n = double(logits.numel());
+  output_mean_ = sum / n;
+  output_std_ = n >= 2 ? std::sqrt(std::max(0.0, sq / n - output_mean_ * output_mean_)) : kNaN;
+  measure_params(model, have_before);
+}
+
+void HealthMonitor::measure_params(Sequential& model, bool have_before) {
+  const Tensor params = on_host(model.params());
+  const Tensor grads = on_host(model.grads());
+  double global = 0;
+  for (const ParamSlot& slot : slots_) {
+    if (size_t(slot.layer) >= body_) continue;
+    const float* w = params.cpu() + slot.offset;
+    const float* g = grads.cpu() + slot.offset;
+    const double norm_after = slice_norm(w, slot.size), grad = slice_norm(g, slot.size);
+    global += grad * grad;
+    double ratio = kNaN;
+    if (have_before) {
+      const float* w0 = before_.cpu() + slot.offset;
+      const double norm_before = slice_norm(w0, slot.size);
+      if (norm_before > 0) ratio = slice_diff_norm(w, w0, slot.size) / norm_before;
+    }
+    LayerSample& s = last_[size_t(slot.layer)];
+    s.grads_finite &= all_finite(g, slot.size);
+    EpochAccumulator& e = epoch_[size_t(slot.layer)];
+    if (slot.is_bias) {
+      s.bias_norm = norm_after, s.bias_grad_norm = grad, s.bias_update_ratio = ratio;
+    } else {
+      s.weight_norm = norm_after, s.weight_grad_norm = grad, s.weight_update_ratio = ratio;
+    }
+    (slot.is_bias ? e.b_norm : e.w_norm).add(norm_after);
+    (slot.is_bias ? e.b_grad : e.w_grad).add(grad);
+    (slot.is_bias ? e.b_ratio : e.w_ratio).add(ratio);
+  }
+  global_grad_norm_ = std::sqrt(global);
+  if (std::isnan(first_grad_norm_) && std::isfinite(global_grad_norm_) && global_grad_norm_ > 0)
+    first_grad_norm_ = global_grad_norm_;
+  for (size_t i = 0; i < body_; ++i) {
+    ++epoch_[i].samples;
+    epoch_[i].act_mean.add(last_[i].act_mean);
+    epoch_[i].act_std.add(last_[i].act_std);
+  }
+}
+
+bool HealthMonitor::persistent(const std::string& key, bool condition, int needed) {
+  int& streak = streak_[key];
+  streak = condition ? streak + 1 : 0;
+  return streak >= needed && !fired_.count(key);
+}
+
+void HealthMonitor::fire(std::vector<HealthWarning>& fired, HealthWarning w) {
+  fired_.insert(w.code + "/" + std::to_string(w.layer));
+  warnings_.push_back(w);
+  fired.push_back(std::move(w));
+}
+
+void HealthMonitor::detect(const Sequential& model, int epoch, int64_t batch, std::vector<HealthWarning>& fired) {
+  const int persist = options_.persist;
+  auto warn = [&](const std::string& code, int layer, const std::string& message) {
+    fire(fired, HealthWarning{code, epoch, batch, layer, message});
+  };
+  // Non-finite: the first layer whose output (then: whose gradient) is not finite.
+  for (size_t i = 0; i < body_; ++i)
+    if (!last_[i].finite && persistent("non-finite/-1", true, 1)) {
+      warn("non-finite", -1, "NaN or infinite values first appear in the output of " + layer_name(model, int(i)) +
+                                 ". " + kUpdateHelp);
+      break;
+    }
+  for (size_t i = 0; i < body_; ++i) {
+    const LayerSample& s = last_[i];
+    const std::string key = "/" + std::to_string(i);
+    if (persistent("dead-units" + key, s.dead_fraction >= options_.dead_fraction, persist))
+      warn("dead-units", int(i),
+           layer_name(model, int(i)) + ": " + fmt("%.0f %% of its %.0f units", 100 * s.dead_fraction, double(s.units)) +
+               " output zero for every image in the batch (dead ReLUs), on " + std::to_string(persist) +
+               " sampled batches in a row. Dead units get no gradient and rarely recover. " + kDeadHelp);
+    if (persistent("large-updates" + key, s.weight_update_ratio > options_.large_update_ratio, std::min(persist, 2)))
+      warn("large-updates", int(i),
+           layer_name(model, int(i)) + ": one step changes its weights by " +
+               fmt("%.3g of their norm (update/weight ratio; about 1e-3 is typical, %.3g is the warning level). ",
+                   s.weight_update_ratio, options_.large_update_ratio) + kUpdateHelp);
+    const double relative_grad = s.weight_grad_norm / s.weight_norm;
+    if (persistent("vanishing-gradients" + key, s.weight_norm > 0 && relative_grad < options_.vanish_ratio, persist))
+      warn("vanishing-gradients", int(i),
+           layer_name(model, int(i)) + ": its weight gradient is " +
+               fmt("%.3g of the weights' norm (%.3g / %.3g)", relative_grad, s.weight_grad_norm, s.weight_norm) +
+               ": it receives almost no learning signal, often because ReLUs above it are dead. " + kDeadHelp);
+    if (!s.grads_finite && persistent("non-finite/-1", true, 1))
+      warn("non-finite", -1, "the gradient of " + layer_name(model, int(i)) + " is NaN or infinite. " + kUpdateHelp);
+  }
+  if (persistent("collapse/-1", output_std_ < options_.collapse_std, persist))
+    warn("collapse", -1,
+         "the model's output is constant: " + fmt("p = %.4f with std %.2g over the batch", output_mean_, output_std_) +
+             " on " + std::to_string(persist) +
+             " sampled batches in a row: it predicts the same class for every image (collapse). " + kDeadHelp);
+  if (persistent("exploding-gradients/-1",
+                 std::isfinite(first_grad_norm_) && global_grad_norm_ > options_.explode_factor * first_grad_norm_, 1))
+    warn("exploding-gradients", -1,
+         "the gradient norm grew to " + fmt("%.3g, %.0fx its first sampled value (%.3g). ", global_grad_norm_,
+                                            global_grad_norm_ / first_grad_norm_, first_grad_norm_) + kUpdateHelp);
+}
+
+void HealthMonitor::detect_loss(double loss, const Tensor& labels_cpu, int epoch, int64_t batch,
+                                std::vector<HealthWarning>& fired) {
+  const int64_t n = labels_cpu.numel();
+  double positives = 0;
+  const float* y = labels_cpu.cpu();
+  for (int64_t k = 0; k < n; ++k) positives += y[k] > 0.5f;
+  const BatchLoss b{loss * double(n), double(n), positives};
+  loss_window_.push_back(b);
+  window_total_ = {window_total_.loss_sum + b.loss_sum, window_total_.samples + b.samples,
+                   window_total_.positives + b.positives};
+  if (int64_t(loss_window_.size()) > options_.entropy_window) {
+    const BatchLoss& old = loss_window_.front();
+    window_total_ = {window_total_.loss_sum - old.loss_sum, window_total_.samples - old.samples,
+                     window_total_.positives - old.positives};
+    loss_window_.pop_front();
+  }
+  ++steps_seen_;
+  // A grace period of one window: every model starts near the prior entropy.
+  if (options_.entropy_window <= 0 || steps_seen_ < 2 * options_.entropy_window) return;
+  const double mean = window_total_.loss_sum / window_total_.samples;
+  const double prior = window_total_.positives / window_total_.samples;
+  const double h = class_prior_entropy(prior);
+  if (persistent("prior-entropy/-1", std::fabs(mean - h) < options_.entropy_tolerance, 1))
+    fire(fired, HealthWarning{"prior-entropy", epoch, batch, -1,
+                              "the training loss has averaged " +
+                                  fmt("%.4f over the last %.0f batches, the class-prior entropy (%.4f nats", mean,
+                                      double(loss_window_.size()), h) +
+                                  fmt(" for %.0f %% positives): the model predicts the class balance and has not "
+                                      "learned from the images. If it collapsed (see the other warnings): ",
+                                      100 * prior) +
+                                  std::string(kDeadHelp) + " If it is just slow: more epochs."});
+}
+
+std::vector<HealthWarning> HealthMonitor::after_step(Sequential& model, const Tensor& labels_cpu, double loss,
+                                                     int epoch, int64_t batch, bool sampled) {
+  std::vector<HealthWarning> fired;
+  if (!enabled()) return fired;
+  const bool measure_now = sampled || !std::isfinite(loss);
+  if (measure_now) {
+    measure(model, sampled && before_.defined());
+    detect(model, epoch, batch, fired);
+  }
+  before_ = Tensor();
+  if (std::isfinite(loss)) detect_loss(loss, labels_cpu, epoch, batch, fired);
+  return fired;
+}
+
+std::vector<LayerHealthRow> HealthMonitor::end_epoch(int epoch) {
+  std::vector<LayerHealthRow> rows;
+  for (size_t i = 0; i < epoch_.size(); ++i) {
+    EpochAccumulator& e = epoch_[i];
+    if (e.samples == 0) continue;
+    LayerHealthRow r;
+    r.epoch = epoch;
+    r.layer = int(i);
+    r.kind = kinds_[i];
+    r.samples = e.samples;
+    r.act_mean = e.act_mean.value();
+    r.act_std = e.act_std.value();
+    if (!e.alive.empty()) {
+      ActivationStats window;
+      window.alive = e.alive;
+      r.dead_fraction = window.dead_fraction();
+    }
+    r.weight_norm = e.w_norm.value(), r.weight_grad_norm = e.w_grad.value(), r.weight_update_ratio = e.w_ratio.value();
+    r.bias_norm = e.b_norm.value(), r.bias_grad_norm = e.b_grad.value(), r.bias_update_ratio = e.b_ratio.value();
+    rows.push_back(r);
+    e = EpochAccumulator{};
+  }
+  return rows;
+}
+
+}  // namespace radius
