@@ -84,8 +84,8 @@ template <class T> void col2im_add_reference(const Conv2dGeom& g, const T* col, 
 
 // The columns t in [lo, hi) of a row-run whose input column
 // jj(t) = first + t * S lies inside [0, W): computed once per run, so the copy
-// loops below have no bounds test per element (they vectorize; the per-element
-// test made the lowering cost a third of the GEMM time on the paper model).
+// loops below have no bounds test per element and vectorize. On the paper model
+// this took a training step from 1.69 to 1.23 CPU s (docs/performance.md).
 struct InsideRun {
   int64_t first, lo, hi;
 };
