@@ -127,20 +127,23 @@ void register_conv(size_t i, const Conv2D& conv, int threads) {
 // Any other layer through the Layer interface: forward, then backward.
 void register_layer(size_t i, Layer& layer, int threads) {
   Fixture& f0 = Fixture::get();
+  // Compulsory traffic: forward reads x, writes y; backward reads x and dy, writes dx.
   const double in_bytes = 4.0 * double(f0.in_shape(i).numel() * kBatch);
   const double out_bytes = 4.0 * double(f0.model->layer_output(i).numel() * kBatch);
+  // Dense layers are GEMMs (reported in GFLOP/s); the rest move memory (reported in GB/s).
   const double flop = layer.kind() == "dense" ? double(layer.flops(f0.in_shape(i))) * kBatch : 0;
+  const double bytes = flop > 0 ? 0 : in_bytes + out_bytes;
   const std::string name = "L" + std::to_string(i) + "_" + layer.kind() + "/";
   const std::string tail = "/threads:" + std::to_string(threads);
   benchmark::RegisterBenchmark((name + "forward" + tail).c_str(), [=, &layer](benchmark::State& s) {
     Fixture& f = Fixture::get();
     Tensor y = f.output(i);
-    run(s, threads, flop, in_bytes + out_bytes, [&] { layer.forward(f.input(i), y, Mode::train); });
+    run(s, threads, flop, bytes, [&] { layer.forward(f.input(i), y, Mode::train); });
   });
   benchmark::RegisterBenchmark((name + "backward" + tail).c_str(), [=, &layer](benchmark::State& s) {
     Fixture& f = Fixture::get();
     Tensor dx = i == 0 ? Tensor() : f.dx[i];
-    run(s, threads, 2 * flop, 2 * in_bytes + out_bytes,
+    run(s, threads, 2 * flop, bytes > 0 ? bytes + in_bytes : 0,
         [&] { layer.backward(f.input(i), f.output(i), f.dy[i], dx); });
   });
 }
