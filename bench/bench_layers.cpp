@@ -93,13 +93,19 @@ void run(benchmark::State& state, int threads, double flop, double bytes, const 
   if (bytes > 0) state.counters["GB/s"] = per_second * bytes / 1e9;
 }
 
+// printf-style benchmark names (GCC 12 warns falsely, -Wrestrict, on chains of string +).
+template <class... A> std::string bench_name(const char* format, A... args) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, format, args...);
+  return buf;
+}
+
 double conv_gemm_flop(const Conv2dGeom& g) { return 2.0 * double(g.k * g.patch() * g.pixels()) * kBatch; }
 
 void register_conv(size_t i, const Conv2D& conv, int threads) {
   const Conv2dGeom g = conv.geom();
-  const std::string name = "L" + std::to_string(i) + "_conv2d_" + std::to_string(g.k) + "x" + std::to_string(g.oh) +
-                           "x" + std::to_string(g.ow) + "/";
-  const std::string tail = "/threads:" + std::to_string(threads);
+  const std::string name = bench_name("L%zu_conv2d_%lldx%lldx%lld/", i, (long long)g.k, (long long)g.oh, (long long)g.ow);
+  const std::string tail = bench_name("/threads:%d", threads);
   benchmark::RegisterBenchmark((name + "forward" + tail).c_str(), [=](benchmark::State& s) {
     Fixture& f = Fixture::get();
     Tensor y = f.output(i);
@@ -133,8 +139,8 @@ void register_layer(size_t i, Layer& layer, int threads) {
   // Dense layers are GEMMs (reported in GFLOP/s); the rest move memory (reported in GB/s).
   const double flop = layer.kind() == "dense" ? double(layer.flops(f0.in_shape(i))) * kBatch : 0;
   const double bytes = flop > 0 ? 0 : in_bytes + out_bytes;
-  const std::string name = "L" + std::to_string(i) + "_" + layer.kind() + "/";
-  const std::string tail = "/threads:" + std::to_string(threads);
+  const std::string name = bench_name("L%zu_%s/", i, layer.kind().c_str());
+  const std::string tail = bench_name("/threads:%d", threads);
   benchmark::RegisterBenchmark((name + "forward" + tail).c_str(), [=, &layer](benchmark::State& s) {
     Fixture& f = Fixture::get();
     Tensor y = f.output(i);
@@ -149,7 +155,7 @@ void register_layer(size_t i, Layer& layer, int threads) {
 }
 
 void register_adam(int threads) {
-  benchmark::RegisterBenchmark(("adam/threads:" + std::to_string(threads)).c_str(), [=](benchmark::State& s) {
+  benchmark::RegisterBenchmark(bench_name("adam/threads:%d", threads).c_str(), [=](benchmark::State& s) {
     Fixture& f = Fixture::get();
     Adam adam;
     const double bytes = 4.0 * double(f.model->num_params()) * 7;  // reads w g m v, writes w m v
@@ -158,7 +164,7 @@ void register_adam(int threads) {
 }
 
 void register_sgemm(int threads) {
-  benchmark::RegisterBenchmark(("sgemm_2048/threads:" + std::to_string(threads)).c_str(),
+  benchmark::RegisterBenchmark(bench_name("sgemm_2048/threads:%d", threads).c_str(),
                                [=](benchmark::State& s) {
                                  for (auto _ : s) benchmark::DoNotOptimize(bench::sgemm_gflops(threads));
                                  s.counters["GFLOP/s"] = bench::sgemm_gflops(threads);
