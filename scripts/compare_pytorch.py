@@ -73,7 +73,8 @@ def machine_info(build_dir):
     ev = ".".join(re.search(rf"#define EIGEN_{k}_VERSION (\d+)", eigen)[1] for k in ("WORLD", "MAJOR", "MINOR"))
     gcc = subprocess.run(["gcc", "-dumpfullversion"], capture_output=True, text=True).stdout.strip()
     return {
-        "cpu_model": field("Model name"), "cpus": os.cpu_count(), "threads_per_core": field("Thread\\(s\\) per core"),
+        "cpu_model": field("Model name"), "cpu_family_model": f"family {field('CPU family')} model {field('Model')}",
+        "cpus": os.cpu_count(), "threads_per_core": field("Thread\\(s\\) per core"),
         "avx2": "avx2" in flags, "avx512f": "avx512f" in flags, "fma": "fma" in flags,
         "hypervisor": field("Hypervisor vendor"), "l2": field("L2 cache"), "l3": field("L3 cache"),
         "kernel": platform.release(), "gcc": gcc, "eigen": ev,
@@ -212,7 +213,7 @@ def fmt_ratio(a, b):
 def report(info, torches, rows, out_dir, seconds):
     lines = [f"# Radius vs PyTorch, CPU training step: paper model 150x150x3, batch 32, Adam, dropout on",
              f"date: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC   run time: {seconds:.0f} s",
-             f"cpu: {info['cpu_model']} ({info['cpus']} cpus, hypervisor {info['hypervisor']}, "
+             f"cpu: {info['cpu_model']}, {info['cpu_family_model']} ({info['cpus']} cpus, hypervisor {info['hypervisor']}, "
              f"avx2={info['avx2']} avx512f={info['avx512f']}, L2 {info['l2']}, L3 {info['l3']})",
              f"radius: git {info['radius_git']}, gcc {info['gcc']}, Eigen {info['eigen']}, {info['radius_flags']}",
              f"load average (1 min) before/after: {info['load_before']:.2f} / {info['load_after']:.2f}"
