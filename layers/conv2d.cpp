@@ -52,7 +52,8 @@ template <class F> void for_each_run(const Conv2dGeom& g, int64_t p0, int64_t p1
       }
 }
 
-template <class T> void im2col(const Conv2dGeom& g, const T* x_n, int64_t p0, int64_t p1, T* col) {
+// The simple per-element lowering: the reference the fast one below is tested against.
+template <class T> void im2col_reference(const Conv2dGeom& g, const T* x_n, int64_t p0, int64_t p1, T* col) {
   const int64_t block = p1 - p0;
   for_each_run(g, p0, p1, [&](int64_t ci, int64_t kj, int64_t row, int64_t at, int64_t run, int64_t ii, int64_t oj) {
     T* out = col + row * block + at;
@@ -68,7 +69,7 @@ template <class T> void im2col(const Conv2dGeom& g, const T* x_n, int64_t p0, in
   });
 }
 
-template <class T> void col2im_add(const Conv2dGeom& g, const T* col, int64_t p0, int64_t p1, T* dx_n) {
+template <class T> void col2im_add_reference(const Conv2dGeom& g, const T* col, int64_t p0, int64_t p1, T* dx_n) {
   const int64_t block = p1 - p0;
   for_each_run(g, p0, p1, [&](int64_t ci, int64_t kj, int64_t row, int64_t at, int64_t run, int64_t ii, int64_t oj) {
     if (ii < 0 || ii >= g.h) return;
@@ -81,7 +82,58 @@ template <class T> void col2im_add(const Conv2dGeom& g, const T* col, int64_t p0
   });
 }
 
+// The columns t in [lo, hi) of a row-run whose input column
+// jj(t) = first + t * S lies inside [0, W): computed once per run, so the copy
+// loops below have no bounds test per element and vectorize. On the paper model
+// this took a training step from 1.69 to 1.23 CPU s (docs/performance.md).
+struct InsideRun {
+  int64_t first, lo, hi;
+};
+inline InsideRun inside_run(const Conv2dGeom& g, int64_t kj, int64_t oj, int64_t run) {
+  const int64_t first = oj * g.stride + kj - g.pad_left;
+  const int64_t lo = std::min(run, first >= 0 ? 0 : (-first + g.stride - 1) / g.stride);  // jj(t) >= 0
+  const int64_t last = g.w - 1 - first;  // jj(t) <= W - 1  <=>  t <= last / S
+  const int64_t hi = last < 0 ? lo : std::clamp(last / g.stride + 1, lo, run);
+  return {first, lo, hi};
+}
+
+template <class T> void im2col(const Conv2dGeom& g, const T* x_n, int64_t p0, int64_t p1, T* col) {
+  const int64_t block = p1 - p0, s = g.stride;
+  for_each_run(g, p0, p1, [&](int64_t ci, int64_t kj, int64_t row, int64_t at, int64_t run, int64_t ii, int64_t oj) {
+    T* out = col + row * block + at;
+    if (ii < 0 || ii >= g.h) {
+      std::fill(out, out + run, T(0));
+      return;
+    }
+    const auto [first, lo, hi] = inside_run(g, kj, oj, run);
+    const T* in = x_n + (ci * g.h + ii) * g.w + first + lo * s;  // in[u * S] = x[ci, ii, jj(lo + u)]
+    std::fill(out, out + lo, T(0));
+    if (s == 1) std::copy(in, in + (hi - lo), out + lo);
+    else
+      for (int64_t u = 0; u < hi - lo; ++u) out[lo + u] = in[u * s];
+    std::fill(out + hi, out + run, T(0));
+  });
+}
+
+template <class T> void col2im_add(const Conv2dGeom& g, const T* col, int64_t p0, int64_t p1, T* dx_n) {
+  const int64_t block = p1 - p0, s = g.stride;
+  for_each_run(g, p0, p1, [&](int64_t ci, int64_t kj, int64_t row, int64_t at, int64_t run, int64_t ii, int64_t oj) {
+    if (ii < 0 || ii >= g.h) return;
+    const auto [first, lo, hi] = inside_run(g, kj, oj, run);
+    const T* in = col + row * block + at + lo;
+    T* out = dx_n + (ci * g.h + ii) * g.w + first + lo * s;  // out[u * S] = dx[ci, ii, jj(lo + u)]
+    if (s == 1) {
+#pragma omp simd
+      for (int64_t u = 0; u < hi - lo; ++u) out[u] += in[u];
+    } else {
+      for (int64_t u = 0; u < hi - lo; ++u) out[u * s] += in[u];
+    }
+  });
+}
+
 // ~64K floats (256 KB) of col per block: half of a 512 KB L2, the rest for w and y.
+// (Re-measured with the per-layer benchmark, bench/bench_layers.cpp: budgets of
+// 128K and 256K floats, and equal-sized blocks, were within the noise of this.)
 int64_t conv2d_block_pixels(const Conv2dGeom& g) {
   const int64_t block = std::clamp<int64_t>(65536 / g.patch(), 64, 1024) / 16 * 16;
   return std::min(block, g.pixels());
@@ -164,6 +216,8 @@ void conv2d_backward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, con
 }
 
 #define RADIUS_INSTANTIATE(T)                                                                             \
+  template void im2col_reference<T>(const Conv2dGeom&, const T*, int64_t, int64_t, T*);                   \
+  template void col2im_add_reference<T>(const Conv2dGeom&, const T*, int64_t, int64_t, T*);               \
   template void im2col<T>(const Conv2dGeom&, const T*, int64_t, int64_t, T*);                             \
   template void col2im_add<T>(const Conv2dGeom&, const T*, int64_t, int64_t, T*);                         \
   template void conv2d_forward<T>(const Conv2dGeom&, int64_t, const T*, const T*, const T*, T*);          \

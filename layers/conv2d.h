@@ -30,6 +30,11 @@ namespace radius {
 template <class T> void im2col(const Conv2dGeom& g, const T* x_n, int64_t p0, int64_t p1, T* col);
 // Its adjoint: accumulates col [C*KH*KW, p1 - p0] back into dx_n [C, H, W].
 template <class T> void col2im_add(const Conv2dGeom& g, const T* col, int64_t p0, int64_t p1, T* dx_n);
+// The same two, one element at a time with a bounds test each: the plain
+// reference the fast versions above (bounds worked out once per row-run) are
+// tested against, bit for bit.
+template <class T> void im2col_reference(const Conv2dGeom& g, const T* x_n, int64_t p0, int64_t p1, T* col);
+template <class T> void col2im_add_reference(const Conv2dGeom& g, const T* col, int64_t p0, int64_t p1, T* dx_n);
 // Output pixels per lowered block for this geometry (the L2 budget above).
 int64_t conv2d_block_pixels(const Conv2dGeom& g);
 

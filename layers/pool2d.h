@@ -14,6 +14,10 @@ namespace radius {
 
 // ---- CPU reference (T = float or double); n = batch size ---------------------
 template <class T> void maxpool2d_forward(const Pool2dGeom& g, int64_t n, const T* x, T* y, int32_t* argmax);
+// The generic loops alone (maxpool2d_forward unrolls 2x2 stride-2 windows): the
+// reference the fast path is tested against.
+template <class T>
+void maxpool2d_forward_reference(const Pool2dGeom& g, int64_t n, const T* x, T* y, int32_t* argmax);
 template <class T> void maxpool2d_backward(const Pool2dGeom& g, int64_t n, const T* dy, const int32_t* argmax, T* dx);
 template <class T> void avgpool2d_forward(const Pool2dGeom& g, int64_t n, const T* x, T* y);
 template <class T> void avgpool2d_backward(const Pool2dGeom& g, int64_t n, const T* dy, T* dx);
