@@ -2,7 +2,6 @@
 // resume), evaluate, metrics, kfold (the seed paper's Table 1), and bad inputs that must
 // fail with a clear message and a non-zero exit code.
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
 #include <cmath>
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include "data/synth_dataset.h"
 #include "eval/health_history.h"
 #include "eval/history.h"
+#include "cli_util.h"
 #include "temp_dir.h"
 
 using radius::test::TempDir;
@@ -24,27 +24,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int rc = -1;
-  std::string out;
-};
-
-std::string q(const std::string& s) { return "'" + s + "'"; }
-
-Run radius_cli(const std::string& args) {
-  const std::string cmd = std::string(RADIUS_CLI) + " " + args + " 2>&1";
-  Run r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-const std::string kTiny = std::string(RADIUS_SOURCE_DIR) + "/models/tiny.spec";
+using Run = radius::test::CliRun;
+using radius::test::q;
+using radius::test::radius_cli;
+const std::string& kTiny = radius::test::kTinySpec;
 
 // ~40 small images in the Kaggle layout (train/val/test).
 std::string tiny_dataset(const TempDir& dir) {

@@ -2,7 +2,6 @@
 // and a small generated X-ray, the text table, the JSON and the grid PNGs; trained
 // weights; and bad inputs that must fail with a clear message.
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -15,33 +14,17 @@
 #include "net/safetensors.h"
 #include "net/spec.h"
 #include "synth_util.h"
+#include "cli_util.h"
 #include "temp_dir.h"
 
 using radius::test::TempDir;
 
 namespace {
 
-struct Run {
-  int rc = -1;
-  std::string out;
-};
-
-std::string q(const std::string& s) { return "'" + s + "'"; }
-
-Run radius_cli(const std::string& args) {
-  const std::string cmd = std::string(RADIUS_CLI) + " " + args + " 2>&1";
-  Run r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-const std::string kTiny = std::string(RADIUS_SOURCE_DIR) + "/models/tiny.spec";
+using Run = radius::test::CliRun;
+using radius::test::q;
+using radius::test::radius_cli;
+const std::string& kTiny = radius::test::kTinySpec;
 
 }  // namespace
 

@@ -1,0 +1,38 @@
+// Running the built `radius` executable from a test: its exit code and its output
+// (stdout and stderr together).
+#pragma once
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <string>
+
+#include <doctest/doctest.h>
+
+namespace radius::test {
+
+struct CliRun {
+  int rc = -1;
+  std::string out;
+};
+
+// A path quoted for the shell (test paths hold no single quotes).
+inline std::string q(const std::string& s) { return "'" + s + "'"; }
+
+// `radius ARGS 2>&1` through the shell.
+inline CliRun radius_cli(const std::string& args) {
+  const std::string cmd = std::string(RADIUS_CLI) + " " + args + " 2>&1";
+  CliRun r;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// The small model spec the CLI tests train.
+inline const std::string kTinySpec = std::string(RADIUS_SOURCE_DIR) + "/models/tiny.spec";
+
+}  // namespace radius::test
