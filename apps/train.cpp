@@ -23,6 +23,7 @@
 #include "data/csv.h"
 #include "data/splits.h"
 #include "eval/history.h"
+#include "io/atomic_file.h"
 #include "net/fit.h"
 #include "net/safetensors.h"
 #include "net/spec.h"
@@ -200,6 +201,9 @@ void run_train(TrainCommand o) {
     if (!fs::exists(last)) throw std::runtime_error("--resume " + o.resume + ": no last.ckpt.safetensors (no epoch finished?)");
     resume_ckpt = read_checkpoint(last);
     resuming = true;
+    // Half-written files of a killed run: never read, removed so they do not pile up.
+    if (const int n = remove_stale_temporaries(o.resume))
+      std::printf("removed %d unfinished temporary file(s) of an interrupted run\n", n);
   }
   if (o.data.empty()) throw std::runtime_error("no DATA folder given");
   if (o.out.empty()) o.out = "runs/train";
