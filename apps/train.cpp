@@ -24,6 +24,7 @@
 #include "data/splits.h"
 #include "eval/history.h"
 #include "io/atomic_file.h"
+#include "io/json_checked.h"
 #include "net/fit.h"
 #include "net/safetensors.h"
 #include "net/spec.h"
@@ -66,9 +67,9 @@ json to_config(const TrainCommand& o) {
 void from_config(const json& j, TrainCommand& o) {
   o.data = j.at("data");
   o.model = j.at("model");
-  o.patience = j.at("patience");
+  o.patience = json_integer_at<int>(j, "patience");
   o.min_delta = j.at("min_delta");
-  o.batch = j.at("batch");
+  o.batch = json_integer_at<int>(j, "batch");
   o.lr = j.at("lr");
   o.optimizer = j.at("optimizer");
   o.momentum = j.at("momentum");
@@ -80,9 +81,9 @@ void from_config(const json& j, TrainCommand& o) {
   o.no_flip = !j.at("flip").get<bool>();
   o.val_fraction = j.at("val_fraction");
   o.group = j.at("group");
-  o.limit = j.at("limit");
-  o.seed = j.at("seed");
-  if (!o.epochs_given) o.epochs = j.at("epochs");
+  o.limit = json_integer_at<int>(j, "limit");
+  o.seed = json_integer_at<uint64_t>(j, "seed");
+  if (!o.epochs_given) o.epochs = json_integer_at<int>(j, "epochs");
   o.threshold = j.value("threshold", 0.5);
 }
 
@@ -194,7 +195,11 @@ void run_train(TrainCommand o) {
     const std::string cfg = o.resume + "/config.json";
     if (!fs::exists(cfg)) throw std::runtime_error("--resume " + o.resume + ": no config.json there (not a run directory?)");
     const std::string given_data = o.data;
-    from_config(read_json_file(cfg), o);
+    try {
+      from_config(read_json_file(cfg), o);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("--resume: " + cfg + ": " + e.what());
+    }
     if (!given_data.empty()) o.data = given_data;
     o.out = o.resume;
     const std::string last = o.resume + "/last.ckpt.safetensors";
