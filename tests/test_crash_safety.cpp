@@ -94,7 +94,7 @@ RunState check_run_dir(const std::string& run) {
 
 }  // namespace
 
-TEST_CASE("crash safety: SIGKILL at random moments, inside checkpoint writes too; the last checkpoint loads and --resume continues") {
+TEST_CASE("crash safety: SIGKILL at random moments, inside checkpoint writes too, the last checkpoint loads and --resume continues") {
   TempDir dir("crash_kill");
   const std::string data = small_dataset(dir);
   const std::string run = dir.file("run"), log = dir.file("train.log");

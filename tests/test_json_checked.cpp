@@ -9,7 +9,7 @@
 using namespace radius;
 using nlohmann::json;
 
-TEST_CASE("json_integer: integers that fit pass; floats, out-of-range values and other types are refused") {
+TEST_CASE("json_integer: integers that fit pass, floats, out-of-range values and other types are refused") {
   CHECK(json_integer<int>(json(42), "n") == 42);
   CHECK(json_integer<int>(json(-7), "n") == -7);
   CHECK(json_integer<int64_t>(json(int64_t(1) << 40), "n") == int64_t(1) << 40);
