@@ -16,11 +16,11 @@ set(radius_fuzz_flags -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-
 # What the surfaces reach: decoding + resize, CSV + manifests, the spec parser and the
 # layers it builds, safetensors and checkpoints (with the optimizers they restore).
 # The Eigen-heavy layer math no target runs (the parser only builds layers, the loaders
-# only copy weights) is compiled plainly: instrumenting it doubled the build time.
+# only copy weights) is compiled plainly: no instrumentation, no optimization.
 set(radius_fuzz_plain_sources layers/conv2d.cpp layers/dense.cpp)
 add_library(radius_fuzz_plain STATIC ${radius_fuzz_plain_sources})
 target_include_directories(radius_fuzz_plain PUBLIC ${PROJECT_SOURCE_DIR})
-target_compile_options(radius_fuzz_plain PRIVATE -O1 -g0)
+target_compile_options(radius_fuzz_plain PRIVATE -O0 -g0)
 target_link_libraries(radius_fuzz_plain PUBLIC Eigen3::Eigen OpenMP::OpenMP_CXX)
 
 file(GLOB radius_fuzz_sources CONFIGURE_DEPENDS tensor/*.cpp layers/*.cpp optim/*.cpp io/*.cpp)

@@ -35,15 +35,24 @@ namespace radius::fuzz {
 
 // The file-reading surfaces take a path: the bytes go to a per-process scratch file
 // (on tmpfs when there is one, so an iteration costs no disk I/O).
-inline std::string scratch_file(const std::string& name, std::span<const uint8_t> bytes) {
-  static const std::filesystem::path dir = [] {
+// The folder is removed at exit (not after a crash: libFuzzer then stops at once).
+struct ScratchDir {
+  std::filesystem::path path;
+  ScratchDir() {
     const std::filesystem::path base =
         std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
-    std::filesystem::path d = base / ("radius_fuzz_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(d);
-    return d;
-  }();
-  const std::string path = (dir / name).string();
+    path = base / ("radius_fuzz_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(path);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+inline std::string scratch_file(const std::string& name, std::span<const uint8_t> bytes) {
+  static const ScratchDir dir;
+  const std::string path = (dir.path / name).string();
   std::ofstream(path, std::ios::binary | std::ios::trunc)
       .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
   return path;
