@@ -32,7 +32,7 @@ echo "== building the fuzz targets ($build)"
 cmake --build "$build" -j "$(nproc)" | tail -1
 echo "== build done after $((SECONDS - start)) s"
 
-targets=${FUZZ_TARGETS:-$(cd "$build" && ls fuzz_* | sed 's/^fuzz_//')}
+targets=${FUZZ_TARGETS:-$(cd tests/fuzz && ls fuzz_*.cpp | sed 's/^fuzz_//; s/\.cpp$//')}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 failed=()
