@@ -9,6 +9,7 @@
 
 #include "apps/commands.h"
 #include "data/audit.h"
+#include "io/atomic_file.h"
 
 namespace radius::app {
 
@@ -30,9 +31,8 @@ void run_audit(const AuditCommandOptions& o) {
   const AuditReport report = audit_dataset(d, a);
   std::fputs(format_audit_text(report, o.max_list).c_str(), stdout);
   if (!o.json.empty()) {
-    std::ofstream out(o.json);
-    out << audit_to_json(report).dump(1) << "\n";
-    if (!out) throw std::runtime_error(o.json + ": cannot write the JSON report");
+    // File names need not be UTF-8 (JSON strings must be): bad bytes become U+FFFD.
+    write_file_atomic(o.json, audit_to_json(report).dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     std::printf("\nJSON report: %s\n", o.json.c_str());
   }
 }

@@ -159,7 +159,7 @@ void write_json_out(const std::string& path, const PredictCommand& o, const Mode
   json bad = json::array();
   for (const Skipped& s : skipped) bad.push_back({{"path", s.path}, {"reason", s.reason}, {"message", s.message}});
   j["skipped"] = std::move(bad);
-  write_file_atomic(path, j.dump(2) + "\n");
+  write_file_atomic(path, j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 void run_predict(const PredictCommand& o, bool spec_given) {

@@ -187,7 +187,7 @@ nlohmann::json read_json_file(const std::string& path) {
   }
 }
 
-void write_json_file(const std::string& path, const nlohmann::json& j) { write_file_atomic(path, j.dump(2) + "\n"); }
+void write_json_file(const std::string& path, const nlohmann::json& j) { write_file_atomic(path, j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"); }
 
 std::string now_iso8601() {
   const std::time_t t = std::time(nullptr);

@@ -19,6 +19,8 @@
 #include "apps/run_common.h"
 #include "apps/training.h"
 #include "data/splits.h"
+#include "io/atomic_file.h"
+#include "io/json_checked.h"
 #include "tensor/parallel.h"
 
 namespace radius::app {
@@ -48,7 +50,7 @@ json to_config(const TrainCommand& o) {
 void from_config(const json& j, TrainCommand& o) {
   read_training_config(j, o.recipe, o.epochs_given);
   o.data = j.at("data");
-  o.limit = j.at("limit");
+  o.limit = json_integer_at<int>(j, "limit");
 }
 
 // At most `limit` of the training images, stratified (group-aware with --group).
@@ -69,13 +71,20 @@ void run_train(TrainCommand o) {
     const std::string cfg = o.resume + "/config.json";
     if (!fs::exists(cfg)) throw std::runtime_error("--resume " + o.resume + ": no config.json there (not a run directory?)");
     const std::string given_data = o.data;
-    from_config(read_json_file(cfg), o);
+    try {
+      from_config(read_json_file(cfg), o);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("--resume: " + cfg + ": " + e.what());
+    }
     if (!given_data.empty()) o.data = given_data;
     o.out = o.resume;
     const std::string last = o.resume + "/last.ckpt.safetensors";
     if (!fs::exists(last)) throw std::runtime_error("--resume " + o.resume + ": no last.ckpt.safetensors (no epoch finished?)");
     resume_ckpt = read_checkpoint(last);
     resuming = true;
+    // Half-written files of a killed run: never read, removed so they do not pile up.
+    if (const int n = remove_stale_temporaries(o.resume))
+      std::printf("removed %d unfinished temporary file(s) of an interrupted run\n", n);
   }
   const TrainingOptions& t = o.recipe;
   if (o.data.empty()) throw std::runtime_error("no DATA folder given");

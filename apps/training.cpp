@@ -14,6 +14,7 @@
 #include "data/splits.h"
 #include "eval/health_history.h"
 #include "eval/history.h"
+#include "io/json_checked.h"
 #include "layers/init.h"
 #include "net/safetensors.h"
 #include "net/spec.h"
@@ -90,9 +91,9 @@ json training_config(const TrainingOptions& o) {
 // Threads, device and quiet are not part of the recipe: they stay as given.
 void read_training_config(const json& j, TrainingOptions& o, bool keep_epochs) {
   o.model = j.at("model");
-  o.patience = j.at("patience");
+  o.patience = json_integer_at<int>(j, "patience");
   o.min_delta = j.at("min_delta");
-  o.batch = j.at("batch");
+  o.batch = json_integer_at<int>(j, "batch");
   o.lr = j.at("lr");
   o.optimizer = j.at("optimizer");
   o.momentum = j.at("momentum");
@@ -105,18 +106,18 @@ void read_training_config(const json& j, TrainingOptions& o, bool keep_epochs) {
   o.val_fraction = j.at("val_fraction");
   o.group = j.at("group");
   o.group_regex = j.value("group_regex", "");
-  o.seed = j.at("seed");
-  if (!keep_epochs) o.epochs = j.at("epochs");
+  o.seed = json_integer_at<uint64_t>(j, "seed");
+  if (!keep_epochs) o.epochs = json_integer_at<int>(j, "epochs");
   o.threshold = j.value("threshold", 0.5);
   // Runs made before these options existed used the defaults.
   o.init = j.value("init", std::string("glorot"));
-  o.warmup_epochs = j.value("warmup_epochs", 0);
-  o.warmup_steps = j.value("warmup_steps", int64_t(0));
+  o.warmup_epochs = json_integer_value<int>(j, "warmup_epochs", 0);
+  o.warmup_steps = json_integer_value<int64_t>(j, "warmup_steps", 0);
   o.lr_schedule = j.value("lr_schedule", std::string("constant"));
-  o.lr_step_epochs = j.value("lr_step_epochs", 10);
+  o.lr_step_epochs = json_integer_value<int>(j, "lr_step_epochs", 10);
   o.lr_step_factor = j.value("lr_step_factor", 0.1);
   o.clip_norm = j.value("clip_norm", 0.0);
-  o.health_every = j.value("health_every", 10);
+  o.health_every = json_integer_value<int>(j, "health_every", 10);
 }
 
 Device parse_device(const std::string& d) {

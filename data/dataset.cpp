@@ -24,20 +24,23 @@ std::string lower(std::string s) {
 
 std::vector<std::string> subfolders(const fs::path& dir) {
   std::vector<std::string> names;
+  std::error_code ec;  // a broken or looping symlink is not a class folder (and must not throw)
   for (const fs::directory_entry& e : fs::directory_iterator(dir))
-    if (e.is_directory()) names.push_back(e.path().filename().string());
+    if (e.is_directory(ec)) names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());  // Keras: classes in alphanumeric order
   return names;
 }
 
 // Image files under a class folder, recursively (as Keras does), symlinked
-// folders not followed (no loops); sorted for a stable order.
+// folders not followed (no loops); sorted for a stable order. An entry whose type
+// cannot be found out (a symlink loop, a dangling link) is listed: decoding then
+// skips it as unreadable, with the reason, instead of the listing failing.
 std::vector<std::string> image_files(const fs::path& dir) {
   std::vector<std::string> files;
-  std::error_code ec;
+  std::error_code ec, type_ec;
   for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-    if (!it->is_directory() && has_image_extension(it->path().string())) files.push_back(it->path().string());
+    if (!it->is_directory(type_ec) && has_image_extension(it->path().string())) files.push_back(it->path().string());
   if (ec) throw std::runtime_error(dir.string() + ": cannot list: " + ec.message());
   std::sort(files.begin(), files.end());
   return files;

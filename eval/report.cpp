@@ -307,7 +307,7 @@ nlohmann::json report_json(const ReportData& r) {
 }
 
 void write_metrics_json(const std::string& path, const ReportData& data) {
-  write_file_atomic(path, report_json(data).dump(2) + "\n");
+  write_file_atomic(path, report_json(data).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace radius

@@ -35,4 +35,15 @@ class AtomicFile {
 void write_file_atomic(const std::string& path, std::string_view bytes);
 void write_file_atomic(const std::string& path, std::span<const uint8_t> bytes);
 
+// The temporaries AtomicFile leaves when its process is killed (SIGKILL, power cut):
+// files "<name>.tmp.<pid>.<n>" in `dir` whose process <pid> is no longer running.
+// They are never read as data; a resumed run removes them. Returns how many it removed.
+int remove_stale_temporaries(const std::string& dir);
+
+// Test hook, for crash-safety tests only: when the environment variable
+// RADIUS_TEST_WRITE_DELAY_MS is a positive number, AtomicFile flushes and sleeps that
+// long after every write() and before the rename, so a SIGKILL sent at a random moment
+// lands inside a file write often. Unset (always, outside tests) it costs nothing.
+inline constexpr const char* kWriteDelayEnv = "RADIUS_TEST_WRITE_DELAY_MS";
+
 }  // namespace radius

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "io/json_checked.h"
 #include "layers/dropout.h"
 
 namespace radius {
@@ -28,7 +29,7 @@ json row_to_json(const HistoryRow& r) {
 
 HistoryRow row_from_json(const json& j) {
   HistoryRow r;
-  r.epoch = j.at("epoch").get<int>();
+  r.epoch = json_integer_at<int>(j, "epoch");
   r.train_loss = num_of(j.at("train_loss"));
   r.train_accuracy = num_of(j.at("train_accuracy"));
   r.val_loss = num_of(j.at("val_loss"));
@@ -75,17 +76,17 @@ json state_to_json(const CheckpointState& s) {
 CheckpointState state_from_json(const json& j) {
   try {
     CheckpointState s;
-    s.epoch = j.at("epoch").get<int>();
-    s.global_step = j.at("global_step").get<int64_t>();
-    s.optimizer_steps = j.at("optimizer_steps").get<int64_t>();
+    s.epoch = json_integer_at<int>(j, "epoch");
+    s.global_step = json_integer_at<int64_t>(j, "global_step");
+    s.optimizer_steps = json_integer_at<int64_t>(j, "optimizer_steps");
     for (const json& c : j.at("dropout_calls"))
-      s.dropout_calls.emplace_back(c.at("layer").get<int>(), c.at("calls").get<uint64_t>());
+      s.dropout_calls.emplace_back(json_integer_at<int>(c, "layer"), json_integer_at<uint64_t>(c, "calls"));
     s.best_val_loss = j.at("best_val_loss").is_null() ? std::numeric_limits<double>::infinity()
                                                       : j.at("best_val_loss").get<double>();
-    s.best_epoch = j.at("best_epoch").get<int>();
-    s.wait = j.at("wait").get<int>();
+    s.best_epoch = json_integer_at<int>(j, "best_epoch");
+    s.wait = json_integer_at<int>(j, "wait");
     s.stopped = j.value("stopped", false);
-    s.seed = j.at("seed").get<uint64_t>();
+    s.seed = json_integer_at<uint64_t>(j, "seed");
     s.config = j.at("config");
     for (const json& r : j.at("history")) s.history.push_back(row_from_json(r));
     return s;

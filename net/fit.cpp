@@ -96,8 +96,17 @@ FitResult fit(Sequential& model, Optimizer& optimizer, BatchSource& train, Batch
 
   // Best weights, in memory (for restore_best); on resume, from the best checkpoint.
   Tensor best_params;
-  if (resume && st.best_epoch > 0 && !o.best_checkpoint.empty()) {
+  if (resume && st.best_epoch > 0 && st.best_epoch == st.epoch) {
+    // The last epoch was the best: its weights are the ones just restored. The best
+    // checkpoint may be older (a kill between the two writes below): bring it up to date.
+    best_params = model.params().clone();
+    if (!o.best_checkpoint.empty()) save_checkpoint(o.best_checkpoint, model, optimizer, st);
+  } else if (resume && st.best_epoch > 0 && !o.best_checkpoint.empty()) {
     const CheckpointFile best = read_checkpoint(o.best_checkpoint);
+    if (best.state.epoch != st.best_epoch)
+      throw std::runtime_error("checkpoint '" + o.best_checkpoint + "' holds epoch " +
+                               std::to_string(best.state.epoch) + " but the last checkpoint names epoch " +
+                               std::to_string(st.best_epoch) + " as the best (files from different runs?)");
     // Load into a scratch copy of the parameters through the model itself.
     const Tensor current = model.params().clone();
     apply_checkpoint(best, o.best_checkpoint, model, nullptr);
@@ -180,8 +189,11 @@ FitResult fit(Sequential& model, Optimizer& optimizer, BatchSource& train, Batch
     ++res.epochs_run;
     const bool early = val && o.patience > 0 && st.wait >= o.patience;
     if (early) st.stopped = true;  // max_epochs is not recorded: a resume may extend the run
-    if (improved && !o.best_checkpoint.empty()) save_checkpoint(o.best_checkpoint, model, optimizer, st);
+    // Last first, then best: a kill between the two leaves a last checkpoint whose best
+    // epoch is its own epoch, which resuming repairs (above). The other order would leave
+    // a best file newer than the last one says, with the true best weights overwritten.
     if (!o.last_checkpoint.empty()) save_checkpoint(o.last_checkpoint, model, optimizer, st);
+    if (improved && !o.best_checkpoint.empty()) save_checkpoint(o.best_checkpoint, model, optimizer, st);
     obs.on_epoch_end(row, improved, st.best_epoch);
     if (early) {
       res.stopped_early = true;

@@ -75,7 +75,7 @@ const Stump& stump(const AuditReport& r, const std::string& attribute) {
 
 }  // namespace
 
-TEST_CASE("audit: FNV-1a 64 reference values; colour mode and bit depth from headers") {
+TEST_CASE("audit: FNV-1a 64 reference values, colour mode and bit depth from headers") {
   CHECK(fnv1a64(nullptr, 0) == 0xcbf29ce484222325ull);
   const uint8_t a[] = {'a'};
   CHECK(fnv1a64(a, 1) == 0xaf63dc4c8601ec8cull);
@@ -214,7 +214,7 @@ TEST_CASE("audit: planted exact duplicates, near-duplicates and group leakage ar
   CHECK(round == j);
 }
 
-TEST_CASE("audit: exact counts; unreadable files listed with their reasons") {
+TEST_CASE("audit: exact counts, unreadable files listed with their reasons") {
   test::TempDir dir("audit_bad");
   const fs::path root = dir.path / "ds";
   for (int i = 0; i < 5; ++i) write(radiograph(uint64_t(i), 120, 120, true), root / "train/fractured" / (std::to_string(i) + ".png"), false);
@@ -267,7 +267,7 @@ TEST_CASE("audit: exact counts; unreadable files listed with their reasons") {
   CHECK(j["unreadable"][0]["reason"].is_string());
 }
 
-TEST_CASE("audit: a format confounder (fractured all PNG, the rest JPEG) is flagged; size is not") {
+TEST_CASE("audit: a format confounder (fractured all PNG, the rest JPEG) is flagged, size is not") {
   test::TempDir dir("audit_fmt");
   const fs::path root = dir.path / "ds";
   for (int i = 0; i < 12; ++i) {
@@ -288,7 +288,7 @@ TEST_CASE("audit: a format confounder (fractured all PNG, the rest JPEG) is flag
   CHECK(format_audit_text(r).find("<-- WARNING") != std::string::npos);
 }
 
-TEST_CASE("audit: a size confounder (fractured images larger) is flagged; format is not") {
+TEST_CASE("audit: a size confounder (fractured images larger) is flagged, format is not") {
   test::TempDir dir("audit_size");
   const fs::path root = dir.path / "ds";
   for (int i = 0; i < 12; ++i) {
@@ -310,7 +310,7 @@ TEST_CASE("audit: a size confounder (fractured images larger) is flagged; format
   CHECK(r.size_by_class[1].mean_width == doctest::Approx(120 + 3 * 5.5));
 }
 
-TEST_CASE("audit: a clean synthetic dataset raises no alarm; its rotated copies stay in their groups") {
+TEST_CASE("audit: a clean synthetic dataset raises no alarm, its rotated copies stay in their groups") {
   test::TempDir dir("audit_clean");
   SynthDatasetOptions opt;
   opt.render.min_side = 120;

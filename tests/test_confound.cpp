@@ -7,7 +7,7 @@
 
 using namespace radius;
 
-TEST_CASE("confound: Cramer's V and balanced accuracy on known tables; stumps") {
+TEST_CASE("confound: Cramer's V and balanced accuracy on known tables, stumps") {
   std::vector<int> y;
   std::vector<std::string> perfect, independent;
   for (int i = 0; i < 40; ++i) {

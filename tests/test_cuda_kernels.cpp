@@ -126,7 +126,7 @@ TEST_CASE("cuda: the caching allocator makes no cudaMalloc in a steady-state tra
                                << ", peak in use: " << after.peak_bytes_in_use / 1024 << " KiB");
 }
 
-TEST_CASE("cuda: errors name the call; out of memory says how much and what to do") {
+TEST_CASE("cuda: errors name the call, out of memory says how much and what to do") {
   RADIUS_SKIP_WITHOUT_CUDA();
   try {
     Tensor::empty(Shape{int64_t(1) << 40}, Device::cuda);  // 4 TiB

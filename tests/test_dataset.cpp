@@ -38,7 +38,7 @@ TEST_CASE("dataset: Kaggle layout, classes sorted, the space in 'not fractured',
   CHECK(d.samples[2].group == "7");
 }
 
-TEST_CASE("dataset: flat class folders; clear errors for missing folder, no classes, empty class, stray class") {
+TEST_CASE("dataset: flat class folders, clear errors for missing folder, no classes, empty class, stray class") {
   test::TempDir dir("dataset");
   touch(dir.path / "flat/a/1.png");
   touch(dir.path / "flat/b/2.png");

@@ -94,7 +94,7 @@ TEST_CASE("gradcam: on a learned bar detector the heat map lies on the bar") {
   CHECK(mass_share > 0.35);
 }
 
-TEST_CASE("gradcam: map in [0, 1] at the input size; gradients, parameters and the class rule") {
+TEST_CASE("gradcam: map in [0, 1] at the input size, gradients, parameters and the class rule") {
   Sequential& m = bar_model();
   const ToyBatch batch = make_bar_images(6, 1, 18, 18, 11);
   const Tensor params_before = m.params().clone();

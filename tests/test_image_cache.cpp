@@ -40,7 +40,7 @@ std::vector<SynthFile> small_synth(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("image_cache: decode + resize once, equal to doing it by hand; any thread count") {
+TEST_CASE("image_cache: decode + resize once, equal to doing it by hand, any thread count") {
   test::TempDir dir("cache");
   small_synth(dir.path / "set");
   const Dataset ds = list_dataset((dir.path / "set").string());

@@ -103,7 +103,7 @@ TEST_CASE("loader: every sample once per epoch, labels match, each image is augm
   }
 }
 
-TEST_CASE("loader: same seed -> same batches; workers and queue depth change nothing, bit for bit") {
+TEST_CASE("loader: same seed -> same batches, workers and queue depth change nothing, bit for bit") {
   const ImageCache cache = random_cache(29, 9, 11, 3);
   Loader reference(cache, all_items(cache), opts(1, 1));
   const Epoch e0 = run_epoch(reference, 0), e1 = run_epoch(reference, 1);
@@ -144,7 +144,7 @@ TEST_CASE("loader: different epochs give a different order and different augment
   CHECK(find(a, 0).size() == 100);
 }
 
-TEST_CASE("loader: shuffle off keeps the order; drop_last drops the partial batch") {
+TEST_CASE("loader: shuffle off keeps the order, drop_last drops the partial batch") {
   const ImageCache cache = random_cache(21, 6, 6, 3);
   LoaderOptions o = opts(2, 2, AugmentConfig::none());
   o.shuffle = false;
@@ -205,7 +205,7 @@ TEST_CASE("loader: batch buffers are recycled, but never while the consumer stil
   CHECK(buffers.size() <= 2 + 1 + 1);      // queue_depth + the consumer's + the one kept
 }
 
-TEST_CASE("loader: stopping early does not hang; start_epoch mid-epoch restarts cleanly") {
+TEST_CASE("loader: stopping early does not hang, start_epoch mid-epoch restarts cleanly") {
   const ImageCache cache = random_cache(200, 16, 16, 3);
   LoaderOptions o = opts(2, 3);
   {

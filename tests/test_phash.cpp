@@ -52,7 +52,7 @@ TEST_CASE("phash: the 8 symmetry variants match rotated and mirrored images") {
   CHECK(phash(flat) == 0);
 }
 
-TEST_CASE("phash: edited copies stay close; distinct radiographs are told apart") {
+TEST_CASE("phash: edited copies stay close, distinct radiographs are told apart") {
   // The distributions behind the default thresholds (NearSearchOptions{}): the hash
   // distance (minimum over the 8 symmetries) and the detail correlation, between distinct
   // synthetic radiographs and between edited copies of them.

@@ -79,7 +79,7 @@ TEST_CASE("raster: text is the font's bitmap, scaled by whole pixels, horizontal
   CHECK(vi.at(2, 9) == Rgb{255, 255, 255});
 }
 
-TEST_CASE("raster: strokes are anti-aliased and at least 2 pixels thick; rects and markers fill") {
+TEST_CASE("raster: strokes are anti-aliased and at least 2 pixels thick, rects and markers fill") {
   Drawing d;
   d.width = 40, d.height = 40;
   d.add(Stroke{{{5, 10}, {35, 10}}, {255, 0, 0}, 2, 0});

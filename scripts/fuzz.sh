@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (tests/fuzz/fuzz_*.cpp) in build-fuzz and runs each for
+# SECONDS_PER_TARGET seconds (default 20) from its seeds, one after the other.
+#   bash scripts/fuzz.sh              # CI smoke: 20 s per target
+#   nice -n 10 bash scripts/fuzz.sh 300  # the documented long run (tests/fuzz/README.md)
+#   FUZZ_TARGETS="png jpeg" bash scripts/fuzz.sh 60   # some targets only
+# Corpora: tests/fuzz/corpus/<target>/ (committed seeds, read only) and
+# tests/fuzz/regressions/<target>/ (kept crash inputs) feed build-fuzz/corpus/<target>/,
+# which keeps what the fuzzer finds between runs. A crash leaves its input in
+# build-fuzz/findings/<target>/ and makes the script exit non-zero.
+# Needs clang and its fuzzer runtime (Debian: clang, libclang-rt-dev or libclang-rt-14-dev).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-20}
+build=build-fuzz
+start=$SECONDS
+
+# clang and its fuzzer runtime, from Debian, when missing (as scripts/bootstrap.sh does).
+if ! command -v "${FUZZ_CXX:-clang++}" >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
+  echo "== installing clang libclang-rt-dev"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends clang libclang-rt-dev
+fi
+
+if [ ! -f "$build/build.ninja" ]; then
+  cmake -S . -B "$build" -G Ninja -DRADIUS_FUZZ=ON -DRADIUS_CUDA=OFF -DCMAKE_BUILD_TYPE=Debug \
+        -DCMAKE_CXX_COMPILER="${FUZZ_CXX:-clang++}" >"$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 1; }
+fi
+echo "== building the fuzz targets ($build)"
+cmake --build "$build" -j "$(nproc)" | tail -1
+echo "== build done after $((SECONDS - start)) s"
+
+targets=${FUZZ_TARGETS:-$(cd tests/fuzz && ls fuzz_*.cpp | sed 's/^fuzz_//; s/\.cpp$//')}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+failed=()
+printf '%-12s %12s %10s %8s  %s\n' target executions "exec/s" corpus result > "$build/fuzz_summary.txt"
+for t in $targets; do
+  work="$build/corpus/$t" findings="$build/findings/$t/"
+  mkdir -p "$work" "$findings"
+  dirs=("$work" "tests/fuzz/corpus/$t")
+  [ -d "tests/fuzz/regressions/$t" ] && dirs+=("tests/fuzz/regressions/$t")
+  dict=()
+  [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
+  echo "== fuzz_$t for $seconds s"
+  log="$build/fuzz_$t.log"
+  rc=0
+  "$build/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2560 -max_len=65536 \
+      -print_final_stats=1 -artifact_prefix="$findings" "${dict[@]}" "${dirs[@]}" >"$log" 2>&1 || rc=$?
+  execs=$(grep -oP 'stat::number_of_executed_units:\s*\K\d+' "$log" || echo "?")
+  rate=$(grep -oP 'stat::average_exec_per_sec:\s*\K\d+' "$log" || echo "?")
+  corpus=$(ls "$work" | wc -l)
+  result=ok
+  if [ "$rc" -ne 0 ]; then
+    result="CRASH (rc $rc): $(ls "$findings" | head -3 | tr '\n' ' ')"
+    failed+=("$t")
+    grep -E "ERROR|runtime error|uncaught|SUMMARY" "$log" | head -5 || true
+  fi
+  printf '%-12s %12s %10s %8s  %s\n' "$t" "$execs" "$rate" "$corpus" "$result" | tee -a "$build/fuzz_summary.txt"
+done
+echo "== fuzzing finished after $((SECONDS - start)) s (summary: $build/fuzz_summary.txt)"
+cat "$build/fuzz_summary.txt"
+if ((${#failed[@]})); then
+  echo "crashes in: ${failed[*]} (inputs under $build/findings/; logs $build/fuzz_<target>.log)"
+  exit 1
+fi
