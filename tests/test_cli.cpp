@@ -183,7 +183,7 @@ std::set<std::string> listed_groups(const std::string& csv) {
 }
 }  // namespace
 
-TEST_CASE("cli: kfold -k 3 trains every fold, writes the file lists and the mean ± sd; bad k fails") {
+TEST_CASE("cli: kfold -k 3 trains every fold, writes the file lists and the mean ± sd, bad k fails") {
   TempDir dir("cli_kfold");
   const std::string data = tiny_dataset(dir);  // 40 images, 20 per class
   const std::string run = dir.file("kf");

@@ -153,7 +153,7 @@ TEST_CASE("health: statistics match hand-computed values on a tiny network") {
   CHECK(health.end_epoch(2).empty());  // nothing sampled since
 }
 
-TEST_CASE("health: activation_stats counts units per channel; the prior entropy") {
+TEST_CASE("health: activation_stats counts units per channel, the prior entropy") {
   // [N=2, C=2, 2 positions]: channel 0 has one positive value, channel 1 none.
   const Tensor a = Tensor::from_vector(Shape{2, 2, 2}, {0, 0.5f, -1, 0, -2, 0, 0, -3});
   const ActivationStats s = activation_stats(a);
@@ -168,7 +168,7 @@ TEST_CASE("health: activation_stats counts units per channel; the prior entropy"
   CHECK(class_prior_entropy(0.0) == 0.0);
 }
 
-TEST_CASE("health: a huge negative bias kills the ReLUs; dead-units, collapse and vanishing fire once") {
+TEST_CASE("health: a huge negative bias kills the ReLUs, dead-units, collapse and vanishing fire once") {
   auto m = tiny_conv(5);
   Tensor(m->named_params()[1].value).fill(-100.0f);  // conv bias: every conv output negative
   MemoryBatches train = toy_batches(4, 8, 11);
@@ -240,7 +240,7 @@ TEST_CASE("health: quiet on a healthy small run, and one row per layer and epoch
   }
 }
 
-TEST_CASE("health: sampling every N batches and each epoch's last; every = 0 is off") {
+TEST_CASE("health: sampling every N batches and each epoch's last, every = 0 is off") {
   auto m = tiny_conv(9);
   HealthOptions ho;
   ho.every = 10;
@@ -274,7 +274,7 @@ TEST_CASE("health: health.csv round-trips, NaN as empty fields") {
 
 // ---- recipe options --------------------------------------------------------------
 
-TEST_CASE("init: he-uniform and he-normal have the Kaiming scale; biases stay zero; glorot is the default") {
+TEST_CASE("init: he-uniform and he-normal have the Kaiming scale, biases stay zero, glorot is the default") {
   Sequential a(Shape{16, 10, 10}), b(Shape{16, 10, 10}), g(Shape{16, 10, 10}), d(Shape{16, 10, 10});
   for (Sequential* m : {&a, &b, &g, &d}) {
     m->add(std::make_unique<Conv2D>(64, 3, 3));  // fan_in 144, 36864 weights
@@ -364,7 +364,7 @@ TEST_CASE("schedule: fit applies the rate before every update, exactly as a hand
   CHECK(sa.learning_rate() == doctest::Approx(s.lr_at(7)));
 }
 
-TEST_CASE("clip: the global norm is capped, the direction kept; below the cap nothing changes") {
+TEST_CASE("clip: the global norm is capped, the direction kept, below the cap nothing changes") {
   Tensor g = Tensor::zeros(Shape{1000});
   Rng rng(4, 0);
   for (int64_t i = 0; i < g.numel(); ++i) g.at(i) = rng.uniform(-1, 1);
@@ -400,7 +400,7 @@ TEST_CASE("clip: a trainer step with a cap above the gradient norm equals the un
   CHECK(std::sqrt(d) == doctest::Approx(0.1 * 1e-3).epsilon(1e-3));
 }
 
-TEST_CASE("health: the heat-strip has a cell per layer and epoch, darker for more dead units; the report shows it") {
+TEST_CASE("health: the heat-strip has a cell per layer and epoch, darker for more dead units, the report shows it") {
   std::vector<LayerHealthRow> rows;
   for (int epoch : {1, 2}) {
     LayerHealthRow conv, relu;
