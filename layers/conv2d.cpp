@@ -122,11 +122,13 @@ template <class T> void col2im_add(const Conv2dGeom& g, const T* col, int64_t p0
     const auto [first, lo, hi] = inside_run(g, kj, oj, run);
     const T* in = col + row * block + at + lo;
     T* out = dx_n + (ci * g.h + ii) * g.w + first + lo * s;  // out[u * S] = dx[ci, ii, jj(lo + u)]
+    // A plain local for the trip count: clang (14) cannot use a structured binding inside an omp region.
+    const int64_t n = hi - lo;
     if (s == 1) {
 #pragma omp simd
-      for (int64_t u = 0; u < hi - lo; ++u) out[u] += in[u];
+      for (int64_t u = 0; u < n; ++u) out[u] += in[u];
     } else {
-      for (int64_t u = 0; u < hi - lo; ++u) out[u * s] += in[u];
+      for (int64_t u = 0; u < n; ++u) out[u * s] += in[u];
     }
   });
 }
