@@ -29,7 +29,7 @@ double global_norm(const Tensor& grads) {
 double clip_grad_norm(Tensor& grads, double max_norm) {
   if (!(max_norm > 0)) throw std::invalid_argument("clip_grad_norm: max_norm must be > 0");
   Tensor host = grads.is_cpu() ? grads : grads.to(Device::cpu);  // explicit: no CUDA kernel yet
-  const double norm = std::sqrt(sum_squares(host.cpu(), host.numel()));
+  const double norm = global_norm(host);
   if (norm > max_norm && std::isfinite(norm)) {
     scale(host.cpu(), host.numel(), float(max_norm / norm));
     if (!grads.is_cpu()) grads.copy_from(host.to(grads.device()));
