@@ -92,7 +92,7 @@ std::string HealthMonitor::layer_name(const Sequential& model, int i) const {
 
 void HealthMonitor::measure(Sequential& model, bool have_before) {
   for (size_t i = 0; i < body_; ++i) {
-    const ActivationStats a = activation_stats(on_host(model.activation(i)));
+    const ActivationStats a = activation_stats(model.activation(i));  // copies a CUDA tensor itself
     LayerSample& s = last_[i];
     s = LayerSample{};
     s.act_mean = a.mean;
