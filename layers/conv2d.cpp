@@ -3,9 +3,12 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
+#include "layers/gemm.h"
 #include "tensor/eigen.h"
 
 #ifdef RADIUS_WITH_CUDA
@@ -153,12 +156,64 @@ using Block = Eigen::Map<RowMat<T>, 0, Eigen::OuterStride<>>;
 template <class T>
 using ConstBlock = Eigen::Map<const RowMat<T>, 0, Eigen::OuterStride<>>;
 
+namespace {
+std::atomic<ConvGemm> g_conv_gemm{ConvGemm::packed};
+
+// The weights packed once per layer call for our GEMM: W [K, patch] as is
+// (forward) or transposed (backward-data). Null where Eigen's path runs
+// (double precision, or the reference switch): the GEMM helpers below then
+// multiply through Eigen.
+template <class T> const PackedA* pack_weights(PackedA& buf, Trans t, const Conv2dGeom& g, const T* w) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (conv2d_gemm() == ConvGemm::packed) {
+      if (t == Trans::no) buf.pack(Trans::no, g.k, g.patch(), w, g.patch());
+      else buf.pack(Trans::yes, g.patch(), g.k, w, g.patch());
+      return &buf;
+    }
+  }
+  return nullptr;
+}
+
+// The three GEMMs of one pixel block of nb columns; ld = the row stride of the
+// image's [K, pixels] output (or output gradient) matrix.
+// y_b [K, nb] = W [K, patch] x col [patch, nb]
+template <class T>
+void gemm_forward(const Conv2dGeom& g, const PackedA* wp, const T* w, const T* col, int64_t nb, T* yb, int64_t ld) {
+  if constexpr (std::is_same_v<T, float>)
+    if (wp) return sgemm_packed(*wp, Trans::no, nb, col, nb, 0.0f, yb, ld);
+  Block<T>(yb, g.k, nb, Eigen::OuterStride<>(ld)).noalias() =
+      ConstRowMatMap<T>(w, g.k, g.patch()) * ConstRowMatMap<T>(col, g.patch(), nb);
+}
+// dcol [patch, nb] = W^T [patch, K] x dy_b [K, nb]
+template <class T>
+void gemm_backward_data(const Conv2dGeom& g, const PackedA* wtp, const T* w, const T* dyb, int64_t ld, int64_t nb,
+                        T* dcol) {
+  if constexpr (std::is_same_v<T, float>)
+    if (wtp) return sgemm_packed(*wtp, Trans::no, nb, dyb, ld, 0.0f, dcol, nb);
+  RowMatMap<T>(dcol, g.patch(), nb).noalias() =
+      ConstRowMatMap<T>(w, g.k, g.patch()).transpose() * ConstBlock<T>(dyb, g.k, nb, Eigen::OuterStride<>(ld));
+}
+// dw [K, patch] += dy_b [K, nb] x col^T [nb, patch]
+template <class T>
+void gemm_backward_filter(const Conv2dGeom& g, bool ours, const T* dyb, int64_t ld, const T* col, int64_t nb, T* dw) {
+  if constexpr (std::is_same_v<T, float>)
+    if (ours) return sgemm(Trans::no, Trans::yes, g.k, g.patch(), nb, dyb, ld, col, nb, 1.0f, dw, g.patch());
+  RowMatMap<T>(dw, g.k, g.patch()).noalias() +=
+      ConstBlock<T>(dyb, g.k, nb, Eigen::OuterStride<>(ld)) * ConstRowMatMap<T>(col, g.patch(), nb).transpose();
+}
+}  // namespace
+
+void set_conv2d_gemm(ConvGemm which) { g_conv_gemm = which; }
+ConvGemm conv2d_gemm() { return g_conv_gemm; }
+
 // Images are independent: threads take whole images; each GEMM then runs on one
-// core (Eigen does not nest its own threads inside an OpenMP region).
+// core (neither GEMM nests its own threads inside an OpenMP region). The packed
+// weights are shared, read-only, by all threads.
 template <class T>
 void conv2d_forward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, const T* b, T* y) {
   const int64_t in_size = g.c * g.h * g.w, out_size = g.k * g.pixels(), step = conv2d_block_pixels(g);
-  ConstRowMatMap<T> wm(w, g.k, g.patch());
+  PackedA packed;
+  const PackedA* wp = pack_weights(packed, Trans::no, g, w);
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; ++i) {
     thread_local std::vector<T> col_buf;
@@ -166,9 +221,10 @@ void conv2d_forward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, cons
     for (int64_t p0 = 0; p0 < g.pixels(); p0 += step) {
       const int64_t p1 = std::min(p0 + step, g.pixels());
       im2col(g, x + i * in_size, p0, p1, col);
-      Block<T> yb(y + i * out_size + p0, g.k, p1 - p0, Eigen::OuterStride<>(g.pixels()));
-      yb.noalias() = wm * ConstRowMatMap<T>(col, g.patch(), p1 - p0);
-      if (b) yb.colwise() += Eigen::Map<const ColVec<T>>(b, g.k);
+      T* yb = y + i * out_size + p0;
+      gemm_forward(g, wp, w, col, p1 - p0, yb, g.pixels());
+      if (b) Block<T>(yb, g.k, p1 - p0, Eigen::OuterStride<>(g.pixels())).colwise() +=
+          Eigen::Map<const ColVec<T>>(b, g.k);
     }
   }
 }
@@ -181,12 +237,14 @@ void conv2d_backward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, con
   const int64_t wsize = g.k * g.patch();
   const int threads = omp_get_max_threads();
   std::vector<T> partial(size_t(threads) * size_t(wsize + g.k), T(0));
-  ConstRowMatMap<T> wm(w, g.k, g.patch());
+  PackedA packed;
+  const PackedA* wtp = dx ? pack_weights(packed, Trans::yes, g, w) : nullptr;
+  const bool ours = std::is_same_v<T, float> && conv2d_gemm() == ConvGemm::packed;
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num();
-    RowMatMap<T> dw_t(partial.data() + t * (wsize + g.k), g.k, g.patch());
-    T* db_t = partial.data() + t * (wsize + g.k) + wsize;
+    T* dw_t = partial.data() + t * (wsize + g.k);
+    T* db_t = dw_t + wsize;
     thread_local std::vector<T> col_buf;
     T* col = scratch(col_buf, g.patch() * step);
 #pragma omp for schedule(static)
@@ -194,15 +252,16 @@ void conv2d_backward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, con
       T* dxi = dx ? dx + i * in_size : nullptr;
       if (dxi) std::fill(dxi, dxi + in_size, T(0));
       for (int64_t p0 = 0; p0 < g.pixels(); p0 += step) {
-        const int64_t p1 = std::min(p0 + step, g.pixels());
-        ConstBlock<T> dyb(dy + i * out_size + p0, g.k, p1 - p0, Eigen::OuterStride<>(g.pixels()));
+        const int64_t p1 = std::min(p0 + step, g.pixels()), nb = p1 - p0;
+        const T* dyb = dy + i * out_size + p0;
         if (dw || db) {
           im2col(g, x + i * in_size, p0, p1, col);
-          dw_t.noalias() += dyb * ConstRowMatMap<T>(col, g.patch(), p1 - p0).transpose();
-          for (int64_t k = 0; k < g.k; ++k) db_t[k] += dyb.row(k).sum();
+          gemm_backward_filter(g, ours, dyb, g.pixels(), col, nb, dw_t);
+          ConstBlock<T> dy_block(dyb, g.k, nb, Eigen::OuterStride<>(g.pixels()));
+          for (int64_t k = 0; k < g.k; ++k) db_t[k] += dy_block.row(k).sum();
         }
         if (dxi) {
-          RowMatMap<T>(col, g.patch(), p1 - p0).noalias() = wm.transpose() * dyb;  // col now holds dcol
+          gemm_backward_data(g, wtp, w, dyb, g.pixels(), nb, col);  // col now holds dcol
           col2im_add(g, col, p0, p1, dxi);
         }
       }

@@ -38,6 +38,14 @@ template <class T> void col2im_add_reference(const Conv2dGeom& g, const T* col, 
 // Output pixels per lowered block for this geometry (the L2 budget above).
 int64_t conv2d_block_pixels(const Conv2dGeom& g);
 
+// Which GEMM the float convolutions run on: our packed SGEMM (layers/gemm.h,
+// the default: the weights are packed once per call, not once per block) or
+// Eigen's, kept as the reference the tests and benchmarks compare against.
+// Double precision (the gradient checks) always uses Eigen. Process-wide.
+enum class ConvGemm { packed, eigen };
+void set_conv2d_gemm(ConvGemm which);
+ConvGemm conv2d_gemm();
+
 template <class T>
 void conv2d_forward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, const T* b, T* y);  // b may be null
 // dx may be null (no input gradient); dw and db (nullable) are accumulated into.
