@@ -7,8 +7,12 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <map>
+#include <stdexcept>
 
+#include "layers/conv2d.h"
 #include "tensor/parallel.h"
 #include "tensor/rng.h"
 
@@ -34,6 +38,17 @@ inline double sgemm_gflops(int threads) {
   }
   return cache[threads] = 2.0 * double(n) * n * n / best / 1e9;
 }
+
+// RADIUS_CONV_GEMM=eigen runs the float convolutions on Eigen's GEMM instead of
+// ours (layers/gemm.h), for A/B runs of one binary: set before main starts.
+inline const bool kConvGemmFromEnv = [] {
+  const char* e = std::getenv("RADIUS_CONV_GEMM");
+  if (!e || !*e) return false;
+  if (std::strcmp(e, "eigen") != 0 && std::strcmp(e, "packed") != 0)
+    throw std::invalid_argument(std::string("RADIUS_CONV_GEMM must be 'eigen' or 'packed', got '") + e + "'");
+  set_conv2d_gemm(std::strcmp(e, "eigen") == 0 ? ConvGemm::eigen : ConvGemm::packed);
+  return true;
+}();
 
 inline double peak_rss_mb() {
   rusage u{};

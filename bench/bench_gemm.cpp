@@ -79,6 +79,8 @@ void register_all() {
     add(conv + "/forward", {Trans::no, Trans::no, g.k, nb, g.patch(), 0.0f});
     if (l > 0) add(conv + "/backward_data", {Trans::yes, Trans::no, g.patch(), nb, g.k, 0.0f});
     add(conv + "/backward_filter", {Trans::no, Trans::yes, g.k, g.patch(), nb, 1.0f});
+    // The same product transposed, dW^T [patch, K] += col [patch, nb] x dy^T: the better tile fit when K is small.
+    add(conv + "/backward_filter_t", {Trans::no, Trans::yes, g.patch(), g.k, nb, 1.0f});
   }
 }
 

@@ -239,7 +239,10 @@ void conv2d_backward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, con
   std::vector<T> partial(size_t(threads) * size_t(wsize + g.k), T(0));
   PackedA packed;
   const PackedA* wtp = dx ? pack_weights(packed, Trans::yes, g, w) : nullptr;
-  const bool ours = std::is_same_v<T, float> && conv2d_gemm() == ConvGemm::packed;
+  // Backward-filter on our GEMM only where it measured faster: not for a shallow
+  // patch (the first layer's 27 = 3x3x3), where dW [K, 27] fills under 85 % of
+  // the 16-wide tiles and Eigen was ~20 % faster (bench_gemm conv1 backward_filter).
+  const bool ours = std::is_same_v<T, float> && conv2d_gemm() == ConvGemm::packed && g.patch() >= 64;
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num();

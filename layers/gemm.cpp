@@ -4,7 +4,7 @@
 // while the loops inside reuse it.
 //
 //   for jc in N by NC:            B block  kc x nc   packed once, lives in L3 (1-3 MB)
-//     for pc in K by KC:          the depth block: each C tile is updated once per pc
+//     for pc in K by kc <= KC:    the depth block: each C tile is updated once per pc
 //       pack op(B)[pc.., jc..] into NR-column panels
 //       for ic in M by MC:        A block  mc x kc   packed once, lives in L2 (144 KB)
 //         for jr in nc by NR:     B micro-panel kc x 16 lives in L1 (16 KB)
@@ -39,11 +39,19 @@ namespace radius {
 namespace {
 
 constexpr int64_t MR = 6, NR = 16;  // register tile of C
-constexpr int64_t KC = 256;         // depth block: B micro-panel KC x NR x 4 B = 16 KB in L1
-constexpr int64_t MC = 144;         // A block MC x KC x 4 B = 144 KB in L2 (with room for B panels and C)
-constexpr int64_t NC = 3072;        // B block KC x NC x 4 B = 3 MB, shared L3
+constexpr int64_t KC = 320;         // depth block at most: B micro-panel KC x NR x 4 B = 20 KB in L1
+constexpr int64_t MC = 144;         // A block MC x KC x 4 B = 180 KB in L2 (with room for B panels and C)
+constexpr int64_t NC = 3072;        // B block KC x NC x 4 B = 4 MB, shared L3
 
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+// The depth K cut into equal blocks of at most KC: 288 stays one block and 576
+// two of 288, rather than 256 + 32 and 256 + 256 + 64, where the short last
+// block pays a whole load and store of every C tile for a few FMAs each.
+int64_t depth_step(int64_t k) {
+  const int64_t blocks = std::max<int64_t>((k + KC - 1) / KC, 1);
+  return (k + blocks - 1) / blocks;
+}
 
 float* aligned_floats(int64_t n) {
   void* p = std::aligned_alloc(64, size_t(round_up(n * int64_t(sizeof(float)), 64)));
@@ -124,6 +132,8 @@ void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t 
                   int64_t cols) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  for (int64_t i = 0; i < MR; ++i) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+#pragma GCC unroll 4
   for (int64_t p = 0; p < kc; ++p, a += MR, b += NR) {
     const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
     __m256 ai = _mm256_broadcast_ss(a + 0);
@@ -194,10 +204,11 @@ void gemm_loops(int64_t m, int64_t n, int64_t k, ABlock&& a_block, Trans tb, con
   if (k <= 0) return scale(m, n, beta, c, ldc);
   thread_local Scratch b_scratch;
   float* bp = b_scratch.get(KC * round_up(std::min(NC, n), NR));
+  const int64_t step = depth_step(k);
   for (int64_t jc = 0; jc < n; jc += NC) {
     const int64_t nc = std::min(NC, n - jc);
-    for (int64_t pc = 0; pc < k; pc += KC) {
-      const int64_t kc = std::min(KC, k - pc);
+    for (int64_t pc = 0; pc < k; pc += step) {
+      const int64_t kc = std::min(step, k - pc);
       pack_b(tb, b, ldb, pc, kc, jc, nc, bp);
       const float beta_pc = pc == 0 ? beta : 1.0f;  // later depth blocks add to the first's result
       for (int64_t ic = 0; ic < m; ic += MC) {
@@ -212,7 +223,7 @@ void gemm_loops(int64_t m, int64_t n, int64_t k, ABlock&& a_block, Trans tb, con
 
 void PackedA::Free::operator()(float* p) const { std::free(p); }
 
-// Layout: depth blocks of KC one after another; inside each, all MR-row panels
+// Layout: depth blocks (depth_step) one after another; inside each, all MR-row panels
 // of op(A) (M rounded up to MR) for that depth block, each panel kc x MR.
 void PackedA::pack(Trans ta, int64_t m, int64_t k, const float* a, int64_t lda) {
   const int64_t need = round_up(m, MR) * k;
@@ -221,12 +232,13 @@ void PackedA::pack(Trans ta, int64_t m, int64_t k, const float* a, int64_t lda) 
     capacity_ = need;
   }
   m_ = m, k_ = k;
-  for (int64_t pc = 0; pc < k; pc += KC)
-    pack_a(ta, a, lda, 0, m, pc, std::min(KC, k - pc), data_.get() + pc * round_up(m, MR));
+  step_ = depth_step(k);
+  for (int64_t pc = 0; pc < k; pc += step_)
+    pack_a(ta, a, lda, 0, m, pc, std::min(step_, k - pc), data_.get() + pc * round_up(m, MR));
 }
 
 const float* PackedA::panel(int64_t p, int64_t i) const {
-  const int64_t kc = std::min(KC, k_ - p);
+  const int64_t kc = std::min(step_, k_ - p);
   return data_.get() + p * round_up(m_, MR) + i / MR * MR * kc;
 }
 

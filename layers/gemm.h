@@ -38,7 +38,7 @@ class PackedA {
     void operator()(float* p) const;
   };
   std::unique_ptr<float[], Free> data_;
-  int64_t m_ = 0, k_ = 0, capacity_ = 0;
+  int64_t m_ = 0, k_ = 0, step_ = 1, capacity_ = 0;  // step_: the depth block
 };
 
 // C = beta * C + op(A) x op(B). beta == 0 overwrites C (which may then hold

@@ -1,6 +1,6 @@
 // The packed SGEMM (layers/gemm.h) against a naive double-precision product on
 // random data: sizes that are not multiples of the 6x16 tile or of the cache
-// blocks (1, 7, 17, and sizes that cross MC = 144, KC = 256, NC = 3072), all four
+// blocks (1, 7, 17, and sizes that cross MC = 144, KC = 320, NC = 3072), all four
 // transpose combinations, beta 0 (C full of NaN, which must not leak), 1 and 0.5,
 // and row strides larger than the rows. The Eigen reference is held to the same test.
 #include <doctest/doctest.h>
@@ -88,10 +88,10 @@ void check_all(Impl impl, const std::vector<Case>& cases) {
         }
 }
 
-// Odd sizes around the 6x16 tile, and sizes crossing MC = 144 and KC = 256.
+// Odd sizes around the 6x16 tile, and sizes crossing MC = 144 and KC = 320 (2 and 3 depth blocks).
 const std::vector<Case> kSmall = {{1, 1, 1},   {1, 7, 17},  {7, 1, 17},  {17, 17, 1}, {7, 17, 7},
                                   {6, 16, 5},  {12, 32, 9}, {13, 33, 27}, {5, 15, 0}, {0, 4, 3}};
-const std::vector<Case> kBlocks = {{150, 35, 300}, {31, 70, 513}};
+const std::vector<Case> kBlocks = {{150, 35, 300}, {31, 70, 513}, {9, 20, 700}};
 const std::vector<Case> kWide = {{7, 3100, 5}};  // crosses NC = 3072
 
 }  // namespace
@@ -160,8 +160,8 @@ TEST_CASE("conv2d: the packed-GEMM path matches the Eigen path (forward, backwar
   GemmChoice restore;
   const Conv2dGeom geoms[] = {
       Conv2dGeom::make(3, 11, 13, 5, 3, 3, 1, Padding::valid),
-      Conv2dGeom::make(4, 9, 10, 7, 3, 2, 2, Padding::same),
-      Conv2dGeom::make(30, 8, 9, 20, 3, 3, 1, Padding::same),  // patch 270 > one depth block (256)
+      Conv2dGeom::make(12, 9, 10, 7, 3, 2, 2, Padding::same),  // patch 72: backward-filter on ours too
+      Conv2dGeom::make(40, 8, 9, 20, 3, 3, 1, Padding::same),  // patch 360: two depth blocks
   };
   uint64_t seed = 7;
   for (const Conv2dGeom& g : geoms) {
