@@ -74,11 +74,6 @@ struct Scratch {
   }
 };
 
-// op(X)(i, p) of a row-major X with row stride ld.
-inline float at(Trans t, const float* x, int64_t ld, int64_t i, int64_t p) {
-  return t == Trans::no ? x[i * ld + p] : x[p * ld + i];
-}
-
 // op(A) rows [i0, i0 + mc), depth [p0, p0 + kc) -> MR-row panels, each
 // panel kc x MR with dst[p * MR + r] = op(A)(row r of the panel, p0 + p); rows past M are 0.
 void pack_a(Trans ta, const float* a, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) {
