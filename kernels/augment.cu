@@ -40,7 +40,7 @@ void augment_warp(int64_t n, int h, int w, int c, const uint8_t* images, const W
 
 // ---- BatchWarper -----------------------------------------------------------------------
 // Staging block layout (host pinned and device alike), each part 16-byte aligned:
-//   [ params: n x WarpParams | labels: n floats | images: n x h*w*c uint8 ]
+//   [ params: n x WarpParams | images: n x h*w*c uint8 ]
 struct BatchWarper::Impl {
   uint8_t* pinned = nullptr;  // host, page-locked
   void* device = nullptr;     // device staging (from the caching allocator)
@@ -75,31 +75,25 @@ struct BatchWarper::Impl {
 BatchWarper::BatchWarper() : impl_(std::make_unique<Impl>()) {}
 BatchWarper::~BatchWarper() = default;
 
-void BatchWarper::run(const uint8_t* const* images, const WarpParams* params, const float* labels, int64_t n, int h,
-                      int w, int c, float rescale, float* out_images, float* out_labels) {
+void BatchWarper::run(const uint8_t* const* images, const WarpParams* params, int64_t n, int h, int w, int c,
+                      float rescale, float* out) {
   if (n <= 0) return;
   if (h <= 0 || w <= 0 || c <= 0) throw std::invalid_argument("cuda::BatchWarper::run: empty image");
   const size_t image_bytes = size_t(h) * size_t(w) * size_t(c);
   const size_t params_bytes = round_up16(size_t(n) * sizeof(WarpParams));
-  const size_t labels_bytes = round_up16(size_t(n) * sizeof(float));
-  const size_t total = params_bytes + labels_bytes + size_t(n) * image_bytes;
+  const size_t total = params_bytes + size_t(n) * image_bytes;
   impl_->reserve(total);
 
   uint8_t* host = impl_->pinned;
   std::memcpy(host, params, size_t(n) * sizeof(WarpParams));
-  std::memcpy(host + params_bytes, labels, size_t(n) * sizeof(float));
-  uint8_t* host_images = host + params_bytes + labels_bytes;
+  uint8_t* host_images = host + params_bytes;
   for (int64_t k = 0; k < n; ++k) std::memcpy(host_images + size_t(k) * image_bytes, images[k], image_bytes);
 
   uint8_t* dev = static_cast<uint8_t*>(impl_->device);
   RADIUS_CUDA_CHECK(cudaMemcpyAsync(dev, host, total, cudaMemcpyHostToDevice, stream()));  // the one upload
   RADIUS_CUDA_CHECK(cudaEventRecord(impl_->uploaded, stream()));
   impl_->pending = true;
-
-  RADIUS_CUDA_CHECK(cudaMemcpyAsync(out_labels, dev + params_bytes, size_t(n) * sizeof(float),
-                                    cudaMemcpyDeviceToDevice, stream()));
-  augment_warp(n, h, w, c, dev + params_bytes + labels_bytes, reinterpret_cast<const WarpParams*>(dev), rescale,
-               out_images);
+  augment_warp(n, h, w, c, dev + params_bytes, reinterpret_cast<const WarpParams*>(dev), rescale, out);
 }
 
 }  // namespace radius::cuda

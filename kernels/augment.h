@@ -20,10 +20,10 @@ void augment_warp(int64_t n, int h, int w, int c, const uint8_t* images, const W
                   float* out);
 
 // One batch from host images to the device, through one explicit upload: the
-// images, parameters and labels are packed into a pinned staging block, copied
-// with one cudaMemcpyAsync into a device staging block, and warped from there.
-// Before refilling the pinned block it waits for the previous upload to finish
-// (an event), so the host never overwrites bytes the copy engine is still reading.
+// images and parameters are packed into a pinned staging block, copied with one
+// cudaMemcpyAsync into a device staging block, and warped from there. Before
+// refilling the pinned block it waits for the previous upload to finish (an
+// event), so the host never overwrites bytes the copy engine is still reading.
 class BatchWarper {
  public:
   BatchWarper();
@@ -31,10 +31,10 @@ class BatchWarper {
   BatchWarper(const BatchWarper&) = delete;
   BatchWarper& operator=(const BatchWarper&) = delete;
 
-  // images[k]: host HWC uint8 [h, w, c]; params[k], labels[k]: host.
-  // out_images: device [n, c, h, w]; out_labels: device [n]. Asynchronous.
-  void run(const uint8_t* const* images, const WarpParams* params, const float* labels, int64_t n, int h, int w,
-           int c, float rescale, float* out_images, float* out_labels);
+  // images[k]: host HWC uint8 [h, w, c]; params[k]: host. out: device [n, c, h, w].
+  // Asynchronous (the host buffers may be reused as soon as it returns).
+  void run(const uint8_t* const* images, const WarpParams* params, int64_t n, int h, int w, int c, float rescale,
+           float* out);
 
  private:
   struct Impl;

@@ -85,11 +85,10 @@ bool DeviceAugmentBatches::next(Tensor& images, Tensor& labels) {
   const int64_t n = int64_t(host.images.size());
   const int h = cache_.height(), w = cache_.width(), c = cache_.channels();
   images = Tensor::empty({n, c, h, w}, Device::cuda);  // the caching allocator: no cudaMalloc once warm
-  labels = Tensor::empty({n}, Device::cuda);
+  labels = Tensor::from_vector({n}, host.labels);       // CPU, as BatchSource promises (fit moves them)
   RADIUS_CUDA_ONLY({
     if (!warper_) warper_ = std::make_shared<cuda::BatchWarper>();
-    warper_->run(host.images.data(), host.params.data(), host.labels.data(), n, h, w, c, options_.augment.rescale,
-                 images.data(), labels.data());
+    warper_->run(host.images.data(), host.params.data(), n, h, w, c, options_.augment.rescale, images.data());
   });
   return true;
 }

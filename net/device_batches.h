@@ -3,8 +3,8 @@
 // The host does only the cheap, sequential part: the epoch's order
 // (epoch_permutation, as the Loader), each image's transform (draw_params under
 // (seed, epoch, sample index), as the Loader), packed by pack_warp. The uint8 HWC
-// images, the parameters and the labels go to the device in one explicit upload
-// through a pinned buffer (cuda::BatchWarper), and the warp (bilinear, fill
+// images and the parameters go to the device in one explicit upload through a
+// pinned buffer (cuda::BatchWarper), and the warp (bilinear, fill
 // nearest, flips, rescale) runs there, writing the float NCHW batch straight into
 // a device tensor. Batch b of epoch e therefore holds the same images, parameters
 // and labels as the Loader's batch b with the same LoaderOptions, and the same
@@ -49,7 +49,8 @@ class DeviceAugmentBatches final : public BatchSource {
   ~DeviceAugmentBatches() override;
 
   void start_epoch(uint64_t epoch) override;
-  // images: CUDA [n, C, H, W] float, labels: CUDA [n]. Needs a CUDA build and device.
+  // images: CUDA [n, C, H, W] float; labels: CPU [n] (fit and the health monitor read
+  // them there; fit uploads the n floats). Needs a CUDA build and device.
   bool next(Tensor& images, Tensor& labels) override;
   int64_t batches_per_epoch() const override;
   int64_t samples_per_epoch() const override;

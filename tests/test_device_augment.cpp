@@ -11,6 +11,9 @@
 #include "data/augment.h"
 #include "data/loader.h"
 #include "net/device_batches.h"
+#include "net/spec.h"
+#include "optim/adam.h"
+#include "tests/temp_dir.h"
 #include "tensor/rng.h"
 #include "tests/cuda_util.h"
 
@@ -176,13 +179,59 @@ TEST_CASE("cuda: augment warp on the device matches the CPU Loader batch for bat
       while (loader.next(want)) {
         REQUIRE(device.next(x, y));
         CHECK(x.device() == Device::cuda);
-        CHECK(y.device() == Device::cuda);
+        CHECK(y.is_cpu());
         CHECK(test::rel_error(want.images, x) <= 1e-6);
         CHECK(test::identical(want.labels, y));
       }
       CHECK_FALSE(device.next(x, y));
     }
   }
+}
+
+// The whole GPU recipe through fit(): device-augmented batches, health statistics on
+// every batch (device reductions), gradient clipping (device norm and scale) and
+// checkpoints written from the GPU model, against the same run on the CPU.
+TEST_CASE("cuda: fit on the GPU with device augmentation, health, clipping and checkpoints follows the CPU run") {
+  RADIUS_SKIP_WITHOUT_CUDA();
+  const int side = 12;
+  const ImageCache cache = random_cache(test::small_tests() ? 12 : 24, side, side, 3, 31);
+  const auto make_model = [&] {
+    auto m = parse_model_spec("input height=12 width=12 channels=3\nconv2d filters=4 kernel=3 activation=relu\n"
+                              "maxpool2d pool=2\nflatten\ndense units=8 activation=relu\n"
+                              "dense units=1 activation=sigmoid\n",
+                              "<device-fit>");
+    m->init(17);
+    return m;
+  };
+  const LoaderOptions lo = loader_options(strong_augment(), true, false);
+  test::TempDir dir("device-fit");
+  FitOptions fo;
+  fo.max_epochs = 2;
+  fo.clip_norm = 0.05;  // small: it clips
+  fo.health.every = 1;
+  fo.restore_best = false;
+
+  auto cpu = make_model();
+  Adam adam_c(AdamConfig::keras(1e-3f));
+  Loader loader(cache, all_items(cache), lo);
+  LoaderBatches cpu_batches(loader);
+  const FitResult want = fit(*cpu, adam_c, cpu_batches, nullptr, fo);
+
+  auto gpu = make_model();
+  gpu->to(Device::cuda);
+  Adam adam_g(AdamConfig::keras(1e-3f));
+  DeviceAugmentBatches gpu_batches(cache, all_items(cache), lo);
+  fo.last_checkpoint = dir.file("last.ckpt.safetensors");
+  const FitResult got = fit(*gpu, adam_g, gpu_batches, nullptr, fo);
+
+  REQUIRE(got.history.size() == want.history.size());
+  for (size_t e = 0; e < want.history.size(); ++e)
+    CHECK(got.history[e].train_loss == doctest::Approx(want.history[e].train_loss).epsilon(1e-4));
+  REQUIRE(got.health.size() == want.health.size());
+  CHECK(test::rel_error(cpu->params(), gpu->params()) < 1e-4);
+  auto back = make_model();
+  load_checkpoint(dir.file("last.ckpt.safetensors"), *back, nullptr);
+  CHECK(test::identical(back->params(), gpu->params()));
 }
 
 #ifdef RADIUS_WITH_CUDA
