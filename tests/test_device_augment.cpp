@@ -228,6 +228,21 @@ TEST_CASE("cuda: fit on the GPU with device augmentation, health, clipping and c
   for (size_t e = 0; e < want.history.size(); ++e)
     CHECK(got.history[e].train_loss == doctest::Approx(want.history[e].train_loss).epsilon(1e-4));
   REQUIRE(got.health.size() == want.health.size());
+  // The health statistics, reduced on the device, agree with the CPU's (NaN where both are NaN).
+  const auto close = [](double a, double b) {
+    return (std::isnan(a) && std::isnan(b)) || std::abs(a - b) <= 1e-3 * std::abs(b) + 1e-6;
+  };
+  for (size_t k = 0; k < want.health.size(); ++k) {
+    const LayerHealthRow &g = got.health[k], &w = want.health[k];
+    CAPTURE(k);
+    CHECK(g.layer == w.layer);
+    CHECK(close(g.act_mean, w.act_mean));
+    CHECK(close(g.act_std, w.act_std));
+    CHECK(close(g.dead_fraction, w.dead_fraction));
+    CHECK(close(g.weight_norm, w.weight_norm));
+    CHECK(close(g.weight_grad_norm, w.weight_grad_norm));
+    CHECK(close(g.weight_update_ratio, w.weight_update_ratio));
+  }
   CHECK(test::rel_error(cpu->params(), gpu->params()) < 1e-4);
   auto back = make_model();
   load_checkpoint(dir.file("last.ckpt.safetensors"), *back, nullptr);
