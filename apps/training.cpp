@@ -15,6 +15,7 @@
 #include "eval/health_history.h"
 #include "eval/history.h"
 #include "io/json_checked.h"
+#include "net/device_batches.h"
 #include "layers/init.h"
 #include "net/safetensors.h"
 #include "net/spec.h"
@@ -357,6 +358,29 @@ Metrics evaluate_run(const TrainingOptions& o, const ModelRun& run, const ModelR
   return write_evaluation(run.out, res.predictions, o.threshold, rep, run.print_evaluation);
 }
 
+// Where training and validation batches come from. On the CPU the Loader's worker
+// threads augment them; with a CUDA model the uint8 images and the host-drawn
+// transform parameters are uploaded and warped on the device (net/device_batches.h):
+// same batches, up to float rounding, without the CPU warp and with a quarter of the
+// upload bytes.
+struct BatchSources {
+  std::vector<std::unique_ptr<Loader>> loaders;  // the CPU path's loaders (the sources refer to them)
+  std::unique_ptr<BatchSource> train, val;       // val is null without validation images
+};
+
+BatchSources make_batch_sources(const ImageCache& cache, const ModelRun& run, const LoaderOptions& train_options,
+                                const LoaderOptions& val_options, Device device) {
+  BatchSources s;
+  const auto make = [&](const std::vector<size_t>& items, const LoaderOptions& lo) -> std::unique_ptr<BatchSource> {
+    if (device == Device::cuda) return std::make_unique<DeviceAugmentBatches>(cache, items, lo);
+    s.loaders.push_back(std::make_unique<Loader>(cache, items, lo));
+    return std::make_unique<LoaderBatches>(*s.loaders.back());
+  };
+  s.train = make(run.train_pos, train_options);
+  if (!run.val_pos.empty()) s.val = make(run.val_pos, val_options);
+  return s;
+}
+
 }  // namespace
 
 ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, Optimizer& optimizer,
@@ -370,15 +394,12 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
   tl.batch_size = o.batch;
   tl.augment = augment_config(o);
   tl.seed = o.seed;
-  Loader train_loader(cache, run.train_pos, tl);
   LoaderOptions vl = tl;
   vl.augment = AugmentConfig::none();
   vl.shuffle = false;
-  std::unique_ptr<Loader> val_loader;
-  if (!run.val_pos.empty()) val_loader = std::make_unique<Loader>(cache, run.val_pos, vl);
-  LoaderBatches train_batches(train_loader);
-  std::unique_ptr<LoaderBatches> val_batches;
-  if (val_loader) val_batches = std::make_unique<LoaderBatches>(*val_loader);
+  BatchSources sources = make_batch_sources(cache, run, tl, vl, model.device());
+  BatchSource& train_batches = *sources.train;
+  BatchSource* val_batches = sources.val.get();
 
   FitOptions fo;
   fo.max_epochs = o.epochs;
@@ -416,7 +437,7 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
     observer.set_health(std::move(kept));
   }
   ModelRunResult res;
-  res.fit = fit(model, optimizer, train_batches, val_batches.get(), fo, &observer, run.resume ? &state : nullptr);
+  res.fit = fit(model, optimizer, train_batches, val_batches, fo, &observer, run.resume ? &state : nullptr);
   const FitResult& r = res.fit;
   write_history_csv(run.out + "/history.csv", r.history);
   write_learning_curves(run.out, r.history);

@@ -4,6 +4,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "tensor/moments.h"
+
 namespace radius {
 
 double ActivationStats::dead_fraction() const {
@@ -17,7 +19,8 @@ ActivationStats activation_stats(const Tensor& activation) {
   if (activation.rank() == 0 || activation.numel() == 0)
     throw std::invalid_argument("activation_stats: need a non-empty [N, units, ...] tensor, got " +
                                 activation.shape().str());
-  const Tensor host = activation.is_cpu() ? activation : activation.to(Device::cpu);
+  if (!activation.is_cpu()) return activation_stats_by_rows(activation);  // on the device: no copy of the tensor
+  const Tensor& host = activation;
   const int64_t n = host.rank() == 1 ? 1 : host.dim(0);
   const int64_t units = host.rank() == 1 ? host.dim(0) : host.dim(1);
   const int64_t inner = host.numel() / (n * units);  // H*W for conv outputs, 1 for dense
@@ -53,6 +56,38 @@ ActivationStats activation_stats(const Tensor& activation) {
   for (int64_t i = 0; i < host.numel(); ++i) squares += (v[i] - s.mean) * (v[i] - s.mean);
   s.std = std::sqrt(squares / count);
   s.zero_fraction = double(zeros) / count;
+  return s;
+}
+
+// Row (b, u) of the [N * units, inner] view is unit u of sample b: its Moments say
+// whether the unit fired (positives) or stayed exactly 0 (zeros == count) there.
+ActivationStats activation_stats_by_rows(const Tensor& activation) {
+  if (activation.rank() == 0 || activation.numel() == 0)
+    throw std::invalid_argument("activation_stats: need a non-empty [N, units, ...] tensor, got " +
+                                activation.shape().str());
+  const int64_t n = activation.rank() == 1 ? 1 : activation.dim(0);
+  const int64_t units = activation.rank() == 1 ? activation.dim(0) : activation.dim(1);
+  const std::vector<Moments> rows = row_moments(activation, n * units);  // [n * units]
+
+  ActivationStats s;
+  s.channels = units;
+  s.alive.assign(size_t(units), 0);
+  std::vector<uint8_t> all_zero(size_t(units), 1);
+  Moments total;
+  for (int64_t r = 0; r < n * units; ++r) {  // row order: deterministic
+    const Moments& m = rows[size_t(r)];
+    const size_t u = size_t(r % units);
+    merge(total, m);
+    s.alive[u] |= uint8_t(m.positives > 0);
+    all_zero[u] &= uint8_t(m.zeros == m.count);
+  }
+  for (uint8_t z : all_zero) s.dead_channels += z;
+  s.mean = total.mean;
+  s.std = std::sqrt(total.variance());
+  s.min = total.min;
+  s.max = total.max;
+  s.zero_fraction = double(total.zeros) / double(total.count);
+  s.finite = total.nonfinite == 0;
   return s;
 }
 

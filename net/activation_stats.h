@@ -22,7 +22,12 @@ struct ActivationStats {
   double dead_fraction() const;
 };
 
-// Any device: a CUDA tensor is copied to the host explicitly (one copy).
+// Any device. A CPU tensor: one pass for the sums, one for the spread. A CUDA tensor:
+// activation_stats_by_rows, reduced on the device (no copy of the tensor).
 ActivationStats activation_stats(const Tensor& activation);
+
+// The same statistics from per-(sample, unit) Moments (tensor/moments.h), merged in a
+// fixed order: what a CUDA tensor gets; on a CPU tensor it checks that path (tests).
+ActivationStats activation_stats_by_rows(const Tensor& activation);
 
 }  // namespace radius

@@ -130,17 +130,14 @@ uint64_t checkpoint_checksum(const std::map<std::string, Tensor>& tensors) {
 void save_checkpoint(const std::string& path, const Sequential& model, Optimizer& optimizer, CheckpointState state) {
   state.optimizer_steps = optimizer.steps();
   state.dropout_calls = dropout_calls(model);
-  std::vector<std::pair<std::string, Tensor>> tensors;
-  std::map<std::string, Tensor> by_name;
-  for (const NamedParam& p : model.named_params()) {
-    tensors.emplace_back(p.name, p.value);
-    by_name[p.name] = p.value;
-  }
+  // Host tensors only: a GPU model's parameters come down in one copy of the flat
+  // buffer, each optimizer state buffer (Adam's m, v: flat too) in one copy each.
+  std::vector<std::pair<std::string, Tensor>> tensors = host_named_params(model);
   for (auto& [name, t] : optimizer.state()) {
     if (!t.defined()) continue;  // before the first step
-    tensors.emplace_back("optimizer." + name, t);
-    by_name["optimizer." + name] = t;
+    tensors.emplace_back("optimizer." + name, t.is_cpu() ? t : t.to(Device::cpu));
   }
+  std::map<std::string, Tensor> by_name(tensors.begin(), tensors.end());
   std::map<std::string, std::string> meta{{"format", kCheckpointFormat},
                                           {"state", state_to_json(state).dump()},
                                           {"checksum", hex64(checkpoint_checksum(by_name))}};

@@ -30,7 +30,8 @@
 
 namespace radius {
 
-// Where batches come from. Batches are CPU tensors: images [n, C, H, W], labels [n].
+// Where batches come from: images [n, C, H, W] (CPU, or already on the model's device:
+// DeviceAugmentBatches), labels [n] on the CPU.
 class BatchSource {
  public:
   virtual ~BatchSource() = default;

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "tensor/moments.h"
+
 namespace radius {
 
 namespace {
@@ -15,28 +17,7 @@ std::string fmt(const char* format, double a, double b = 0, double c = 0) {
   return buf;
 }
 
-Tensor on_host(const Tensor& t) { return t.is_cpu() ? t : t.to(Device::cpu); }  // explicit: sampled batches only
-
-double slice_norm(const float* p, int64_t n) {
-  double s = 0;
-  for (int64_t i = 0; i < n; ++i) s += double(p[i]) * double(p[i]);
-  return std::sqrt(s);
-}
-
-double slice_diff_norm(const float* a, const float* b, int64_t n) {
-  double s = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const double d = double(a[i]) - double(b[i]);
-    s += d * d;
-  }
-  return std::sqrt(s);
-}
-
-bool all_finite(const float* p, int64_t n) {
-  for (int64_t i = 0; i < n; ++i)
-    if (!std::isfinite(p[i])) return false;
-  return true;
-}
+Tensor on_host(const Tensor& t) { return t.is_cpu() ? t : t.to(Device::cpu); }  // explicit: the [N, 1] logits only
 
 const char* kDeadHelp =
     "What usually helps: a lower learning rate (--lr), a warmup (--warmup-epochs 1), He init for ReLU layers "
@@ -80,7 +61,7 @@ bool HealthMonitor::wants(int64_t step, bool last_of_epoch) const {
 }
 
 void HealthMonitor::before_step(const Sequential& model) {
-  before_ = model.params().is_cpu() ? model.params().clone() : model.params().to(Device::cpu);
+  before_ = model.params().clone();  // on the model's device: the update ratio is reduced there
 }
 
 std::string HealthMonitor::layer_name(const Sequential& model, int i) const {
@@ -92,7 +73,7 @@ std::string HealthMonitor::layer_name(const Sequential& model, int i) const {
 
 void HealthMonitor::measure(Sequential& model, bool have_before) {
   for (size_t i = 0; i < body_; ++i) {
-    const ActivationStats a = activation_stats(model.activation(i));  // copies a CUDA tensor itself
+    const ActivationStats a = activation_stats(model.activation(i));  // reduced on the activation's device
     LayerSample& s = last_[i];
     s = LayerSample{};
     s.act_mean = a.mean;
@@ -122,23 +103,25 @@ void HealthMonitor::measure(Sequential& model, bool have_before) {
 }
 
 void HealthMonitor::measure_params(Sequential& model, bool have_before) {
-  const Tensor params = on_host(model.params());
-  const Tensor grads = on_host(model.grads());
+  // Norms per parameter tensor, reduced on the parameters' device (tensor/moments.h):
+  // a CUDA model's weights and gradients are not copied to the host.
+  const Tensor& params = model.params();
+  const Tensor& grads = model.grads();
   double global = 0;
   for (const ParamSlot& slot : slots_) {
     if (size_t(slot.layer) >= body_) continue;
-    const float* w = params.cpu() + slot.offset;
-    const float* g = grads.cpu() + slot.offset;
-    const double norm_after = slice_norm(w, slot.size), grad = slice_norm(g, slot.size);
+    const Tensor w = params.slice(slot.offset, Shape{slot.size});
+    const Moments g = tensor_moments(grads.slice(slot.offset, Shape{slot.size}));
+    const double norm_after = std::sqrt(tensor_moments(w).sum_sq), grad = std::sqrt(g.sum_sq);
     global += grad * grad;
     double ratio = kNaN;
     if (have_before) {
-      const float* w0 = before_.cpu() + slot.offset;
-      const double norm_before = slice_norm(w0, slot.size);
-      if (norm_before > 0) ratio = slice_diff_norm(w, w0, slot.size) / norm_before;
+      const Tensor w0 = before_.slice(slot.offset, Shape{slot.size});
+      const double norm_before = std::sqrt(tensor_moments(w0).sum_sq);
+      if (norm_before > 0) ratio = std::sqrt(tensor_moments(w, &w0).sum_sq) / norm_before;
     }
     LayerSample& s = last_[size_t(slot.layer)];
-    s.grads_finite &= all_finite(g, slot.size);
+    s.grads_finite &= g.nonfinite == 0;
     EpochAccumulator& e = epoch_[size_t(slot.layer)];
     if (slot.is_bias) {
       s.bias_norm = norm_after, s.bias_grad_norm = grad, s.bias_update_ratio = ratio;

@@ -125,7 +125,7 @@ class HealthMonitor {
   size_t body_ = 0;
   std::vector<std::string> kinds_;  // per body layer
   std::vector<ParamSlot> slots_;
-  Tensor before_;  // host copy of the parameters before the sampled step
+  Tensor before_;  // the parameters before the sampled step (a copy on the model's device)
   std::vector<LayerSample> last_;
   double output_std_ = kNaN, output_mean_ = kNaN;
   double global_grad_norm_ = kNaN, first_grad_norm_ = kNaN;

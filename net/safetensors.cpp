@@ -137,14 +137,17 @@ std::map<std::string, std::string> parse_metadata(const std::string& path, const
 
 void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata) {
+  for (const auto& [name, t] : tensors)
+    if (t.defined() && !t.is_cpu())
+      fail(path, "tensor '" + name + "' is on the GPU; download the model's flat buffer once first "
+                 "(host_named_params), write_safetensors makes no copies");
   const std::string header = make_header(path, tensors, metadata);
   AtomicFile out(path);  // readers see the old file or the new one, never half of one
   const uint64_t n = header.size();
   out.write(&n, sizeof n);
   out.write(header.data(), n);
   for (const auto& [name, t] : tensors) {
-    const Tensor host = t.is_cpu() ? t : t.to(Device::cpu);
-    out.write(host.cpu(), size_t(host.numel()) * sizeof(float));
+    out.write(t.cpu(), size_t(t.numel()) * sizeof(float));
   }
   out.commit();
 }
@@ -216,12 +219,25 @@ SafetensorsFile read_safetensors(const std::string& path) {
   return out;
 }
 
+std::vector<std::pair<std::string, Tensor>> host_named_params(const Sequential& model) {
+  std::vector<std::pair<std::string, Tensor>> out;
+  if (model.named_params().empty()) return out;
+  const Tensor& flat = model.params();
+  const Tensor host = flat.is_cpu() ? flat : flat.to(Device::cpu);  // the one explicit download
+  int64_t offset = 0;
+  for (const NamedParam& p : model.named_params()) {
+    out.emplace_back(p.name, host.slice(offset, p.value.shape()));
+    offset += p.value.numel();
+  }
+  if (offset != flat.numel())
+    throw std::logic_error("host_named_params: the named parameters do not tile the flat buffer");
+  return out;
+}
+
 void save_weights(const Sequential& model, const std::string& path, const std::map<std::string, std::string>& metadata) {
   if (model.num_params() > 0 && model.named_params().empty())
     throw std::logic_error("save_weights('" + path + "'): the model has no parameters yet; call init() first");
-  std::vector<std::pair<std::string, Tensor>> tensors;
-  for (const NamedParam& p : model.named_params()) tensors.emplace_back(p.name, p.value);
-  write_safetensors(path, tensors, metadata);
+  write_safetensors(path, host_named_params(model), metadata);
 }
 
 void load_weights(Sequential& model, const std::string& path) {

@@ -33,13 +33,20 @@ struct SafetensorsFile {
   std::map<std::string, std::string> metadata;
 };
 
-// Tensor names must be unique, non-empty and not "__metadata__". Tensors may
-// live on any device (they are copied to the host to be written).
+// Tensor names must be unique, non-empty and not "__metadata__". Tensors must be
+// on the CPU: a GPU tensor is refused (no hidden per-tensor copies); download the
+// flat buffer once instead (host_named_params).
 void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 SafetensorsFile read_safetensors(const std::string& path);
 
-// Every named_params() entry ("0.weight", "0.bias", ...) of an init()ed model.
+// The model's named parameters ("0.weight", ...) as CPU tensors: for a CPU model its
+// own views; for a GPU model views of ONE explicit download of the flat parameter
+// buffer (named_params() tiles params() back to back, in order).
+std::vector<std::pair<std::string, Tensor>> host_named_params(const Sequential& model);
+
+// Every named_params() entry ("0.weight", "0.bias", ...) of an init()ed model, on any
+// device (a GPU model: one download, host_named_params).
 void save_weights(const Sequential& model, const std::string& path,
                   const std::map<std::string, std::string>& metadata = {});
 // Loads into an init()ed model. The file must hold exactly the model's tensors,

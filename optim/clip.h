@@ -7,14 +7,12 @@
 
 namespace radius {
 
-// The global L2 norm of grads (any device), accumulated in double.
-// CUDA: there is no device reduction kernel yet, so the gradient is copied to the
-// host explicitly (one copy of the flat buffer per call).
+// The global L2 norm of grads (any device), accumulated in double. CUDA: reduced on
+// the device (tensor/moments.h, deterministic); only the partial sums come back.
 double global_norm(const Tensor& grads);
 
 // Scales grads in place when their global norm exceeds max_norm (> 0); returns
-// the norm before clipping. CUDA: one explicit copy to the host and, when it
-// clips, one back.
+// the norm before clipping. CUDA: the norm and the scaling both run on the device.
 double clip_grad_norm(Tensor& grads, double max_norm);
 
 }  // namespace radius

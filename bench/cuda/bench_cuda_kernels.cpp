@@ -5,7 +5,8 @@
 //                backward-data, backward-filter; ours vs cuDNN (FMA math: no
 //                TF32; the algorithm cuDNN's own search found fastest)
 //   bw */*       bandwidth-bound kernels in GB/s vs a device-to-device copy that
-//                moves the same number of bytes (read + written)
+//                moves the same number of bytes (read + written), the augmentation
+//                warp among them
 // cuBLAS and cuDNN are linked into this executable only, never into the library.
 //
 //   build/bench_cuda_kernels --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
@@ -20,12 +21,15 @@
 #endif
 
 #include "bench/cuda/cuda_bench.h"
+#include "data/augment.h"
 #include "kernels/activations.h"
+#include "kernels/augment.h"
 #include "kernels/conv2d.h"
 #include "kernels/optim.h"
 #include "kernels/pool2d.h"
 #include "kernels/sgemm.h"
 #include "layers/conv2d.h"
+#include "net/device_batches.h"
 #include "tensor/device_memory.h"
 
 using namespace radius;
@@ -259,6 +263,25 @@ std::vector<BwOp>& bw_ops() {
   ops.push_back({"bw adam 3.45M params", 28.0 * p, [] {
                    cuda::adam_update(w.numel(), w.data(), g.data(), m.data(), v.data(), 10, AdamConfig::keras());
                  }});
+  // The augmentation warp of a paper batch: 32 images 150x150x3, uint8 HWC in (read
+  // once; the 4 bilinear taps mostly hit L1/L2), float NCHW out: 1 + 4 bytes per element.
+  {
+    const int bn = 32, h = 150, wd = 150, c = 3;
+    const int64_t elems = int64_t(bn) * h * wd * c;
+    std::vector<uint8_t> px(static_cast<size_t>(elems));
+    for (size_t i = 0; i < px.size(); ++i) px[i] = uint8_t((i * 2654435761u) >> 24);
+    std::vector<cuda::WarpParams> params;
+    for (int k = 0; k < bn; ++k) params.push_back(pack_warp(draw_params(AugmentConfig::paper(), h, wd, 7, 1, k), h, wd));
+    static void* images = device_alloc(px.size());
+    static void* dparams = device_alloc(params.size() * sizeof(cuda::WarpParams));
+    device_copy(images, Device::cuda, px.data(), Device::cpu, px.size());
+    device_copy(dparams, Device::cuda, params.data(), Device::cpu, params.size() * sizeof(cuda::WarpParams));
+    static Tensor batch = Tensor::empty(Shape{bn, c, h, wd}, Device::cuda);
+    ops.push_back({"bw augment warp b32 150x150x3", 5.0 * double(elems), [] {
+                     cuda::augment_warp(32, 150, 150, 3, static_cast<const uint8_t*>(images),
+                                        static_cast<const cuda::WarpParams*>(dparams), 1.0f / 255.0f, batch.data());
+                   }});
+  }
   return ops;
 }
 

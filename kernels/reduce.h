@@ -1,0 +1,23 @@
+// Deterministic reductions on the device (launchers; no CUDA types here).
+//
+// One block per row of x viewed as [rows, length] (row r = x[r*length, r*length + length)):
+// thread t pushes elements t, t + 256, t + 512, ... in order into its Moments, then
+// the block merges the 256 partial Moments in a fixed tree. Nothing depends on the
+// grid size, the SM count or timing, so the same input gives the same bits on every
+// run and card. The per-row results come back to the host (one small download),
+// where the caller merges them in row order (tensor/moments.h).
+#pragma once
+#include <cstdint>
+
+#include "kernels/moments.h"
+
+namespace radius::cuda {
+
+// Moments of v = x[i] - (y ? y[i] : 0) for each row. x, y: device; out: HOST [rows].
+// Synchronous: waits for the stream (the results are needed now).
+void row_moments(const float* x, const float* y, int64_t rows, int64_t length, Moments* out);
+
+// x[i] *= k for i in [0, n) (device, asynchronous): the clipping step.
+void scale(int64_t n, float k, float* x);
+
+}  // namespace radius::cuda
