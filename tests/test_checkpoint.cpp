@@ -168,7 +168,7 @@ TEST_CASE("checkpoint: corrupt, truncated, foreign and mismatched files give cle
   }
 }
 
-TEST_CASE("checkpoint: the training-health memory round-trips bit-exact; a state without it still loads") {
+TEST_CASE("checkpoint: the training-health memory round-trips bit-exact, a state without it still loads") {
   Rng rng(9, 0);
   auto value = [&] { return double(rng.uniform()) * 3.0 + double(rng.uniform()) * 1e-9; };  // not float-exact
   HealthState h;

@@ -291,7 +291,7 @@ TEST_CASE("cli: an interrupted and resumed run writes the uninterrupted run's he
   CHECK(r.out.find("(epoch 1, batch") == std::string::npos);
 }
 
-TEST_CASE("cli: --resume keeps a cosine schedule's length; extending past its end is an error") {
+TEST_CASE("cli: --resume keeps a cosine schedule's length, extending past its end is an error") {
   TempDir dir("cli_cosine_resume");
   const std::string data = tiny_dataset(dir);
   const std::string run = dir.file("run");
