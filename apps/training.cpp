@@ -62,7 +62,8 @@ void add_training_options(CLI::App& cmd, TrainingOptions& o) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd.add_option("--warmup-steps", o.warmup_steps, "Linear learning-rate warmup over N batches (overrides epochs)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd.add_option("--lr-schedule", o.lr_schedule, "After warmup: constant | cosine (to 0 at --epochs; a resume keeps it) | step")
+  cmd.add_option("--lr-schedule", o.lr_schedule,
+                 "After warmup: constant | cosine (to 0 at --epochs; a resume keeps it) | step")
       ->capture_default_str()->check(CLI::IsMember({"constant", "cosine", "step"}));
   cmd.add_option("--lr-step-epochs", o.lr_step_epochs, "Step schedule: epochs between decays")
       ->capture_default_str()->check(CLI::PositiveNumber);
