@@ -45,8 +45,9 @@ json to_config(const TrainCommand& o) {
   return j;
 }
 
-// A resumed run takes its configuration from config.json; only the epoch count,
-// threads, device and quiet may change.
+// A resumed run takes its configuration from config.json; only the epoch count (where
+// the run stops: the learning-rate schedule keeps its length), threads, device and
+// quiet may change.
 void from_config(const json& j, TrainCommand& o) {
   read_training_config(j, o.recipe, o.epochs_given);
   o.data = j.at("data");
@@ -77,6 +78,7 @@ void run_train(TrainCommand o) {
       throw std::runtime_error("--resume: " + cfg + ": " + e.what());
     }
     if (!given_data.empty()) o.data = given_data;
+    if (const std::string note = resumed_schedule_note(o.recipe); !note.empty()) std::printf("%s\n", note.c_str());
     o.out = o.resume;
     const std::string last = o.resume + "/last.ckpt.safetensors";
     if (!fs::exists(last)) throw std::runtime_error("--resume " + o.resume + ": no last.ckpt.safetensors (no epoch finished?)");

@@ -63,7 +63,8 @@ void add_training_options(CLI::App& cmd, TrainingOptions& o) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd.add_option("--warmup-steps", o.warmup_steps, "Linear learning-rate warmup over N batches (overrides epochs)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd.add_option("--lr-schedule", o.lr_schedule, "After warmup: constant | cosine (to 0 at --epochs) | step")
+  cmd.add_option("--lr-schedule", o.lr_schedule,
+                 "After warmup: constant | cosine (to 0 at --epochs; a resume keeps it) | step")
       ->capture_default_str()->check(CLI::IsMember({"constant", "cosine", "step"}));
   cmd.add_option("--lr-step-epochs", o.lr_step_epochs, "Step schedule: epochs between decays")
       ->capture_default_str()->check(CLI::PositiveNumber);
@@ -108,7 +109,8 @@ void read_training_config(const json& j, TrainingOptions& o, bool keep_epochs) {
   o.group = j.at("group");
   o.group_regex = j.value("group_regex", "");
   o.seed = json_integer_at<uint64_t>(j, "seed");
-  if (!keep_epochs) o.epochs = json_integer_at<int>(j, "epochs");
+  o.schedule_epochs = json_integer_at<int>(j, "epochs");  // the recipe's length, even with a new --epochs
+  if (!keep_epochs) o.epochs = o.schedule_epochs;
   o.threshold = j.value("threshold", 0.5);
   // Runs made before these options existed used the defaults.
   o.init = j.value("init", std::string("glorot"));
@@ -119,6 +121,25 @@ void read_training_config(const json& j, TrainingOptions& o, bool keep_epochs) {
   o.lr_step_factor = j.value("lr_step_factor", 0.1);
   o.clip_norm = j.value("clip_norm", 0.0);
   o.health_every = json_integer_value<int>(j, "health_every", 10);
+}
+
+std::string resumed_schedule_note(const TrainingOptions& o) {
+  const int recorded = o.schedule_epochs > 0 ? o.schedule_epochs : o.epochs;
+  if (o.epochs == recorded) return "";
+  const std::string epochs = "--epochs " + std::to_string(o.epochs);
+  if (o.lr_schedule == "cosine" && o.epochs > recorded)
+    throw std::runtime_error(epochs + " on --resume: this run's cosine schedule reaches learning rate 0 at epoch " +
+                             std::to_string(recorded) + " (\"epochs\" in config.json), so epochs " +
+                             std::to_string(recorded + 1) + "-" + std::to_string(o.epochs) +
+                             " would not change the weights. Resume with --epochs " + std::to_string(recorded) +
+                             " or fewer, or start a new run with " + epochs + ".");
+  if (o.lr_schedule == "cosine")
+    return "learning rate: the cosine schedule keeps this run's length (" + std::to_string(recorded) +
+           " epochs, config.json); " + epochs + " stops the run before it reaches 0";
+  if (o.lr_schedule == "step")
+    return "learning rate: the step schedule goes on as recorded (x" + std::to_string(o.lr_step_factor).substr(0, 6) +
+           " every " + std::to_string(o.lr_step_epochs) + " epochs); " + epochs + " only moves where the run stops";
+  return "";  // constant (after any warmup): nothing depends on the epoch count
 }
 
 Device parse_device(const std::string& d) {
@@ -225,7 +246,7 @@ LrSchedule make_schedule(const TrainingOptions& o, int64_t batches_per_epoch) {
   s.base_lr = o.lr;
   s.warmup_steps = o.warmup_steps > 0 ? o.warmup_steps : int64_t(o.warmup_epochs) * batches_per_epoch;
   s.decay = parse_lr_decay(o.lr_schedule);
-  s.total_steps = int64_t(o.epochs) * batches_per_epoch;
+  s.total_steps = int64_t(o.schedule_epochs > 0 ? o.schedule_epochs : o.epochs) * batches_per_epoch;
   s.step_every = int64_t(o.lr_step_epochs) * batches_per_epoch;
   s.step_factor = o.lr_step_factor;
   if (s.active()) s.validate();
@@ -289,12 +310,16 @@ class ConsoleObserver final : public FitObserver {
     write_health_csv(run_dir_ + "/health.csv", health_);
     write_health_json();
   }
-  void set_health(std::vector<LayerHealthRow> rows) { health_ = std::move(rows); }
+  // Resume: the rows and warnings of the epochs already run, so the files list the whole run.
+  void set_health(std::vector<LayerHealthRow> rows, std::vector<HealthWarning> warnings) {
+    health_ = std::move(rows);
+    warnings_ = std::move(warnings);
+  }
   const std::vector<LayerHealthRow>& health() const { return health_; }
   const std::vector<HealthWarning>& health_warnings() const { return warnings_; }
 
  private:
-  // health.json: the warnings of this invocation (a resumed run starts a new list).
+  // health.json: the warnings of the whole run (a resumed run starts from the checkpoint's).
   void write_health_json() const {
     json ws = json::array();
     for (const HealthWarning& w : warnings_)
@@ -430,11 +455,12 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
               o.health_every > 0 ? ("every " + std::to_string(o.health_every) + " batches (health.csv)").c_str() : "off");
 
   ConsoleObserver observer(!o.quiet && isatty(fileno(stdout)), run.checkpoints, run.out, state.history);
-  if (run.resume && fs::exists(run.out + "/health.csv")) {  // keep the statistics of the epochs already run
+  if (run.resume) {  // keep the statistics and warnings of the epochs already run, not those of a killed epoch
     std::vector<LayerHealthRow> kept;
-    for (const LayerHealthRow& row : read_health_csv(run.out + "/health.csv"))
-      if (row.epoch <= state.epoch) kept.push_back(row);
-    observer.set_health(std::move(kept));
+    if (fs::exists(run.out + "/health.csv"))
+      for (const LayerHealthRow& row : read_health_csv(run.out + "/health.csv"))
+        if (row.epoch <= state.epoch) kept.push_back(row);
+    observer.set_health(std::move(kept), state.health ? state.health->warnings : std::vector<HealthWarning>{});
   }
   ModelRunResult res;
   res.fit = fit(model, optimizer, train_batches, val_batches, fo, &observer, run.resume ? &state : nullptr);

@@ -42,6 +42,9 @@ struct TrainingOptions {
   int warmup_epochs = 0, lr_step_epochs = 10, health_every = 10;
   int64_t warmup_steps = 0;
   double lr_step_factor = 0.1, clip_norm = 0;
+  // The cosine schedule's length in epochs; 0: --epochs. A resumed run keeps the one
+  // config.json records, whatever --epochs now says (see resumed_schedule_note).
+  int schedule_epochs = 0;
 };
 
 // Registers the recipe's options (--model --epochs ... --seed --threads --device --quiet) on a subcommand.
@@ -50,6 +53,11 @@ void add_training_options(CLI::App& cmd, TrainingOptions& o);
 // epoch count is taken from the file unless keep_epochs).
 nlohmann::json training_config(const TrainingOptions& o);
 void read_training_config(const nlohmann::json& j, TrainingOptions& o, bool keep_epochs);
+// A resumed run keeps its learning-rate schedule: --epochs only moves where it stops.
+// The line that says what that means for this run ("" when --epochs is unchanged or
+// the schedule does not depend on it); past a cosine's end every update would run at
+// rate 0, so extending a cosine run is an error that says what to do instead.
+std::string resumed_schedule_note(const TrainingOptions& o);
 
 Device parse_device(const std::string& device);
 std::unique_ptr<Optimizer> make_optimizer(const TrainingOptions& o);

@@ -39,6 +39,48 @@ HistoryRow row_from_json(const json& j) {
   return r;
 }
 
+json warning_to_json(const HealthWarning& w) {
+  return json{{"code", w.code}, {"epoch", w.epoch}, {"batch", w.batch}, {"layer", w.layer}, {"message", w.message}};
+}
+
+HealthWarning warning_from_json(const json& j) {
+  return HealthWarning{j.at("code").get<std::string>(), json_integer_at<int>(j, "epoch"),
+                       json_integer_at<int64_t>(j, "batch"), json_integer_at<int>(j, "layer"),
+                       j.at("message").get<std::string>()};
+}
+
+// Doubles are written with 17 significant digits, so the loss window comes back bit for bit.
+json batch_loss_to_json(const HealthState::BatchLoss& b) { return json::array({b.loss_sum, b.samples, b.positives}); }
+
+HealthState::BatchLoss batch_loss_from_json(const json& j, const std::string& field) {
+  if (!j.is_array() || j.size() != 3)
+    throw std::runtime_error("health." + field + ": expected [loss_sum, samples, positives], got " + j.dump());
+  return {j[0].get<double>(), j[1].get<double>(), j[2].get<double>()};
+}
+
+json health_to_json(const HealthState& h) {
+  json warnings = json::array(), window = json::array();
+  for (const HealthWarning& w : h.warnings) warnings.push_back(warning_to_json(w));
+  for (const HealthState::BatchLoss& b : h.loss_window) window.push_back(batch_loss_to_json(b));
+  return json{{"warnings", warnings},
+              {"streaks", h.streaks},
+              {"first_grad_norm", num(h.first_grad_norm)},
+              {"loss_window", window},
+              {"window_total", batch_loss_to_json(h.window_total)},
+              {"steps_seen", h.steps_seen}};
+}
+
+HealthState health_from_json(const json& j) {
+  HealthState h;
+  for (const json& w : j.at("warnings")) h.warnings.push_back(warning_from_json(w));
+  for (const auto& [key, streak] : j.at("streaks").items()) h.streaks[key] = streak.get<int>();
+  h.first_grad_norm = num_of(j.at("first_grad_norm"));
+  for (const json& b : j.at("loss_window")) h.loss_window.push_back(batch_loss_from_json(b, "loss_window"));
+  h.window_total = batch_loss_from_json(j.at("window_total"), "window_total");
+  h.steps_seen = json_integer_at<int64_t>(j, "steps_seen");
+  return h;
+}
+
 void fnv(uint64_t& h, const void* data, size_t n) {
   const auto* p = static_cast<const unsigned char*>(data);
   for (size_t i = 0; i < n; ++i) {
@@ -60,17 +102,19 @@ json state_to_json(const CheckpointState& s) {
   for (const auto& [layer, c] : s.dropout_calls) calls.push_back({{"layer", layer}, {"calls", c}});
   json hist = json::array();
   for (const HistoryRow& r : s.history) hist.push_back(row_to_json(r));
-  return json{{"epoch", s.epoch},
-              {"global_step", s.global_step},
-              {"optimizer_steps", s.optimizer_steps},
-              {"dropout_calls", calls},
-              {"best_val_loss", num(s.best_val_loss)},
-              {"best_epoch", s.best_epoch},
-              {"wait", s.wait},
-              {"stopped", s.stopped},
-              {"seed", s.seed},
-              {"config", s.config},
-              {"history", hist}};
+  json j{{"epoch", s.epoch},
+         {"global_step", s.global_step},
+         {"optimizer_steps", s.optimizer_steps},
+         {"dropout_calls", calls},
+         {"best_val_loss", num(s.best_val_loss)},
+         {"best_epoch", s.best_epoch},
+         {"wait", s.wait},
+         {"stopped", s.stopped},
+         {"seed", s.seed},
+         {"config", s.config},
+         {"history", hist}};
+  if (s.health) j["health"] = health_to_json(*s.health);
+  return j;
 }
 
 CheckpointState state_from_json(const json& j) {
@@ -89,8 +133,9 @@ CheckpointState state_from_json(const json& j) {
     s.seed = json_integer_at<uint64_t>(j, "seed");
     s.config = j.at("config");
     for (const json& r : j.at("history")) s.history.push_back(row_from_json(r));
+    if (j.contains("health")) s.health = health_from_json(j.at("health"));  // older checkpoints: none
     return s;
-  } catch (const json::exception& e) {
+  } catch (const std::exception& e) {  // json::exception, or a bad field named above
     throw std::runtime_error(std::string("bad checkpoint state: ") + e.what());
   }
 }

@@ -6,7 +6,9 @@
 //              the optimizer's state under "optimizer.<name>" ("optimizer.adam.m")
 //   metadata:  "format"   = "radius-checkpoint/1"
 //              "state"    = JSON of CheckpointState (epoch done, steps, dropout
-//                           RNG counters, early-stopping state, seed, config, history)
+//                           RNG counters, early-stopping state, seed, config, history,
+//                           the training-health monitor's memory; files written
+//                           before that last field existed load without it)
 //              "checksum" = FNV-1a 64 (hex) over every tensor's name and bytes, in
 //                           name order; verified on load
 //
@@ -14,6 +16,7 @@
 #pragma once
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eval/history.h"
+#include "net/health.h"
 #include "net/safetensors.h"
 #include "net/sequential.h"
 #include "optim/optimizer.h"
@@ -41,6 +45,7 @@ struct CheckpointState {
   uint64_t seed = 0;
   nlohmann::json config = nlohmann::json::object();  // the run's full configuration
   std::vector<HistoryRow> history;
+  std::optional<HealthState> health;  // none: health checks off, or an older checkpoint
 };
 
 nlohmann::json state_to_json(const CheckpointState& s);

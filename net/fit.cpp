@@ -119,6 +119,7 @@ FitResult fit(Sequential& model, Optimizer& optimizer, BatchSource& train, Batch
   trainer.set_clip_norm(o.clip_norm);
   if (o.lr_schedule.active()) o.lr_schedule.validate();
   HealthMonitor health(model, o.health);
+  if (health.enabled() && st.health) health.restore(*st.health);  // warnings fired before the resume stay fired
   const bool can_check_grads = o.check_gradients && model.device() == Device::cpu;
   for (int epoch = st.epoch + 1; epoch <= o.max_epochs && !st.stopped; ++epoch) {
     const auto t0 = clock_type::now();
@@ -186,6 +187,7 @@ FitResult fit(Sequential& model, Optimizer& optimizer, BatchSource& train, Batch
       obs.on_health_epoch(rows);
     }
     st.epoch = epoch;
+    if (health.enabled()) st.health = health.state();
     ++res.epochs_run;
     const bool early = val && o.patience > 0 && st.wait >= o.patience;
     if (early) st.stopped = true;  // max_epochs is not recorded: a resume may extend the run

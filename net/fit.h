@@ -129,7 +129,8 @@ class NonFiniteError : public std::runtime_error {
 // Trains `model` (init()ed, on its device; batches are copied there) with `optimizer`.
 // `val` may be null (no validation: no best checkpoint, no early stopping). `resume`:
 // the state from load_checkpoint (model and optimizer already restored); training
-// continues at resume->epoch + 1 with its history and early-stopping state.
+// continues at resume->epoch + 1 with its history, early-stopping state and the
+// health monitor's memory (warnings already fired stay fired).
 FitResult fit(Sequential& model, Optimizer& optimizer, BatchSource& train, BatchSource* val,
               const FitOptions& options, FitObserver* observer = nullptr,
               const CheckpointState* resume = nullptr);

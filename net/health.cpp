@@ -133,8 +133,8 @@ void HealthMonitor::measure_params(Sequential& model, bool have_before) {
     (slot.is_bias ? e.b_ratio : e.w_ratio).add(ratio);
   }
   global_grad_norm_ = std::sqrt(global);
-  if (std::isnan(first_grad_norm_) && std::isfinite(global_grad_norm_) && global_grad_norm_ > 0)
-    first_grad_norm_ = global_grad_norm_;
+  if (std::isnan(memory_.first_grad_norm) && std::isfinite(global_grad_norm_) && global_grad_norm_ > 0)
+    memory_.first_grad_norm = global_grad_norm_;
   for (size_t i = 0; i < body_; ++i) {
     ++epoch_[i].samples;
     epoch_[i].act_mean.add(last_[i].act_mean);
@@ -143,14 +143,20 @@ void HealthMonitor::measure_params(Sequential& model, bool have_before) {
 }
 
 bool HealthMonitor::persistent(const std::string& key, bool condition, int needed) {
-  int& streak = streak_[key];
+  int& streak = memory_.streaks[key];
   streak = condition ? streak + 1 : 0;
   return streak >= needed && !fired_.count(key);
 }
 
+void HealthMonitor::restore(const HealthState& state) {
+  memory_ = state;
+  fired_.clear();
+  for (const HealthWarning& w : memory_.warnings) fired_.insert(w.code + "/" + std::to_string(w.layer));
+}
+
 void HealthMonitor::fire(std::vector<HealthWarning>& fired, HealthWarning w) {
   fired_.insert(w.code + "/" + std::to_string(w.layer));
-  warnings_.push_back(w);
+  memory_.warnings.push_back(w);
   fired.push_back(std::move(w));
 }
 
@@ -193,11 +199,12 @@ void HealthMonitor::detect(const Sequential& model, int epoch, int64_t batch, st
          "the model's output is constant: " + fmt("p = %.4f with std %.2g over the batch", output_mean_, output_std_) +
              " on " + std::to_string(persist) +
              " sampled batches in a row: it predicts the same class for every image (collapse). " + kDeadHelp);
+  const double first = memory_.first_grad_norm;
   if (persistent("exploding-gradients/-1",
-                 std::isfinite(first_grad_norm_) && global_grad_norm_ > options_.explode_factor * first_grad_norm_, 1))
+                 std::isfinite(first) && global_grad_norm_ > options_.explode_factor * first, 1))
     warn("exploding-gradients", -1,
          "the gradient norm grew to " + fmt("%.3g, %.0fx its first sampled value (%.3g). ", global_grad_norm_,
-                                            global_grad_norm_ / first_grad_norm_, first_grad_norm_) + kUpdateHelp);
+                                            global_grad_norm_ / first, first) + kUpdateHelp);
 }
 
 void HealthMonitor::detect_loss(double loss, const Tensor& labels_cpu, int epoch, int64_t batch,
@@ -206,27 +213,26 @@ void HealthMonitor::detect_loss(double loss, const Tensor& labels_cpu, int epoch
   double positives = 0;
   const float* y = labels_cpu.cpu();
   for (int64_t k = 0; k < n; ++k) positives += y[k] > 0.5f;
-  const BatchLoss b{loss * double(n), double(n), positives};
-  loss_window_.push_back(b);
-  window_total_ = {window_total_.loss_sum + b.loss_sum, window_total_.samples + b.samples,
-                   window_total_.positives + b.positives};
-  if (int64_t(loss_window_.size()) > options_.entropy_window) {
-    const BatchLoss& old = loss_window_.front();
-    window_total_ = {window_total_.loss_sum - old.loss_sum, window_total_.samples - old.samples,
-                     window_total_.positives - old.positives};
-    loss_window_.pop_front();
+  const HealthState::BatchLoss b{loss * double(n), double(n), positives};
+  HealthState::BatchLoss& total = memory_.window_total;
+  memory_.loss_window.push_back(b);
+  total = {total.loss_sum + b.loss_sum, total.samples + b.samples, total.positives + b.positives};
+  while (!memory_.loss_window.empty() && int64_t(memory_.loss_window.size()) > options_.entropy_window) {
+    const HealthState::BatchLoss& old = memory_.loss_window.front();
+    total = {total.loss_sum - old.loss_sum, total.samples - old.samples, total.positives - old.positives};
+    memory_.loss_window.pop_front();
   }
-  ++steps_seen_;
+  ++memory_.steps_seen;
   // A grace period of one window: every model starts near the prior entropy.
-  if (options_.entropy_window <= 0 || steps_seen_ < 2 * options_.entropy_window) return;
-  const double mean = window_total_.loss_sum / window_total_.samples;
-  const double prior = window_total_.positives / window_total_.samples;
+  if (options_.entropy_window <= 0 || memory_.steps_seen < 2 * options_.entropy_window) return;
+  const double mean = total.loss_sum / total.samples;
+  const double prior = total.positives / total.samples;
   const double h = class_prior_entropy(prior);
   if (persistent("prior-entropy/-1", std::fabs(mean - h) < options_.entropy_tolerance, 1))
     fire(fired, HealthWarning{"prior-entropy", epoch, batch, -1,
                               "the training loss has averaged " +
                                   fmt("%.4f over the last %.0f batches, the class-prior entropy (%.4f nats", mean,
-                                      double(loss_window_.size()), h) +
+                                      double(memory_.loss_window.size()), h) +
                                   fmt(" for %.0f %% positives): the model predicts the class balance and has not "
                                       "learned from the images. If it collapsed (see the other warnings): ",
                                       100 * prior) +

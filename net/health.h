@@ -9,7 +9,8 @@
 //     (channels / features never positive over the batch);
 //   - the weight and bias tensors' L2 norms, their gradients' norms, and the
 //     update-to-weight ratio ||w_after - w_before|| / ||w_before|| of the step.
-// Detectors (each fires at most once per run and key, so no spam):
+// Detectors (each fires at most once per run and key, so no spam; a resumed run
+// continues the monitor's memory from the checkpoint, see HealthState):
 //   dead-units           a ReLU layer with >= 50 % dead units on `persist` samples
 //   collapse             the output probability's std over the batch ~0 (constant prediction)
 //   large-updates        a weight tensor's update ratio > 0.05 (the rate rewrites the weights)
@@ -60,6 +61,21 @@ struct HealthWarning {
 };
 
 
+// What the monitor remembers from one batch to the next, so what a checkpoint keeps
+// (written at epoch ends, when the per-epoch accumulators are empty): a resumed run
+// then warns exactly as the uninterrupted run would, each warning still once per run.
+struct HealthState {
+  std::vector<HealthWarning> warnings;  // every warning fired so far; their (code, layer) are the fired keys
+  std::map<std::string, int> streaks;   // detector key -> sampled batches in a row its condition held
+  double first_grad_norm = kNaN;        // exploding-gradients' reference
+  struct BatchLoss {
+    double loss_sum = 0, samples = 0, positives = 0;  // loss * n, n, labels == 1
+  };
+  std::deque<BatchLoss> loss_window;  // prior-entropy: the last entropy_window batches
+  BatchLoss window_total;             // their sum, kept as it ran (not re-added: bit-exact)
+  int64_t steps_seen = 0;             // training batches seen (the prior-entropy grace period)
+};
+
 // -p ln p - (1 - p) ln(1 - p), in nats (0 at p = 0 or 1): the loss of a model that
 // predicts the class prior p for every image.
 double class_prior_entropy(double p);
@@ -92,7 +108,10 @@ class HealthMonitor {
   std::vector<LayerHealthRow> end_epoch(int epoch);
 
   const std::vector<LayerSample>& last_sample() const { return last_; }  // per body layer
-  const std::vector<HealthWarning>& warnings() const { return warnings_; }
+  const std::vector<HealthWarning>& warnings() const { return memory_.warnings; }
+  // For checkpoints: the memory between batches, and continuing from it (resume).
+  const HealthState& state() const { return memory_; }
+  void restore(const HealthState& state);
 
  private:
   struct ParamSlot {
@@ -128,17 +147,10 @@ class HealthMonitor {
   Tensor before_;  // the parameters before the sampled step (a copy on the model's device)
   std::vector<LayerSample> last_;
   double output_std_ = kNaN, output_mean_ = kNaN;
-  double global_grad_norm_ = kNaN, first_grad_norm_ = kNaN;
+  double global_grad_norm_ = kNaN;
   std::vector<EpochAccumulator> epoch_;
-  std::map<std::string, int> streak_;
-  std::set<std::string> fired_;
-  std::vector<HealthWarning> warnings_;
-  struct BatchLoss {
-    double loss_sum, samples, positives;  // loss * n, n, labels == 1
-  };
-  std::deque<BatchLoss> loss_window_;  // the last entropy_window batches
-  BatchLoss window_total_{0, 0, 0};
-  int64_t steps_seen_ = 0;
+  HealthState memory_;
+  std::set<std::string> fired_;  // "code/layer" of memory_.warnings
 };
 
 }  // namespace radius

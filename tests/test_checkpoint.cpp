@@ -3,6 +3,7 @@
 // mismatched files.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -165,4 +166,56 @@ TEST_CASE("checkpoint: corrupt, truncated, foreign and mismatched files give cle
     CHECK_THROWS_WITH_AS(read_checkpoint(dir.file("nope.safetensors")), doctest::Contains("nope.safetensors"),
                          std::runtime_error);
   }
+}
+
+TEST_CASE("checkpoint: the training-health memory round-trips bit-exact, a state without it still loads") {
+  Rng rng(9, 0);
+  auto value = [&] { return double(rng.uniform()) * 3.0 + double(rng.uniform()) * 1e-9; };  // not float-exact
+  HealthState h;
+  h.warnings = {{"dead-units", 1, 4, 3, "layer 3 (relu): 75 % of its 8 units ..."},
+                {"collapse", 2, 1, -1, "the model's output is constant: \"p\" = 0.5"}};
+  h.streaks = {{"dead-units/3", 5}, {"collapse/-1", 0}, {"large-updates/0", 2}};
+  h.first_grad_norm = value();
+  for (int i = 0; i < 7; ++i) h.loss_window.push_back({value(), 8, double(i % 5)});
+  h.window_total = {value(), 56, 17};
+  h.steps_seen = 123;
+  CheckpointState s;
+  s.epoch = 2;
+  s.health = h;
+
+  const CheckpointState back = state_from_json(nlohmann::json::parse(state_to_json(s).dump()));
+  REQUIRE(back.health.has_value());
+  const HealthState& b = *back.health;
+  REQUIRE(b.warnings.size() == 2);
+  for (size_t i = 0; i < 2; ++i) {
+    CHECK(b.warnings[i].code == h.warnings[i].code);
+    CHECK(b.warnings[i].epoch == h.warnings[i].epoch);
+    CHECK(b.warnings[i].batch == h.warnings[i].batch);
+    CHECK(b.warnings[i].layer == h.warnings[i].layer);
+    CHECK(b.warnings[i].message == h.warnings[i].message);
+  }
+  CHECK(b.streaks == h.streaks);
+  CHECK(b.first_grad_norm == h.first_grad_norm);  // exact, not approximate
+  REQUIRE(b.loss_window.size() == h.loss_window.size());
+  for (size_t i = 0; i < b.loss_window.size(); ++i) {
+    CHECK(b.loss_window[i].loss_sum == h.loss_window[i].loss_sum);
+    CHECK(b.loss_window[i].positives == h.loss_window[i].positives);
+  }
+  CHECK(b.window_total.loss_sum == h.window_total.loss_sum);
+  CHECK(b.steps_seen == 123);
+
+  // No first gradient norm yet (NaN) survives as null.
+  s.health->first_grad_norm = std::nan("");
+  CHECK(std::isnan(state_from_json(state_to_json(s)).health->first_grad_norm));
+  // Checkpoints written before the field existed (or with health checks off) load without it.
+  nlohmann::json old = state_to_json(s);
+  old.erase("health");
+  CHECK(!state_from_json(old).health.has_value());
+  // A damaged field is an error, not a silently fresh monitor.
+  nlohmann::json bad = state_to_json(s);
+  bad["health"]["window_total"] = nlohmann::json::array({1.0, 2.0});
+  CHECK_THROWS_WITH_AS(state_from_json(bad), doctest::Contains("window_total"), std::runtime_error);
+  bad = state_to_json(s);
+  bad["health"].erase("streaks");
+  CHECK_THROWS_WITH_AS(state_from_json(bad), doctest::Contains("streaks"), std::runtime_error);
 }

@@ -272,6 +272,70 @@ TEST_CASE("health: health.csv round-trips, NaN as empty fields") {
   CHECK(std::isnan(rows[1].dead_fraction));
 }
 
+TEST_CASE("health: a resumed fit continues the monitor, the same warnings and rows as the uninterrupted run") {
+  radius::test::TempDir dir("health_resume");
+  // A constant output (zero logit weights, a negligible rate): collapse and prior-entropy fire. With 4 batches
+  // an epoch, persist 6 and a window of 3 (grace: 6 batches), both fire at epoch 2, batch 2, on streaks and a
+  // loss window that began in epoch 1: a resume after epoch 1 must carry them over to fire at the same batch.
+  auto run = [&](int epochs, const CheckpointState* resume, Collect& c) {
+    auto m = tiny_conv(7);
+    Tensor(m->named_params()[4].value).zero();
+    MemoryBatches train = toy_batches(4, 8, 13);
+    Sgd sgd(SgdConfig{1e-6f, 0.0f, false});
+    FitOptions o = sampled_every_batch(epochs);
+    o.health.persist = 6;
+    o.health.entropy_window = 3;
+    o.last_checkpoint = dir.file("last.ckpt.safetensors");
+    CheckpointState st;
+    if (resume) st = load_checkpoint(o.last_checkpoint, *m, &sgd);
+    return fit(*m, sgd, train, nullptr, o, &c, resume ? &st : nullptr);
+  };
+  Collect whole_c, first_c, rest_c;
+  const FitResult whole = run(3, nullptr, whole_c);
+  const FitResult first = run(1, nullptr, first_c);
+  const CheckpointState after_first = read_checkpoint(dir.file("last.ckpt.safetensors")).state;
+  REQUIRE(after_first.health.has_value());
+  CHECK(after_first.health->streaks.at("collapse/-1") == 4);  // one epoch in: 4 of the 6 batches
+  const FitResult rest = run(3, &after_first, rest_c);
+
+  INFO(whole_c.list());
+  for (const HealthWarning& w : whole_c.warnings)
+    if (w.code == "collapse" || w.code == "prior-entropy") CHECK((w.epoch == 2 && w.batch == 2));
+  REQUIRE(whole_c.has("collapse"));
+  REQUIRE(whole_c.has("prior-entropy"));
+  REQUIRE(!first_c.warnings.empty());  // large-updates (from zero weights) fires in epoch 1: not again after it
+  // The warnings of the two parts, end to end, are those of the uninterrupted run.
+  std::vector<HealthWarning> joined_w = first_c.warnings;
+  joined_w.insert(joined_w.end(), rest_c.warnings.begin(), rest_c.warnings.end());
+  REQUIRE(joined_w.size() == whole_c.warnings.size());
+  for (size_t i = 0; i < joined_w.size(); ++i) {
+    CHECK(joined_w[i].code == whole_c.warnings[i].code);
+    CHECK(joined_w[i].epoch == whole_c.warnings[i].epoch);
+    CHECK(joined_w[i].batch == whole_c.warnings[i].batch);
+    CHECK(joined_w[i].layer == whole_c.warnings[i].layer);
+    CHECK(joined_w[i].message == whole_c.warnings[i].message);
+  }
+  REQUIRE(rest.state.health.has_value());
+  CHECK(rest.state.health->warnings.size() == whole_c.warnings.size());  // the run's list, resumed or not
+  CHECK(rest.state.health->streaks == whole.state.health->streaks);
+  CHECK(rest.state.health->steps_seen == 12);
+  // The per-epoch rows: epoch 1's from the first part, 2-3 from the resumed part, equal to the whole run's.
+  std::vector<LayerHealthRow> joined = first.health;
+  joined.insert(joined.end(), rest.health.begin(), rest.health.end());
+  REQUIRE(joined.size() == whole.health.size());
+  auto same = [](double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; };  // NaN: not applicable
+  for (size_t i = 0; i < joined.size(); ++i) {
+    const LayerHealthRow &a = joined[i], &b = whole.health[i];
+    CHECK(a.epoch == b.epoch);
+    CHECK(a.layer == b.layer);
+    CHECK(a.samples == b.samples);
+    for (auto field : {&LayerHealthRow::act_mean, &LayerHealthRow::act_std, &LayerHealthRow::dead_fraction,
+                       &LayerHealthRow::weight_norm, &LayerHealthRow::weight_grad_norm,
+                       &LayerHealthRow::weight_update_ratio, &LayerHealthRow::bias_update_ratio})
+      CHECK(same(a.*field, b.*field));
+  }
+}
+
 // ---- recipe options --------------------------------------------------------------
 
 TEST_CASE("init: he-uniform and he-normal have the Kaiming scale, biases stay zero, glorot is the default") {
