@@ -87,6 +87,17 @@ void add_synth_command(CLI::App& app) {
   cmd->add_option("--displaced", o->options.render.displaced_fraction,
                   "Fraction of the other fractures whose distal fragment is shifted")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--swelling", o->options.render.swelling_fraction,
+                  "Fraction of fractures with soft-tissue swelling around the site")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--cast", o->options.render.cast_fraction, "Fraction of fractured limbs seen through a cast")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--intact-cast", o->options.render.intact_cast_fraction,
+                  "Fraction of intact limbs seen through a cast or splint")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--aligned", o->options.render.aligned_fraction,
+                  "Fraction of limbs within 25 degrees of an image axis (the rest at any angle)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--fractured", o->options.fractured_fraction, "Fraction of fractured images per split")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--jpeg", o->options.jpeg_fraction, "Fraction of radiographs stored as JPEG (rest PNG)")

@@ -29,8 +29,8 @@ float smoothstep(float e0, float e1, float x) {
 
 // Independent Philox streams per image, so that adding a fracture (which draws its own
 // numbers) leaves the anatomy, the exposure and the noise of the same index unchanged.
-enum Stream : uint64_t { kScene = 0, kFracture = 1, kNoise = 2, kTexture = 3 };
-uint64_t stream_of(uint64_t index, Stream s) { return index * 4 + s; }
+enum Stream : uint64_t { kScene = 0, kFracture = 1, kNoise = 2, kTexture = 3, kCast = 4, kStreams = 8 };
+uint64_t stream_of(uint64_t index, Stream s) { return index * kStreams + s; }
 
 // A line in the image with its own coordinates: u along the direction, v across it.
 struct Frame {
@@ -88,16 +88,41 @@ struct Bone {
   float r_max() const { return r_end() + 1; }
 };
 
-// Soft tissue: a cylinder around the bones, grey on the film.
+// Soft tissue: a cylinder around the bones, grey on the film. A swelling widens it (and
+// thickens it a little) around u = swell_u, fading to nothing at |u - swell_u| = swell_len.
 struct Limb {
   Frame f;
   float radius, peak;  // peak: attenuation along the central chord
+  float swell_u = 0, swell_len = 1, swell_amp = 0;
+
+  float swelling(float u) const {
+    return swell_amp == 0 ? 0 : swell_amp * smoothstep(swell_len, 0, std::fabs(u - swell_u));
+  }
+  float reach() const { return radius * 1.07f * (1 + swell_amp); }  // farthest tissue from the axis
+};
+
+// A plaster or fibreglass cast (or a splint) around a stretch of the main limb: a dense
+// cylindrical shell, so it projects brightest along its edges, like a bone's cortex.
+struct Cast {
+  Frame f;                 // along the limb's axis
+  float r_in, r_out;       // the shell, across the axis
+  float u_lo, u_hi;        // its extent along the axis
+  float mu;                // attenuation per pixel of path
+
+  float attenuation(float x, float y) const {
+    const float u = f.u(x, y), v = std::fabs(f.v(x, y));
+    if (v >= r_out || u < u_lo || u > u_hi) return 0;
+    const float inner = v < r_in ? std::sqrt(r_in * r_in - v * v) : 0;
+    const float ends = smoothstep(0, r_out - r_in, std::min(u - u_lo, u_hi - u));  // tapered rims
+    return mu * 2 * (std::sqrt(r_out * r_out - v * v) - inner) * ends;
+  }
 };
 
 struct Scene {
   int w = 0, h = 0;
   float s = 1;  // native pixels per model pixel
   std::vector<Limb> limbs;
+  std::vector<Cast> casts;
   std::vector<Bone> bones;
   float background, gain, gamma, lo, hi, heel, heel_x, heel_y, blur_sigma, noise0, noise1;
 };
@@ -201,8 +226,12 @@ Scene make_scene(const SynthParams& p, uint64_t seed, uint64_t index, SynthInfo&
   sc.s = std::max(1.0f, float(std::max(sc.w, sc.h)) / float(p.model_side));
   const float side = float(std::min(sc.w, sc.h));
 
-  // Main limb through the middle, any orientation.
-  const float angle = rng.uniform(0, kPi);
+  // Main limb through the middle. Radiographers position the limb along the detector's long
+  // or short side, so most limbs lie within a few tens of degrees of an image axis.
+  const float axis_angle = rng.uniform() < 0.5f ? 0 : kPi / 2;
+  const float angle = rng.uniform() < p.aligned_fraction ? axis_angle + radians(rng.uniform(-25, 25))
+                                                          : rng.uniform(0, kPi);
+  info.limb_angle = std::fmod(angle * 180 / kPi + 360, 180.0f);
   Frame axis = Frame::through(sc.w * 0.5f, sc.h * 0.5f, angle);
   const float r0 = side * rng.uniform(0.065f, 0.105f);
   const float along = rng.uniform(-0.15f, 0.15f) * side, across = rng.uniform(-0.08f, 0.08f) * side;
@@ -355,8 +384,9 @@ void add_fracture(Scene& sc, const SynthParams& p, uint64_t seed, uint64_t index
   const FractureKind kind = roll < 0.4f ? FractureKind::transverse
                             : roll < 0.75f || subtle ? FractureKind::oblique
                                                      : FractureKind::comminuted;
-  const float width = subtle ? rng.uniform(1.4f, 2.0f) : rng.uniform(1.8f, 3.2f);  // model pixels
-  const float depth = subtle ? rng.uniform(0.45f, 0.65f) : rng.uniform(0.65f, 0.95f);
+  // Widths in model pixels: a hairline, or a clear gap between the fragments.
+  const float width = subtle ? rng.uniform(1.4f, 2.0f) : rng.uniform(2.2f, 4.5f);
+  const float depth = subtle ? rng.uniform(0.45f, 0.65f) : rng.uniform(0.75f, 0.98f);
   float alpha = 0;
   if (kind == FractureKind::transverse) {
     alpha = radians(rng.uniform(-12, 12));
@@ -391,13 +421,41 @@ void add_fracture(Scene& sc, const SynthParams& p, uint64_t seed, uint64_t index
     b.break_u0 = u0;
     b.break_slope = line.slope;
     b.shift = random_sign(rng);
-    b.shift *= b.r0 * rng.uniform(0.15f, 0.6f);
-    b.tilt = radians(rng.uniform(-7, 7));
+    b.shift *= b.r0 * rng.uniform(0.25f, 0.8f);
+    b.tilt = random_sign(rng);
+    b.tilt *= radians(rng.uniform(2, 12));  // angulation
+  }
+
+  // Swelling of the soft tissue around the site; hairlines swell less.
+  info.swelling = rng.uniform() < p.swelling_fraction;
+  if (info.swelling) {
+    Limb& limb = sc.limbs[0];  // the main limb, around the shaft bones
+    limb.swell_u = limb.f.u(b.f.x(u0, 0), b.f.y(u0, 0));
+    limb.swell_len = b.r0 * rng.uniform(1.8f, 3.2f);
+    limb.swell_amp = (subtle ? 0.5f : 1.0f) * rng.uniform(0.12f, 0.35f);
   }
   info.fracture = kind;
   info.subtle = subtle;
   info.fracture_x = b.f.x(u0, 0);
   info.fracture_y = b.f.y(u0, 0);
+}
+
+// Follow-up films of a fracture are often taken through a cast, and a sprain may be splinted:
+// a cast around the main limb, centred on the fracture if there is one. Its own stream, so
+// the anatomy and the fracture of an image do not depend on it.
+void add_cast(Scene& sc, const SynthParams& p, uint64_t seed, uint64_t index, bool fractured, SynthInfo& info) {
+  Rng rng(seed, stream_of(index, kCast));
+  if (rng.uniform() >= (fractured ? p.cast_fraction : p.intact_cast_fraction)) return;
+  const Limb& limb = sc.limbs[0];
+  const float side = float(std::min(sc.w, sc.h));
+  const float centre = fractured ? limb.f.u(info.fracture_x, info.fracture_y) : rng.uniform(-0.2f, 0.2f) * side;
+  const float half_len = side * rng.uniform(0.3f, 0.6f);
+  const float r_in = limb.reach() * rng.uniform(1.0f, 1.1f);
+  const float r_out = r_in + limb.radius * rng.uniform(0.12f, 0.3f);
+  // A peak projected attenuation (the chord tangent to the inner surface) of about 0.5-1.
+  const float chord = 2 * std::sqrt(r_out * r_out - r_in * r_in);
+  sc.casts.push_back({limb.f, r_in, r_out, centre - half_len, centre + half_len, rng.uniform(0.5f, 1.0f) / chord});
+  info.cast = true;
 }
 
 // Separable Gaussian blur (the detector's unsharpness), edges clamped.
@@ -442,6 +500,7 @@ Image render_radiograph(const SynthParams& p, uint64_t seed, uint64_t index, boo
   SynthInfo info;
   Scene sc = make_scene(p, seed, index, info);
   if (fractured) add_fracture(sc, p, seed, index, info);
+  add_cast(sc, p, seed, index, fractured, info);
   const int w = sc.w, h = sc.h;
 
   Rng texture_rng(seed, stream_of(index, kTexture));
@@ -462,12 +521,18 @@ Image render_radiograph(const SynthParams& p, uint64_t seed, uint64_t index, boo
     std::fill(a, a + w, sc.background);
     int x0, x1;
     for (const Limb& l : sc.limbs) {
-      row_span(l.f, py, l.radius * 1.07f, w, x0, x1);
+      row_span(l.f, py, l.reach(), w, x0, x1);
       for (int x = x0; x < x1; ++x) {
         const float px = x + 0.5f, v = l.f.v(px, py);
-        const float lumpy = coarse.at(px, py), r = l.radius * (1 + 0.06f * lumpy);
-        if (std::fabs(v) < r) a[x] += l.peak * std::sqrt(1 - (v / r) * (v / r)) * (1 + 0.1f * lumpy);
+        const float swell = l.swelling(l.f.u(px, py));
+        const float lumpy = coarse.at(px, py), r = l.radius * (1 + 0.06f * lumpy) * (1 + swell);
+        if (std::fabs(v) < r)
+          a[x] += l.peak * (1 + 0.5f * swell) * std::sqrt(1 - (v / r) * (v / r)) * (1 + 0.1f * lumpy);
       }
+    }
+    for (const Cast& c : sc.casts) {
+      row_span(c.f, py, c.r_out, w, x0, x1);
+      for (int x = x0; x < x1; ++x) a[x] += c.attenuation(x + 0.5f, py) * (1 + 0.05f * coarse.at(x + 0.5f, py));
     }
     for (const Bone& b : sc.bones) {
       const float reach = b.r_max() + (b.displaced ? std::fabs(b.shift) + std::fabs(b.tilt) * 2 * diagonal : 0);

@@ -4,7 +4,9 @@
 // Each image is a projection of a simple 3-D model: air (dark), a soft-tissue cylinder (grey),
 // one to three tubular long bones (bright cortex, darker medullary canal, flared rounded ends
 // at joints), then exposure, blur and noise. A fractured image carries a dark gap across the
-// cortex (transverse, oblique or comminuted, sometimes displaced); about a quarter are subtle.
+// cortex (transverse, oblique or comminuted, often displaced and angulated, often with swelling
+// of the soft tissue around it); about a quarter are subtle hairlines. Some fractured limbs, and a
+// few intact ones, are seen through a cast. Most limbs lie near an image axis, as positioned.
 // Anatomy that looks like a fracture appears in both classes (hard negatives): overlapping
 // crossing bones, growth plates, nutrient canals confined to one cortex.
 #pragma once
@@ -20,7 +22,14 @@ struct SynthParams {
   // that a fracture is at least 1.4 model pixels wide and survives nearest-neighbour resizing.
   int model_side = 150;
   double subtle_fraction = 0.25;     // of fractures: thin (1.4-2 model px) and low contrast
-  double displaced_fraction = 0.45;  // of the other fractures: the distal fragment shifted/tilted
+  double displaced_fraction = 0.6;   // of the other fractures: the distal fragment shifted/tilted
+  // Of fractures: soft-tissue swelling (haematoma, oedema) around the fracture site, a real and
+  // early radiographic sign, and one that is large enough to be seen at a coarse scale.
+  double swelling_fraction = 0.6;
+  // Casts and splints: on follow-up films of fractures, and on a few intact limbs (sprains).
+  // A large, obvious feature that a CNN picks up long before the fracture lines themselves.
+  double cast_fraction = 0.3, intact_cast_fraction = 0.05;
+  double aligned_fraction = 0.8;  // of images: the limb within 25 degrees of an image axis (else any angle)
 };
 
 enum class FractureKind { none, transverse, oblique, comminuted };
@@ -28,9 +37,10 @@ enum class FractureKind { none, transverse, oblique, comminuted };
 // What was drawn, for tests and for looking at samples.
 struct SynthInfo {
   FractureKind fracture = FractureKind::none;
-  bool subtle = false, displaced = false;
+  bool subtle = false, displaced = false, swelling = false, cast = false;
   float fracture_x = -1, fracture_y = -1;  // centre of the main fracture line, in pixels
   bool crossing_bones = false, growth_plate = false, nutrient_canal = false, joint = false;
+  float limb_angle = 0;  // of the main limb's axis, degrees in [0, 180) (image x axis = 0, y down)
 };
 
 // One 8-bit gray radiograph, a pure function of its arguments (Philox streams keyed by

@@ -82,7 +82,9 @@ TEST_CASE("synth: a fracture is the only difference and survives resizing to the
     CHECK(info.fracture_x < broken.width);
     CHECK(info.fracture_y >= 0);
     CHECK(info.fracture_y < broken.height);
-    if (!info.displaced) {  // an undisplaced fracture changes only pixels near its line
+    // An undisplaced fracture changes only pixels near its line (a cast in either image, or a
+    // swelling reaching far along a large limb, changes more).
+    if (!info.displaced && !info.cast && !intact_info.cast) {
       int far_changes = 0;
       const float near = 0.6f * float(std::max(broken.width, broken.height));
       for (int y = 0; y < broken.height; ++y)
@@ -106,6 +108,47 @@ TEST_CASE("synth: a fracture is the only difference and survives resizing to the
   CHECK(kinds[int(FractureKind::transverse)] > 0);
   CHECK(kinds[int(FractureKind::oblique)] > 0);
   CHECK(kinds[int(FractureKind::comminuted)] > 0);
+}
+
+TEST_CASE("synth: casts, swelling and limb orientation follow their fractions") {
+  SynthParams p;
+  int casts[2] = {0, 0}, swelling = 0, aligned = 0;
+  const int n = 80;
+  for (int i = 0; i < n; ++i) {
+    for (bool fractured : {false, true}) {
+      SynthInfo info;
+      render_radiograph(p, 6, uint64_t(i), fractured, &info);
+      casts[fractured] += info.cast;
+      if (!fractured) continue;
+      swelling += info.swelling;
+      const float off_axis = std::min(std::fmod(info.limb_angle, 90.0f), 90 - std::fmod(info.limb_angle, 90.0f));
+      aligned += off_axis <= 25.5f;
+    }
+  }
+  CHECK(casts[1] >= n / 8);  // 30 % of fractured limbs
+  CHECK(casts[1] <= n / 2);
+  CHECK(casts[0] <= n / 6);  // 5 % of intact ones
+  CHECK(swelling >= n / 3);  // 60 %
+  CHECK(swelling <= 5 * n / 6);
+  CHECK(aligned >= 2 * n / 3);  // 80 % aligned, plus the random ones that happen to be
+
+  // Switched off, none; switched on, a cast covers a large part of the image.
+  p.cast_fraction = p.intact_cast_fraction = p.swelling_fraction = p.aligned_fraction = 0;
+  SynthParams with_cast = p;
+  with_cast.cast_fraction = 1;
+  int changed_images = 0;
+  for (int i = 0; i < 10; ++i) {
+    SynthInfo info, cast_info;
+    const Image plain = render_radiograph(p, 6, uint64_t(i), true, &info);
+    const Image cast = render_radiograph(with_cast, 6, uint64_t(i), true, &cast_info);
+    CHECK_FALSE(info.cast);
+    CHECK_FALSE(info.swelling);
+    CHECK(cast_info.cast);
+    size_t changed = 0;
+    for (size_t k = 0; k < plain.pixels.size(); ++k) changed += std::abs(int(plain.pixels[k]) - int(cast.pixels[k])) > 20;
+    changed_images += changed > plain.pixels.size() / 20;
+  }
+  CHECK(changed_images == 10);
 }
 
 TEST_CASE("synth: hard negatives occur in intact images") {
