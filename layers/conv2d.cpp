@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "layers/activations.h"
 #include "layers/gemm.h"
 #include "tensor/eigen.h"
 
@@ -328,6 +329,18 @@ void Conv2D::forward(const Tensor& x, Tensor& y, Mode) {
   else
     RADIUS_CUDA_ONLY(cuda::conv2d_forward(g_, x.dim(0), x.data(), weight().data(),
                                           has_bias() ? bias().data() : nullptr, y.data()));
+}
+
+void Conv2D::forward_relu(const Tensor& x, Tensor& y) {
+  expect_batch_io(x, y, Shape{g_.c, g_.h, g_.w}, Shape{g_.k, g_.oh, g_.ow}, "conv2d+relu");
+  expect_params_on(x.device(), "conv2d+relu");
+  if (x.is_cpu()) {
+    forward(x, y, Mode::train);  // Mode only matters to dropout
+    relu_forward(y.numel(), y.cpu(), y.cpu());
+  } else {
+    RADIUS_CUDA_ONLY(cuda::conv2d_forward(g_, x.dim(0), x.data(), weight().data(),
+                                          has_bias() ? bias().data() : nullptr, y.data(), /*relu=*/true));
+  }
 }
 
 void Conv2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {

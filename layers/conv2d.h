@@ -61,6 +61,10 @@ class Conv2D final : public Layer {
   Shape build(const Shape& in) override;
   std::vector<ParamSpec> param_specs() const override;
   void forward(const Tensor& x, Tensor& y, Mode mode) override;
+  // y = max(conv(x) + b, 0): this layer followed by a ReLU, in one pass on CUDA
+  // (the SGEMM epilogue); on the CPU, forward then ReLU in place. Used by
+  // Sequential's fusion plan (net/fusion.h); backward() is the same either way.
+  void forward_relu(const Tensor& x, Tensor& y);
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override;
   int64_t flops(const Shape& in) const override;
   const Conv2dGeom& geom() const { return g_; }

@@ -26,7 +26,8 @@
 //                  - ACCUMULATES (+=) dLoss/dparam into its bound gradients.
 //                Accumulating lets several backward passes (micro-batches) add
 //                up; the model zeroes the gradient buffer once per step.
-//                x, y, dy and dx are distinct buffers (no in-place).
+//                x, y, dy and dx are distinct buffers (no in-place), with one
+//                exception, fusion (below): an absorbed relu gets x == y.
 //
 //  flops(in)     Forward floating-point operations per sample (a multiply-add
 //                counts 2), for the model summary and the benchmarks.
@@ -42,6 +43,15 @@
 //
 // All tensors of one call (x, y, dy, dx, the parameters, the layer's scratch)
 // are on one device; nothing copies between devices here.
+//
+// Fusion (net/fusion.h): the model may run a layer's forward together with the
+// next layer's and skip the latter (today only conv2d + relu on CUDA, through
+// Conv2D::forward_relu). The rule that makes this safe: the fused pair's output
+// buffer is shared by both layers, so the first layer's y then holds the
+// second's output; allowed only when the first layer's backward never reads y
+// (conv2d: true) and the second's backward gives the same dx from its output
+// as from its input (relu: relu(z) > 0 exactly when z > 0). backward() is
+// called for both layers exactly as without fusion.
 #pragma once
 #include <cstdint>
 #include <memory>

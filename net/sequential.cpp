@@ -4,6 +4,8 @@
 #include <stdexcept>
 
 #include "layers/activations.h"
+#include "layers/conv2d.h"
+#include "net/fusion.h"
 #include "net/explain.h"
 #include "tensor/device_memory.h"
 #include "tensor/rng.h"
@@ -98,13 +100,23 @@ void Sequential::to(Device device) {
   delta_a_ = delta_b_ = x_ = Tensor();
 }
 
+void Sequential::set_fusion(bool enabled) {
+  fusion_enabled_ = enabled;
+  batch_ = -1;  // re-planned (and activations reallocated) at the next forward
+}
+
 void Sequential::ensure_buffers(int64_t n) {
   if (n == batch_) return;
   batch_ = n;
+  std::vector<std::string> kinds;
+  for (const auto& l : layers_) kinds.push_back(l->kind());
+  fused_ = plan_conv_relu_fusion(kinds, device_, fusion_enabled_);
   acts_.clear();
   int64_t largest = input_.numel();
   for (size_t i = 0; i < layers_.size(); ++i) {
-    acts_.push_back(Tensor::empty(shapes_[i + 1].with_batch(n), device_));
+    // An absorbed relu's output is its conv's output (same shape: relu keeps it).
+    const bool absorbed = i > 0 && fused_[i - 1];
+    acts_.push_back(absorbed ? acts_[i - 1] : Tensor::empty(shapes_[i + 1].with_batch(n), device_));
     largest = std::max(largest, shapes_[i + 1].numel());
   }
   delta_a_ = Tensor::empty(Shape{n * largest}, device_);
@@ -122,6 +134,14 @@ const Tensor& Sequential::forward(const Tensor& x, Mode mode) {
   x_ = x;
   const Tensor* in = &x_;
   for (size_t i = 0; i < body_size(); ++i) {
+    if (fused_[i]) {
+      // conv2d + relu in one pass; acts_[i + 1] is acts_[i], so the relu is done too.
+      auto* conv = dynamic_cast<Conv2D*>(layers_[i].get());
+      if (!conv) throw std::logic_error("fusion plan: layer " + std::to_string(i) + " is not a Conv2D");
+      conv->forward_relu(*in, acts_[i]);
+      in = &acts_[++i];
+      continue;
+    }
     layers_[i]->forward(*in, acts_[i], mode);
     in = &acts_[i];
   }

@@ -18,6 +18,12 @@
 // moves the flat parameter and gradient buffers (one copy each) and re-binds
 // every layer's views; activations and scratch are then allocated on d, and
 // forward() expects its input there (it never copies a batch).
+//
+// Fusion (net/fusion.h): on CUDA, a conv2d followed by a relu runs as one pass
+// (Conv2D::forward_relu) and the relu's output is the conv's output buffer, so
+// activation(i) of such a conv2d holds relu(z), not z (so net/health.h's statistics
+// of that conv2d are post-ReLU on CUDA; Grad-CAM reads the relu's, unaffected). Planned whenever the
+// activations are (re)allocated; set_fusion(false) turns it off (the reference).
 #pragma once
 #include <memory>
 #include <string>
@@ -51,6 +57,11 @@ class Sequential {
   // layers' views. Create optimizers after moving (their state follows the params).
   void to(Device device);
   Device device() const { return device_; }
+
+  // Fusion on/off (on by default; it only ever applies on CUDA). fused_with_next(i):
+  // layer i's forward also does layer i + 1's (valid after the first forward).
+  void set_fusion(bool enabled);
+  bool fused_with_next(size_t i) const { return i < fused_.size() && fused_[i]; }
 
   const Shape& input_shape() const { return input_; }
   const Shape& output_shape() const;   // per sample, after the last layer
@@ -108,6 +119,8 @@ class Sequential {
   Tensor x_;                         // forward's input, for backward
   std::vector<Tensor> acts_;         // acts_[i] = output of layer i
   Tensor delta_a_, delta_b_;         // ping-pong buffers for dLoss/d(activation)
+  bool fusion_enabled_ = true;
+  std::vector<bool> fused_;          // the plan: fused_[i] = layer i also runs layer i + 1
 };
 
 }  // namespace radius

@@ -1,0 +1,27 @@
+// Layer fusion: which adjacent layers Sequential runs as one kernel.
+//
+// One rule so far: on CUDA, a conv2d immediately followed by a relu runs as
+// Conv2D::forward_relu (the SGEMM's bias+ReLU epilogue: y written once instead
+// of conv, then bias, then a second read-modify-write for the ReLU). The relu's
+// forward is then skipped and its output IS the conv's output buffer (no copy).
+// Backward is unchanged and still exact:
+//   - the conv's backward never reads its output y, so y holding relu(z)
+//     instead of z does not matter to it;
+//   - the relu's backward computes dx = dy * [x > 0] from its input x, which is
+//     now relu(z) instead of z, and relu(z) > 0 exactly when z > 0.
+// The CPU path never fuses (its conv already adds the bias per block, in cache,
+// and the CPU is the reference the CUDA results are checked against).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "tensor/tensor.h"
+
+namespace radius {
+
+// kinds[i] = layer i's kind() ("conv2d", "relu", ...). Returns fused[i] == true
+// when layer i is a conv2d whose forward also applies layer i + 1 (a relu),
+// which then does nothing in forward. Never true on the CPU or when disabled.
+std::vector<bool> plan_conv_relu_fusion(const std::vector<std::string>& kinds, Device device, bool enabled = true);
+
+}  // namespace radius

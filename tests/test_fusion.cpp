@@ -1,0 +1,124 @@
+// Conv2d + ReLU fusion (net/fusion.h): the plan (CPU), Conv2D::forward_relu on the
+// CPU, and a fused CUDA model against the unfused CPU reference.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "layers/conv2d.h"
+#include "net/fusion.h"
+#include "net/sequential.h"
+#include "net/spec.h"
+#include "tests/cuda_util.h"
+
+using namespace radius;
+using namespace radius::test;
+
+namespace {
+
+// Every conv2d/relu situation: a fused pair (same, stride 1), a pair after a
+// pool (valid, stride 2, odd sizes), a conv2d with no relu, a dense + relu.
+const char* kFusionSpec = R"(
+input height=17 width=15 channels=3
+conv2d filters=8 kernel=3 padding=same activation=relu
+maxpool2d pool=2
+conv2d filters=12 kernel=3 stride=2 activation=relu
+conv2d filters=5 kernel=1
+flatten
+dense units=6 activation=relu
+dense units=1 activation=sigmoid
+)";
+// Layer indices of that spec: 0 conv, 1 relu, 2 pool, 3 conv, 4 relu, 5 conv, 6 flatten,
+// 7 dense, 8 relu, 9 dense, 10 sigmoid.
+
+// The spec's model with random weights AND biases (init leaves biases at 0,
+// which would hide a bias the fused epilogue forgot).
+std::unique_ptr<Sequential> fusion_model() {
+  auto m = parse_model_spec(kFusionSpec, "fusion test spec");
+  m->init(7);
+  m->params().copy_from(random_cpu(m->params().shape(), 8, -0.5f, 0.5f));
+  return m;
+}
+
+std::vector<std::string> kinds_of(const Sequential& m) {
+  std::vector<std::string> kinds;
+  for (size_t i = 0; i < m.size(); ++i) kinds.push_back(m.layer(i).kind());
+  return kinds;
+}
+
+}  // namespace
+
+TEST_CASE("fusion plan: conv2d + relu pairs on CUDA only, never overlapping, off when disabled") {
+  const std::vector<std::string> kinds{"conv2d", "relu", "relu", "conv2d", "relu", "conv2d",
+                                       "maxpool2d", "dense", "relu", "conv2d"};
+  const std::vector<bool> want{true, false, false, true, false, false, false, false, false, false};
+  CHECK(plan_conv_relu_fusion(kinds, Device::cuda) == want);
+  CHECK(plan_conv_relu_fusion(kinds, Device::cpu) == std::vector<bool>(kinds.size(), false));
+  CHECK(plan_conv_relu_fusion(kinds, Device::cuda, false) == std::vector<bool>(kinds.size(), false));
+  CHECK(plan_conv_relu_fusion({}, Device::cuda).empty());
+  CHECK(plan_conv_relu_fusion({"conv2d"}, Device::cuda) == std::vector<bool>{false});  // no relu after it
+  // The spec above: layers 0 and 3 (conv2d + relu); not 5 (no relu), not 7 (dense).
+  const auto m = fusion_model();
+  const std::vector<bool> spec_want{true, false, false, true, false, false, false, false, false, false, false};
+  CHECK(plan_conv_relu_fusion(kinds_of(*m), Device::cuda) == spec_want);
+}
+
+TEST_CASE("fusion: a CPU model never fuses, and Conv2D::forward_relu equals conv2d then relu") {
+  auto m = fusion_model();
+  const Tensor x = random_cpu(m->input_shape().with_batch(3), 9);
+  m->forward(x, Mode::train);
+  for (size_t i = 0; i < m->size(); ++i) CHECK_FALSE(m->fused_with_next(i));
+  // Layer 0's output then layer 1's (relu) output, from the unfused forward.
+  const Tensor want = m->activation(1).clone();
+  Tensor y = Tensor::full(m->activation(0).shape(), 12345.0f);  // every element must be overwritten
+  dynamic_cast<Conv2D&>(m->layer(0)).forward_relu(x, y);
+  CHECK(rel_error(want, y) == 0.0);
+  CHECK(rel_error(m->activation(0), want) > 0.0);  // the conv's own output has negatives: relu did something
+}
+
+TEST_CASE("cuda: a fused conv+relu model's forward and backward match the unfused CPU reference") {
+  RADIUS_SKIP_WITHOUT_CUDA();
+  for (int64_t batch : {int64_t(1), int64_t(small_tests() ? 3 : 32)}) {
+    CAPTURE(batch);
+    auto cpu = fusion_model(), gpu = fusion_model(), plain = fusion_model();
+    gpu->to(Device::cuda);
+    plain->to(Device::cuda);
+    plain->set_fusion(false);  // the same kernels without the epilogue's ReLU
+    const Tensor x = random_cpu(cpu->input_shape().with_batch(batch), 100 + uint64_t(batch));
+    const Tensor xg = x.to(Device::cuda);
+    gpu->forward(xg, Mode::train);  // allocates the activations, so that they can be poisoned
+    CHECK(gpu->fused_with_next(0));
+    CHECK(gpu->fused_with_next(3));
+    CHECK_FALSE(gpu->fused_with_next(5));
+    CHECK_FALSE(plain->fused_with_next(0));
+    for (size_t i = 0; i + 1 < gpu->size(); ++i) {
+      Tensor act = gpu->activation(i);  // a handle on the model's buffer: poisoning it poisons the model's
+      act.copy_from(poisoned_cuda(act.shape()));
+    }
+
+    const Tensor& want = cpu->forward(x, Mode::train);
+    const Tensor& got = gpu->forward(xg, Mode::train);
+    const Tensor& got_plain = plain->forward(xg, Mode::train);
+    CHECK(rel_error(want, got) < kCudaTolerance);
+    CHECK(rel_error(got_plain.to(Device::cpu), got) < 1e-6);  // same GEMM, same order: expected bit-identical
+    for (size_t i = 0; i + 1 < cpu->size(); ++i) {
+      CAPTURE(i);
+      // A fused conv2d's buffer holds its relu's output: compare it with the CPU relu's.
+      const size_t ref = gpu->fused_with_next(i) ? i + 1 : i;
+      CHECK(rel_error(cpu->activation(ref), gpu->activation(i)) < kCudaTolerance);
+    }
+
+    const Tensor dlogits = random_cpu(want.shape(), 200 + uint64_t(batch));
+    cpu->zero_grad();
+    gpu->zero_grad();
+    plain->zero_grad();
+    cpu->backward(dlogits);
+    gpu->backward(dlogits.to(Device::cuda));
+    plain->backward(dlogits.to(Device::cuda));
+    for (size_t i = 0; i < cpu->named_params().size(); ++i) {
+      const NamedParam &a = cpu->named_params()[i], &b = gpu->named_params()[i];
+      CAPTURE(a.name);
+      CHECK(rel_error(a.grad, b.grad) < kCudaTolerance);
+      CHECK(rel_error(plain->named_params()[i].grad.to(Device::cpu), b.grad) < 1e-6);
+    }
+  }
+}
