@@ -23,9 +23,11 @@
 //
 // Cost: on a sampled batch, one pass over every activation, one over the
 // parameters and gradients, and one copy of the parameters taken before the
-// step. CUDA: there is no device reduction kernel for these statistics yet, so
-// on sampled batches (only) the activations, parameters and gradients are copied
-// to the host explicitly with to(Device::cpu); unsampled batches copy nothing.
+// step. CUDA: the statistics are reduced on the device (tensor/moments.h); only
+// the [N,1] logits and the small per-row partial results come back. A conv2d fused
+// with its ReLU on CUDA (net/fusion.h) has no pre-ReLU output, so its row there
+// describes the conv+ReLU output (the ReLU row is unchanged): compare such rows
+// with the CPU's ReLU row, not its conv row.
 #pragma once
 #include <cstdint>
 #include <deque>
