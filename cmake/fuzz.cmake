@@ -18,7 +18,7 @@ set(radius_fuzz_flags -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-
 # checkpoints (with the optimizers they restore).
 # The Eigen-heavy layer math no target runs (the parser only builds layers, the loaders
 # only copy weights) is compiled plainly: no instrumentation, no optimization.
-set(radius_fuzz_plain_sources layers/conv2d.cpp layers/dense.cpp)
+set(radius_fuzz_plain_sources layers/conv2d.cpp layers/dense.cpp layers/gemm.cpp)
 add_library(radius_fuzz_plain STATIC ${radius_fuzz_plain_sources})
 target_include_directories(radius_fuzz_plain PUBLIC ${PROJECT_SOURCE_DIR})
 target_compile_options(radius_fuzz_plain PRIVATE -O0 -g0)
@@ -30,7 +30,8 @@ list(TRANSFORM radius_fuzz_plain_sources PREPEND ${PROJECT_SOURCE_DIR}/)
 list(REMOVE_ITEM radius_fuzz_sources ${radius_fuzz_plain_sources})
 list(APPEND radius_fuzz_sources
   data/decode.cpp data/encode.cpp data/image.cpp data/resize.cpp data/csv.cpp data/dataset.cpp data/splits.cpp
-  net/sequential.cpp net/explain.cpp net/activation_stats.cpp net/spec.cpp net/safetensors.cpp net/checkpoint.cpp
+  net/sequential.cpp net/fusion.cpp net/explain.cpp net/activation_stats.cpp net/spec.cpp net/safetensors.cpp
+  net/checkpoint.cpp
   eval/history.cpp)
 add_library(radius_fuzz_core STATIC ${radius_fuzz_sources})
 target_include_directories(radius_fuzz_core PUBLIC ${PROJECT_SOURCE_DIR} PRIVATE ${CSV_INCLUDE_DIR})
