@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "layers/layer.h"
 #include "tensor/moments.h"
 #ifdef RADIUS_WITH_CUDA
 #include "kernels/reduce.h"
@@ -42,7 +43,7 @@ double clip_grad_norm(Tensor& grads, double max_norm) {
 #ifdef RADIUS_WITH_CUDA
       cuda::scale(grads.numel(), k, grads.data());
 #else
-      throw std::logic_error("clip_grad_norm: a CUDA tensor in a build without CUDA");
+      unreachable_without_cuda("clip_grad_norm");
 #endif
     }
   }
