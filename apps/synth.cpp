@@ -90,6 +90,9 @@ void add_synth_command(CLI::App& app) {
   cmd->add_option("--swelling", o->options.render.swelling_fraction,
                   "Fraction of fractures with soft-tissue swelling around the site")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--centred", o->options.render.centred_fraction,
+                  "Fraction of films centred on the site of the injury (fracture near the image centre)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--cast", o->options.render.cast_fraction, "Fraction of fractured limbs seen through a cast")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--intact-cast", o->options.render.intact_cast_fraction,
@@ -97,6 +100,17 @@ void add_synth_command(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--aligned", o->options.render.aligned_fraction,
                   "Fraction of limbs within 25 degrees of an image axis (the rest at any angle)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--joints", o->options.render.joint_fraction, "Fraction of images with a joint in view (hard negative)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--growth-plates", o->options.render.growth_plate_fraction,
+                  "Fraction of joints with an open growth plate (a fracture-like band, hard negative)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--nutrient", o->options.render.nutrient_fraction,
+                  "Fraction of images with a nutrient canal in one cortex (hard negative)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--crossing", o->options.render.crossing_fraction,
+                  "Fraction of images with a second limb crossing the first (hard negative)")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--fractured", o->options.fractured_fraction, "Fraction of fractured images per split")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));

@@ -13,9 +13,9 @@ endif()
 set(radius_fuzz_flags -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
                       -fno-omit-frame-pointer -O1 -g1)
 
-# What the surfaces reach: decoding + resize, CSV + manifests, the spec parser and the
-# layers it builds (with the cost table Sequential::summary prints), safetensors and
-# checkpoints (with the optimizers they restore).
+# The library's own source list (the same glob as CMakeLists.txt's `radius` target), so a
+# new .cpp can never be missing here: twice a new file used by Sequential broke only this
+# build, and only in CI. Linking drops what no target reaches.
 # The Eigen-heavy layer math no target runs (the parser only builds layers, the loaders
 # only copy weights) is compiled plainly: no instrumentation, no optimization.
 set(radius_fuzz_plain_sources layers/conv2d.cpp layers/dense.cpp layers/gemm.cpp)
@@ -24,15 +24,10 @@ target_include_directories(radius_fuzz_plain PUBLIC ${PROJECT_SOURCE_DIR})
 target_compile_options(radius_fuzz_plain PRIVATE -O0 -g0)
 target_link_libraries(radius_fuzz_plain PUBLIC Eigen3::Eigen OpenMP::OpenMP_CXX)
 
-file(GLOB radius_fuzz_sources CONFIGURE_DEPENDS tensor/*.cpp layers/*.cpp optim/*.cpp io/*.cpp)
-list(REMOVE_ITEM radius_fuzz_sources ${radius_fuzz_plain_sources})
+file(GLOB radius_fuzz_sources CONFIGURE_DEPENDS
+  tensor/*.cpp layers/*.cpp optim/*.cpp net/*.cpp data/*.cpp eval/*.cpp io/*.cpp)
 list(TRANSFORM radius_fuzz_plain_sources PREPEND ${PROJECT_SOURCE_DIR}/)
 list(REMOVE_ITEM radius_fuzz_sources ${radius_fuzz_plain_sources})
-list(APPEND radius_fuzz_sources
-  data/decode.cpp data/encode.cpp data/image.cpp data/resize.cpp data/csv.cpp data/dataset.cpp data/splits.cpp
-  net/sequential.cpp net/fusion.cpp net/explain.cpp net/activation_stats.cpp net/spec.cpp net/safetensors.cpp
-  net/checkpoint.cpp
-  eval/history.cpp)
 add_library(radius_fuzz_core STATIC ${radius_fuzz_sources})
 target_include_directories(radius_fuzz_core PUBLIC ${PROJECT_SOURCE_DIR} PRIVATE ${CSV_INCLUDE_DIR})
 target_compile_options(radius_fuzz_core PUBLIC ${radius_fuzz_flags})

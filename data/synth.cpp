@@ -29,7 +29,7 @@ float smoothstep(float e0, float e1, float x) {
 
 // Independent Philox streams per image, so that adding a fracture (which draws its own
 // numbers) leaves the anatomy, the exposure and the noise of the same index unchanged.
-enum Stream : uint64_t { kScene = 0, kFracture = 1, kNoise = 2, kTexture = 3, kCast = 4, kStreams = 8 };
+enum Stream : uint64_t { kScene = 0, kFracture = 1, kNoise = 2, kTexture = 3, kCast = 4, kSite = 5, kStreams = 8 };
 uint64_t stream_of(uint64_t index, Stream s) { return index * kStreams + s; }
 
 // A line in the image with its own coordinates: u along the direction, v across it.
@@ -241,7 +241,7 @@ Scene make_scene(const SynthParams& p, uint64_t seed, uint64_t index, SynthInfo&
 
   // A second, thinner bone alongside (forearm, lower leg), sometimes.
   const float u_roll = rng.uniform();
-  const bool joint = rng.uniform() < 0.4f;
+  const bool joint = rng.uniform() < p.joint_fraction;
   if (u_roll < 0.5f) {
     const float r2 = r0 * rng.uniform(0.45f, 0.75f);
     const float sign = random_sign(rng);
@@ -270,7 +270,7 @@ Scene make_scene(const SynthParams& p, uint64_t seed, uint64_t index, SynthInfo&
       b.u_hi = j + r0 * rng.uniform(-0.8f, 0.3f);
       b.cap_hi = true;
     }
-    if (rng.uniform() < 0.5f) {  // an open growth plate: a wavy dark band near the end
+    if (rng.uniform() < p.growth_plate_fraction) {  // an open growth plate: a wavy dark band near the end
       info.growth_plate = true;
       const float re = main.r_end();
       Cut plate{};
@@ -288,7 +288,7 @@ Scene make_scene(const SynthParams& p, uint64_t seed, uint64_t index, SynthInfo&
   sc.bones.insert(sc.bones.begin(), main);  // the main bone first: fractures go there
 
   // A nutrient canal: a thin oblique line inside one cortex wall, never reaching the surface.
-  if (rng.uniform() < 0.35f) {
+  if (rng.uniform() < p.nutrient_fraction) {
     info.nutrient_canal = true;
     Bone& b = sc.bones[0];
     const float sign = random_sign(rng);
@@ -311,7 +311,7 @@ Scene make_scene(const SynthParams& p, uint64_t seed, uint64_t index, SynthInfo&
                       tissue_peak});
 
   // Two limbs crossing (legs, overlapping digits): bone edges cross bone edges without a fracture.
-  if (rng.uniform() < 0.2f) {
+  if (rng.uniform() < p.crossing_fraction) {
     info.crossing_bones = true;
     const float turn_sign = random_sign(rng);
     const float turn = turn_sign * radians(rng.uniform(35, 75));
@@ -341,16 +341,35 @@ Scene make_scene(const SynthParams& p, uint64_t seed, uint64_t index, SynthInfo&
   return sc;
 }
 
-void add_fracture(Scene& sc, const SynthParams& p, uint64_t seed, uint64_t index, SynthInfo& info) {
-  Rng rng(seed, stream_of(index, kFracture));
-  // Usually the main bone; in a two-bone limb sometimes the thin one.
-  const size_t which = sc.bones.size() > 1 && sc.bones[1].shaft && rng.uniform() < 0.25f ? 1 : 0;
-  Bone& b = sc.bones[which];
+// The site of the injury: where a fracture goes in a fractured image, and the same place in
+// the intact image of the same index (its own stream, drawn for both classes alike), so that
+// where the anatomy sits in the film says nothing about the label.
+struct Site {
+  size_t bone = 0;  // usually the main bone; in a two-bone limb sometimes the thin one
+  float u = 0;      // along that bone's axis
+};
 
-  // Where along the bone: inside the central part of the image, clear of the rounded caps,
-  // and not under another bone or a crossing limb (where the summed density would hide it).
-  // If the centre offers no such place, look closer to the edges; failing that, take the
-  // least covered place seen.
+// Moves everything in the scene by (dx, dy) pixels.
+void translate(Scene& sc, float dx, float dy) {
+  auto move = [&](Frame& f) {
+    f.cx += dx;
+    f.cy += dy;
+  };
+  for (Limb& l : sc.limbs) move(l.f);
+  for (Cast& c : sc.casts) move(c.f);
+  for (Bone& b : sc.bones) move(b.f);
+}
+
+Site choose_site(Scene& sc, const SynthParams& p, uint64_t seed, uint64_t index) {
+  Rng rng(seed, stream_of(index, kSite));
+  Site site;
+  site.bone = sc.bones.size() > 1 && sc.bones[1].shaft && rng.uniform() < 0.25f ? 1 : 0;
+  const Bone& b = sc.bones[site.bone];
+
+  // Inside the central part of the image, clear of the rounded caps, and not under another
+  // bone or a crossing limb (where the summed density would hide a fracture). If the centre
+  // offers no such place, look closer to the edges; failing that, take the least covered
+  // place seen.
   auto coverage = [&](float u) {
     int n = 0;
     for (float v : {-b.r0, 0.0f, b.r0}) {
@@ -362,7 +381,7 @@ void add_fracture(Scene& sc, const SynthParams& p, uint64_t seed, uint64_t index
     return n;
   };
   const float side = float(std::min(sc.w, sc.h));
-  float u0 = b.f.u(sc.w / 2.f, sc.h / 2.f);
+  site.u = b.f.u(sc.w / 2.f, sc.h / 2.f);
   int best = 1 << 30;
   for (float margin : {0.2f * side, 0.08f * side}) {
     float t0, t1;
@@ -374,10 +393,26 @@ void add_fracture(Scene& sc, const SynthParams& p, uint64_t seed, uint64_t index
       const int c = coverage(u);
       if (c < best) {
         best = c;
-        u0 = u;
+        site.u = u;
       }
     }
   }
+
+  // A film centred on the painful site, as radiographers centre the beam: the whole scene
+  // moves so that the site lies within 0.05 of the image side of the centre.
+  if (rng.uniform() < p.centred_fraction) {
+    const float jx = rng.uniform(-0.05f, 0.05f) * side;
+    const float jy = rng.uniform(-0.05f, 0.05f) * side;
+    translate(sc, 0.5f * sc.w + jx - b.f.x(site.u, 0), 0.5f * sc.h + jy - b.f.y(site.u, 0));
+  }
+  return site;
+}
+
+void add_fracture(Scene& sc, const SynthParams& p, const Site& site, uint64_t seed, uint64_t index,
+                  SynthInfo& info) {
+  Rng rng(seed, stream_of(index, kFracture));
+  Bone& b = sc.bones[site.bone];
+  const float u0 = site.u;
 
   const bool subtle = rng.uniform() < p.subtle_fraction;
   const float roll = rng.uniform();
@@ -499,7 +534,8 @@ Image render_radiograph(const SynthParams& p, uint64_t seed, uint64_t index, boo
                                 std::to_string(p.model_side));
   SynthInfo info;
   Scene sc = make_scene(p, seed, index, info);
-  if (fractured) add_fracture(sc, p, seed, index, info);
+  const Site site = choose_site(sc, p, seed, index);
+  if (fractured) add_fracture(sc, p, site, seed, index, info);
   add_cast(sc, p, seed, index, fractured, info);
   const int w = sc.w, h = sc.h;
 

@@ -26,10 +26,19 @@ struct SynthParams {
   // Of fractures: soft-tissue swelling (haematoma, oedema) around the fracture site, a real and
   // early radiographic sign, and one that is large enough to be seen at a coarse scale.
   double swelling_fraction = 0.6;
+  // Of images: the film centred on the site of the injury (radiographers centre the beam on
+  // the painful spot): the fracture, or the same place in an intact limb, within 0.05 of the
+  // image side of the centre. The rest anywhere in the central 60 %.
+  double centred_fraction = 0.0;
   // Casts and splints: on follow-up films of fractures, and on a few intact limbs (sprains).
   // A large, obvious feature that a CNN picks up long before the fracture lines themselves.
   double cast_fraction = 0.3, intact_cast_fraction = 0.05;
   double aligned_fraction = 0.8;  // of images: the limb within 25 degrees of an image axis (else any angle)
+  // Anatomy that mimics a fracture, in both classes alike (hard negatives), as fractions of images:
+  double joint_fraction = 0.4;         // a joint in view: rounded bone ends and a joint space
+  double growth_plate_fraction = 0.5;  // of joints: an open growth plate, a wavy dark band near the end
+  double nutrient_fraction = 0.35;     // a nutrient canal: a thin oblique line inside one cortex
+  double crossing_fraction = 0.2;      // a second limb crossing the first
 };
 
 enum class FractureKind { none, transverse, oblique, comminuted };

@@ -164,6 +164,38 @@ TEST_CASE("synth: hard negatives occur in intact images") {
   CHECK(crossing > 0);
   CHECK(plate > 0);
   CHECK(canal > 0);
+
+  // Each kind has its own knob: all at 0, none; all at 1, every image has them.
+  SynthParams none = p, all = p;
+  none.joint_fraction = none.crossing_fraction = none.nutrient_fraction = 0;
+  all.joint_fraction = all.growth_plate_fraction = all.crossing_fraction = all.nutrient_fraction = 1;
+  for (int i = 0; i < 12; ++i) {
+    SynthInfo a, b;
+    render_radiograph(none, 4, uint64_t(i), false, &a);
+    render_radiograph(all, 4, uint64_t(i), false, &b);
+    CHECK_FALSE((a.joint || a.crossing_bones || a.nutrient_canal || a.growth_plate));
+    CHECK((b.joint && b.crossing_bones && b.nutrient_canal && b.growth_plate));
+  }
+}
+
+TEST_CASE("synth: a centred film puts the fracture near the image centre") {
+  SynthParams p;
+  p.centred_fraction = 1;
+  SynthParams anywhere = p;
+  anywhere.centred_fraction = 0;
+  int near = 0, near_anyway = 0;
+  const int n = 40;
+  for (int i = 0; i < n; ++i) {
+    for (bool centred : {true, false}) {
+      SynthInfo info;
+      const Image img = render_radiograph(centred ? p : anywhere, 9, uint64_t(i), true, &info);
+      const double side = std::min(img.width, img.height);
+      const double off = std::hypot(info.fracture_x - 0.5 * img.width, info.fracture_y - 0.5 * img.height) / side;
+      (centred ? near : near_anyway) += off <= 0.05 * std::sqrt(2.0) + 1e-3;
+    }
+  }
+  CHECK(near == n);
+  CHECK(near_anyway < n / 2);
 }
 
 TEST_CASE("synth: write_synthetic_dataset layout, balance, formats, rotated groups") {
