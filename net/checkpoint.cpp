@@ -158,7 +158,7 @@ void set_dropout_calls(Sequential& model, const std::vector<std::pair<int, uint6
   }
 }
 
-uint64_t checkpoint_checksum(const std::map<std::string, Tensor>& tensors) {
+uint64_t checkpoint_checksum(const std::map<std::string, Tensor>& tensors, const std::string* state) {
   uint64_t h = 14695981039346656037ull;
   for (const auto& [name, t] : tensors) {
     fnv(h, name.data(), name.size());
@@ -169,6 +169,7 @@ uint64_t checkpoint_checksum(const std::map<std::string, Tensor>& tensors) {
     const std::vector<float> v = t.to_vector();
     fnv(h, v.data(), v.size() * sizeof(float));
   }
+  if (state) fnv(h, state->data(), state->size());
   return h;
 }
 
@@ -183,9 +184,10 @@ void save_checkpoint(const std::string& path, const Sequential& model, Optimizer
     tensors.emplace_back("optimizer." + name, t.is_cpu() ? t : t.to(Device::cpu));
   }
   std::map<std::string, Tensor> by_name(tensors.begin(), tensors.end());
+  const std::string state_json = state_to_json(state).dump();
   std::map<std::string, std::string> meta{{"format", kCheckpointFormat},
-                                          {"state", state_to_json(state).dump()},
-                                          {"checksum", hex64(checkpoint_checksum(by_name))}};
+                                          {"state", state_json},
+                                          {"checksum", hex64(checkpoint_checksum(by_name, &state_json))}};
   write_safetensors(path, tensors, meta);
 }
 
@@ -199,12 +201,13 @@ CheckpointFile read_checkpoint(const std::string& path) {
   const auto& m = c.file.metadata;
   const auto fmt = m.find("format");
   if (fmt == m.end()) fail(path, "not a Radius checkpoint (no \"format\" metadata; a plain weights file?)");
-  if (fmt->second != kCheckpointFormat)
+  const bool v1 = fmt->second == kCheckpointFormatV1;
+  if (fmt->second != kCheckpointFormat && !v1)
     fail(path, "format '" + fmt->second + "' is not '" + kCheckpointFormat + "'");
   const auto sum = m.find("checksum");
   const auto st = m.find("state");
   if (sum == m.end() || st == m.end()) fail(path, "missing \"checksum\" or \"state\" metadata");
-  const std::string actual = hex64(checkpoint_checksum(c.file.tensors));
+  const std::string actual = hex64(checkpoint_checksum(c.file.tensors, v1 ? nullptr : &st->second));
   if (actual != sum->second)
     fail(path, "checksum mismatch (stored " + sum->second + ", computed " + actual + "): the file is corrupt");
   try {

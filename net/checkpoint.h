@@ -4,13 +4,14 @@
 //
 //   tensors:   the model's parameters under their own names ("0.weight", ...),
 //              the optimizer's state under "optimizer.<name>" ("optimizer.adam.m")
-//   metadata:  "format"   = "radius-checkpoint/1"
+//   metadata:  "format"   = "radius-checkpoint/2"
 //              "state"    = JSON of CheckpointState (epoch done, steps, dropout
 //                           RNG counters, early-stopping state, seed, config, history,
 //                           the training-health monitor's memory; files written
 //                           before that last field existed load without it)
-//              "checksum" = FNV-1a 64 (hex) over every tensor's name and bytes, in
-//                           name order; verified on load
+//              "checksum" = FNV-1a 64 (hex) over every tensor's name, shape and bytes,
+//                           in name order, then the "state" string; verified on load.
+//                           Format /1 files (checksum over the tensors alone) still load.
 //
 // Every error is a std::runtime_error that names the file.
 #pragma once
@@ -31,7 +32,8 @@
 
 namespace radius {
 
-inline constexpr const char* kCheckpointFormat = "radius-checkpoint/1";
+inline constexpr const char* kCheckpointFormat = "radius-checkpoint/2";
+inline constexpr const char* kCheckpointFormatV1 = "radius-checkpoint/1";  // read only
 
 struct CheckpointState {
   int epoch = 0;                 // epochs completed (1-based count; 0 = none)
@@ -55,8 +57,9 @@ CheckpointState state_from_json(const nlohmann::json& j);  // throws std::runtim
 std::vector<std::pair<int, uint64_t>> dropout_calls(const Sequential& model);
 void set_dropout_calls(Sequential& model, const std::vector<std::pair<int, uint64_t>>& calls);
 
-// FNV-1a 64 over (name, shape, bytes) of each tensor in name order.
-uint64_t checkpoint_checksum(const std::map<std::string, Tensor>& tensors);
+// FNV-1a 64 over (name, shape, bytes) of each tensor in name order, then over the state
+// JSON string when given (format /2; format /1 covered the tensors alone).
+uint64_t checkpoint_checksum(const std::map<std::string, Tensor>& tensors, const std::string* state = nullptr);
 
 // Writes the checkpoint (the state's optimizer_steps and dropout_calls are taken
 // from the optimizer and the model, not from `state`). Atomic.

@@ -108,6 +108,28 @@ TEST_CASE("checkpoint: round trip is bit-exact, optimizer state and counters inc
   CHECK(m2->params().to_vector() == m->params().to_vector());
 }
 
+TEST_CASE("checkpoint: a format /1 file (checksum over the tensors alone) still loads") {
+  TempDir dir("ckpt_v1");
+  auto m = small_model(6, 1);
+  Sgd sgd(SgdConfig{0.1f, 0.9f, false});
+  Trainer t(*m, sgd);
+  t.step(images(4, 6, 0), labels(4));
+  const std::string path = dir.file("c.ckpt.safetensors");
+  CheckpointState s;
+  s.epoch = 2;
+  save_checkpoint(path, *m, sgd, s);
+  // Rewrite it as the previous format wrote it.
+  CheckpointFile c = read_checkpoint(path);
+  const std::string v2_checksum = c.file.metadata["checksum"];
+  c.file.metadata["format"] = kCheckpointFormatV1;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)checkpoint_checksum(c.file.tensors));
+  c.file.metadata["checksum"] = hex;
+  write_safetensors(path, {c.file.tensors.begin(), c.file.tensors.end()}, c.file.metadata);
+  CHECK(read_checkpoint(path).state.epoch == 2);
+  CHECK(v2_checksum != hex);  // format /2's covers the state too
+}
+
 TEST_CASE("checkpoint: corrupt, truncated, foreign and mismatched files give clear errors") {
   TempDir dir("ckpt_bad");
   auto m = small_model(6, 1);
@@ -130,6 +152,26 @@ TEST_CASE("checkpoint: corrupt, truncated, foreign and mismatched files give cle
       CHECK(w.find("checksum") != std::string::npos);
     }
     CHECK(m2->params().to_vector() == before);
+  }
+  SUBCASE("edited state (still valid JSON): checksum") {
+    std::string bytes;
+    {
+      std::ifstream in(path, std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const size_t at = bytes.find("global_step\\\":");  // inside the escaped state string
+    REQUIRE(at != std::string::npos);
+    char& digit = bytes[at + std::string("global_step\\\":").size()];
+    REQUIRE(digit == '0');
+    digit = '7';
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+    auto m2 = small_model(6, 2);
+    try {
+      load_checkpoint(path, *m2, nullptr);
+      FAIL("no error");
+    } catch (const std::runtime_error& e) {
+      CHECK(std::string(e.what()).find("checksum") != std::string::npos);
+    }
   }
   SUBCASE("truncated") {
     fs::resize_file(path, fs::file_size(path) - 10);
