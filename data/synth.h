@@ -29,7 +29,7 @@ struct SynthParams {
   // Of images: the film centred on the site of the injury (radiographers centre the beam on
   // the painful spot): the fracture, or the same place in an intact limb, within 0.05 of the
   // image side of the centre. The rest anywhere in the central 60 %.
-  double centred_fraction = 0.0;
+  double centred_fraction = 0.8;
   // Casts and splints: on follow-up films of fractures, and on a few intact limbs (sprains).
   // A large, obvious feature that a CNN picks up long before the fracture lines themselves.
   double cast_fraction = 0.3, intact_cast_fraction = 0.05;

@@ -43,6 +43,17 @@ Tensor labels(int64_t n) {
   return Tensor::from_vector(Shape{n}, v);
 }
 
+// A small model after one SGD step, saved to dir/c.ckpt.safetensors; returns the path.
+std::string saved_small_checkpoint(const TempDir& dir, const CheckpointState& state = {}) {
+  auto m = small_model(6, 1);
+  Sgd sgd(SgdConfig{0.1f, 0.9f, false});
+  Trainer t(*m, sgd);
+  t.step(images(4, 6, 0), labels(4));
+  const std::string path = dir.file("c.ckpt.safetensors");
+  save_checkpoint(path, *m, sgd, state);
+  return path;
+}
+
 void corrupt_byte(const std::string& path, std::streamoff from_end) {
   std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
   f.seekg(-from_end, std::ios::end);
@@ -110,14 +121,9 @@ TEST_CASE("checkpoint: round trip is bit-exact, optimizer state and counters inc
 
 TEST_CASE("checkpoint: a format /1 file (checksum over the tensors alone) still loads") {
   TempDir dir("ckpt_v1");
-  auto m = small_model(6, 1);
-  Sgd sgd(SgdConfig{0.1f, 0.9f, false});
-  Trainer t(*m, sgd);
-  t.step(images(4, 6, 0), labels(4));
-  const std::string path = dir.file("c.ckpt.safetensors");
   CheckpointState s;
   s.epoch = 2;
-  save_checkpoint(path, *m, sgd, s);
+  const std::string path = saved_small_checkpoint(dir, s);
   // Rewrite it as the previous format wrote it.
   CheckpointFile c = read_checkpoint(path);
   const std::string v2_checksum = c.file.metadata["checksum"];
@@ -132,12 +138,7 @@ TEST_CASE("checkpoint: a format /1 file (checksum over the tensors alone) still 
 
 TEST_CASE("checkpoint: corrupt, truncated, foreign and mismatched files give clear errors") {
   TempDir dir("ckpt_bad");
-  auto m = small_model(6, 1);
-  Sgd sgd(SgdConfig{0.1f, 0.9f, false});
-  Trainer t(*m, sgd);
-  t.step(images(4, 6, 0), labels(4));
-  const std::string path = dir.file("c.ckpt.safetensors");
-  save_checkpoint(path, *m, sgd, {});
+  const std::string path = saved_small_checkpoint(dir);
 
   SUBCASE("flipped data byte: checksum") {
     corrupt_byte(path, 3);
@@ -201,7 +202,7 @@ TEST_CASE("checkpoint: corrupt, truncated, foreign and mismatched files give cle
   }
   SUBCASE("a plain weights file") {
     const std::string w = dir.file("w.safetensors");
-    save_weights(*m, w);
+    save_weights(*small_model(6, 1), w);
     CHECK_THROWS_WITH_AS(read_checkpoint(w), doctest::Contains("not a Radius checkpoint"), std::runtime_error);
   }
   SUBCASE("missing") {
