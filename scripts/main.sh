@@ -19,9 +19,9 @@ start=$(date +%s)
 # The paper's recipe (paper.spec, 150x150x3, glorot init, batch 32, Adam in Keras' form, the
 # paper's augmentation on train, early stopping on val loss) for 8 epochs (300 steps), at lr 3e-4:
 # at the paper's 1e-3 the model collapses to a constant output on this data (README, "The main
-# job"). Within this budget the model learns the casts (seen on 30 % of fractured limbs), not yet
-# the fracture lines themselves: a longer run is the next step (--epochs 50 --patience 8).
+# job"). Within this budget the model learns the casts and the swelling, not yet the fracture
+# lines themselves (docs/synthetic-data.md has the longer runs).
 ./build/radius train "$data" --out "$run" --epochs 8 --patience 4 --lr 3e-4 "$@"
 echo "== main job: training + evaluation took $(( $(date +%s) - start )) s; report: $run/report.html"
-echo "== note: in a few CPU minutes the paper model learns the casts, not yet the fracture lines"
-echo "   (see README, 'The main job'); longer runs: bash scripts/main.sh --epochs 50 --patience 8"
+echo "== note: in a few CPU minutes the paper model learns the casts and the swelling, not yet the"
+echo "   fracture lines (README and docs/synthetic-data.md); longer: bash scripts/main.sh --epochs 50 --patience 8"
