@@ -81,41 +81,36 @@ void add_synth_command(CLI::App& app) {
   cmd->add_option("--model-side", o->options.render.model_side,
                   "Input side of the model that will read it (fracture widths are set in its pixels)")
       ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--subtle", o->options.render.subtle_fraction,
-                  "Fraction of fractures that are thin, low-contrast hairlines")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--displaced", o->options.render.displaced_fraction,
-                  "Fraction of the other fractures whose distal fragment is shifted")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--swelling", o->options.render.swelling_fraction,
-                  "Fraction of fractures with soft-tissue swelling around the site")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--centred", o->options.render.centred_fraction,
-                  "Fraction of films centred on the site of the injury (fracture near the image centre)")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--cast", o->options.render.cast_fraction, "Fraction of fractured limbs seen through a cast")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--intact-cast", o->options.render.intact_cast_fraction,
-                  "Fraction of intact limbs seen through a cast or splint")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--aligned", o->options.render.aligned_fraction,
-                  "Fraction of limbs within 25 degrees of an image axis (the rest at any angle)")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--joints", o->options.render.joint_fraction, "Fraction of images with a joint in view (hard negative)")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--growth-plates", o->options.render.growth_plate_fraction,
-                  "Fraction of joints with an open growth plate (a fracture-like band, hard negative)")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--nutrient", o->options.render.nutrient_fraction,
-                  "Fraction of images with a nutrient canal in one cortex (hard negative)")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--crossing", o->options.render.crossing_fraction,
-                  "Fraction of images with a second limb crossing the first (hard negative)")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--fractured", o->options.fractured_fraction, "Fraction of fractured images per split")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--jpeg", o->options.jpeg_fraction, "Fraction of radiographs stored as JPEG (rest PNG)")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  // The fractions, each in [0, 1]: what the generator draws, and how often.
+  auto fraction = [cmd](const char* name, double& value, const char* help) {
+    cmd->add_option(name, value, help)->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  };
+  fraction("--subtle", o->options.render.subtle_fraction,
+           "Fraction of fractures that are thin, low-contrast hairlines");
+  fraction("--displaced", o->options.render.displaced_fraction,
+           "Fraction of the other fractures whose distal fragment is shifted");
+  fraction("--swelling", o->options.render.swelling_fraction,
+           "Fraction of fractures with soft-tissue swelling around the site");
+  fraction("--centred", o->options.render.centred_fraction,
+           "Fraction of films centred on the site of the injury (fracture near the image centre)");
+  fraction("--cast", o->options.render.cast_fraction,
+           "Fraction of fractured limbs seen through a cast");
+  fraction("--intact-cast", o->options.render.intact_cast_fraction,
+           "Fraction of intact limbs seen through a cast or splint");
+  fraction("--aligned", o->options.render.aligned_fraction,
+           "Fraction of limbs within 25 degrees of an image axis (the rest at any angle)");
+  fraction("--joints", o->options.render.joint_fraction,
+           "Fraction of images with a joint in view (hard negative)");
+  fraction("--growth-plates", o->options.render.growth_plate_fraction,
+           "Fraction of joints with an open growth plate (a fracture-like band, hard negative)");
+  fraction("--nutrient", o->options.render.nutrient_fraction,
+           "Fraction of images with a nutrient canal in one cortex (hard negative)");
+  fraction("--crossing", o->options.render.crossing_fraction,
+           "Fraction of images with a second limb crossing the first (hard negative)");
+  fraction("--fractured", o->options.fractured_fraction,
+           "Fraction of fractured images per split");
+  fraction("--jpeg", o->options.jpeg_fraction,
+           "Fraction of radiographs stored as JPEG (rest PNG)");
   cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores); the files do not depend on it")
       ->capture_default_str();
   cmd->callback([o] {
