@@ -23,6 +23,7 @@ struct Group {
   int quality = 90;
   uint64_t render_index = 0;
   std::vector<int> turns;  // 0 for the base file, then distinct k in {1, 2, 3}
+  SynthInfo drawn;         // filled by write_group
 };
 
 void check_options(const SynthSplitCounts& c, const SynthDatasetOptions& o) {
@@ -84,8 +85,8 @@ std::string file_name(const Group& g, int turns) {
   return g.base + (turns ? "-rotated" + std::to_string(turns) : "") + (g.jpeg ? ".jpg" : ".png");
 }
 
-void write_group(const Group& g, uint64_t seed, const SynthParams& params) {
-  Image img = render_radiograph(params, seed, g.render_index, g.fractured);
+void write_group(Group& g, uint64_t seed, const SynthParams& params) {
+  Image img = render_radiograph(params, seed, g.render_index, g.fractured, &g.drawn);
   if (g.rgb) img = convert_channels(img, 3);
   for (int turns : g.turns) {
     const Image copy = rotate90(img, turns);
@@ -133,7 +134,8 @@ std::vector<SynthFile> write_synthetic_dataset(const std::string& dir, const Syn
   std::vector<SynthFile> manifest;
   for (const Group& g : groups)
     for (int turns : g.turns)
-      manifest.push_back({(fs::path(g.dir) / file_name(g, turns)).string(), g.split, g.fractured, g.base, turns});
+      manifest.push_back(
+          {(fs::path(g.dir) / file_name(g, turns)).string(), g.split, g.fractured, g.base, turns, g.drawn});
   std::sort(manifest.begin(), manifest.end(), [](const SynthFile& a, const SynthFile& b) { return a.path < b.path; });
   return manifest;
 }

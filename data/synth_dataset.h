@@ -33,6 +33,10 @@ struct SynthFile {
   bool fractured = false;
   std::string group;  // the base name: every copy of one radiograph shares it
   int quarter_turns = 0;
+  // What the generator drew in the base radiograph (the fracture's kind and signs, the hard
+  // negatives), the ground truth for error analysis; positions and angles are those of the
+  // base image, before this copy's quarter turns.
+  SynthInfo drawn;
 };
 
 // Writes the data set under `dir`, which must not exist or be empty (so old files never

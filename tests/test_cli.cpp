@@ -3,6 +3,7 @@
 // fail with a clear message and a non-zero exit code.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -55,6 +56,35 @@ TEST_CASE("cli: metrics --counts reproduces the seed paper's Table 1") {
   CHECK(c.out == r.out);
   CHECK(radius_cli("metrics --counts 1 2 3").rc != 0);
   CHECK(radius_cli("metrics --confusion 1,2,x,4").rc != 0);
+}
+
+TEST_CASE("cli: synth writes the data set and synth.csv, what each image shows") {
+  TempDir dir("cli_synth");
+  const std::string out = dir.file("data");
+  const Run r = radius_cli("synth --out " + q(out) +
+                           " --train 8 --val 2 --test 2 --min-side 40 --max-side 56 --model-side 32 --threads 1");
+  CAPTURE(r.out);
+  REQUIRE(r.rc == 0);
+  const std::vector<radius::CsvRow> rows = radius::read_csv(out + "/synth.csv");
+  REQUIRE(rows.size() == 13);  // header + 12 images
+  const radius::CsvRow& h = rows[0];
+  const auto col = [&](const char* name) { return size_t(std::find(h.begin(), h.end(), name) - h.begin()); };
+  REQUIRE(col("fracture") < h.size());
+  std::set<std::string> paths;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const radius::CsvRow& row = rows[i];
+    CAPTURE(row[0]);
+    REQUIRE(row.size() == h.size());
+    CHECK(fs::exists(out + "/" + row[col("path")]));  // relative to the data set, as predictions.csv
+    CHECK(row[col("path")].starts_with(row[col("split")] + "/" + row[col("class")] + "/"));
+    CHECK((row[col("fracture")] != "none") == (row[col("class")] == "fractured"));
+    for (const char* flag : {"subtle", "displaced", "swelling", "cast", "joint", "crossing_bones"})
+      CHECK((row[col(flag)] == "0" || row[col(flag)] == "1"));
+    paths.insert(row[col("path")]);
+  }
+  CHECK(paths.size() == 12);
+  // A second run into the same folder is refused: old files never mix in.
+  CHECK(radius_cli("synth --out " + q(out) + " --train 2 --val 0 --test 0").rc != 0);
 }
 
 TEST_CASE("cli: train, resume, evaluate and metrics on a tiny data set") {

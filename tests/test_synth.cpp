@@ -234,6 +234,8 @@ TEST_CASE("synth: write_synthetic_dataset layout, balance, formats, rotated grou
       ++rotated;
       CHECK(stem == f.group + "-rotated" + std::to_string(f.quarter_turns));
     }
+    CHECK((f.drawn.fracture != FractureKind::none) == f.fractured);  // what was drawn matches the label
+    CHECK((f.drawn.fracture_x >= 0) == f.fractured);
     const Image img = decode_image(f.path, ColorMode::gray);
     CHECK(std::min(img.width, img.height) >= 64);
     CHECK(std::max(img.width, img.height) <= 96);
@@ -248,6 +250,17 @@ TEST_CASE("synth: write_synthetic_dataset layout, balance, formats, rotated grou
   }
   CHECK(rotated > 0);
   for (const auto& [group, places] : group_places) CHECK(places.size() == 1);  // copies stay together
+
+  // Copies of one radiograph share what was drawn in it.
+  std::map<std::string, const SynthFile*> base_of;
+  for (const SynthFile& f : files)
+    if (!f.quarter_turns) base_of[f.group] = &f;
+  for (const SynthFile& f : files) {
+    const SynthInfo& b = base_of.at(f.group)->drawn;
+    CHECK(f.drawn.fracture == b.fracture);
+    CHECK(f.drawn.fracture_x == b.fracture_x);
+    CHECK(f.drawn.limb_angle == b.limb_angle);
+  }
 
   // A rotated PNG copy is exactly the rotated base image.
   for (const SynthFile& f : files) {
