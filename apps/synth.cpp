@@ -86,8 +86,9 @@ void run_synth(SynthCommand o) {
     (f.path.ends_with(".png") ? t.png : t.jpeg) += 1;
     t.groups.insert(f.group);
   }
-  std::printf("wrote %zu images (what each shows: synth.csv) to %s in %.1f s (seed %llu, sides %d-%d px, model side %d)\n", files.size(),
-              o.out.c_str(), seconds, (unsigned long long)o.seed, o.options.render.min_side,
+  std::printf("wrote %zu images to %s in %.1f s (seed %llu, sides %d-%d px, model side %d); what each shows: "
+              "synth.csv\n",
+              files.size(), o.out.c_str(), seconds, (unsigned long long)o.seed, o.options.render.min_side,
               o.options.render.max_side, o.options.render.model_side);
   for (const char* split : {"train", "val", "test"}) {
     const auto it = by_split.find(split);
