@@ -78,6 +78,7 @@ void run_evaluate(EvaluateCommand o) {
                 {"threshold", std::to_string(o.threshold)}};
   if (!cache.bad_files().empty())
     rep.warnings.push_back(std::to_string(cache.bad_files().size()) + " unreadable image(s) skipped (bad_files.csv)");
+  add_synth_breakdown(rep, data.root, preds, o.threshold);
   write_evaluation(o.out, preds, o.threshold, rep);
 }
 

@@ -208,6 +208,7 @@ void write_summary(const KfoldCommand& o, const json& config, const std::vector<
                {"per fold, mean and sd, pooled", "kfold.json"},
                {"each fold's file lists, history, weights, evaluation and report", "folds/fold-N/"}};
   write_kfold_csv(o.out + "/kfold.csv", folds);
+  add_synth_breakdown(rep, o.data, pooled, o.recipe.threshold);
   const Metrics m = write_evaluation(o.out, pooled, o.recipe.threshold, rep, false);
   write_json_file(o.out + "/kfold.json", kfold_json(config, folds, rep, m));
   std::printf("\n%d-fold cross-validation of %s (fractured = positive; sd = sample standard deviation):\n%s", o.k,

@@ -7,20 +7,24 @@
 //   --confusion "a,b,c,d"     the same four numbers as the matrix rows read: rows = true
 //                             (fractured, not fractured), columns = predicted (same order)
 // The seed paper's Table 1:  radius metrics --counts 694 32 54 195
+// With --synth DATA (a `radius synth` folder, or its synth.csv), a predictions CSV is also
+// split by what each image shows (eval/synth_breakdown.h).
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <sstream>
 
 #include "apps/commands.h"
 #include "eval/metrics.h"
 #include "eval/predictions_csv.h"
+#include "eval/synth_breakdown.h"
 
 namespace radius::app {
 
 namespace {
 
 struct MetricsCommand {
-  std::string predictions, confusion;
+  std::string predictions, confusion, synth;
   std::vector<int64_t> counts;
   double threshold = 0.5;
 };
@@ -35,6 +39,7 @@ void print_metrics(const Metrics& m) {
 
 void run_metrics(const MetricsCommand& o) {
   const int given = int(!o.predictions.empty()) + int(!o.confusion.empty()) + int(!o.counts.empty());
+  if (!o.synth.empty() && o.predictions.empty()) throw std::runtime_error("--synth needs a PREDICTIONS.csv");
   if (given != 1) throw std::runtime_error("give exactly one of PREDICTIONS.csv, --counts TP FN FP TN, --confusion \"TP,FN,FP,TN\"");
   std::vector<int64_t> c = o.counts;
   if (!o.confusion.empty()) {
@@ -64,6 +69,12 @@ void run_metrics(const MetricsCommand& o) {
               o.threshold);
   print_metrics(m);
   std::printf("ROC AUC %.4f\n", m.auc);
+  if (!o.synth.empty()) {
+    const std::string truth =
+        std::filesystem::is_directory(o.synth) ? (std::filesystem::path(o.synth) / "synth.csv").string() : o.synth;
+    std::printf("\nwhat it gets right, by what the image shows (%s):\n%s", truth.c_str(),
+                breakdown_table(synth_breakdown(read_synth_truth_csv(truth), rows, o.threshold)).c_str());
+  }
 }
 
 }  // namespace
@@ -81,6 +92,9 @@ void add_metrics_command(CLI::App& app) {
   cmd->add_option("--confusion", o->confusion,
                   "\"TP,FN,FP,TN\": rows true fractured / not fractured x columns predicted (same order)");
   cmd->add_option("--threshold", o->threshold, "Decision threshold on the score P(not fractured)")->capture_default_str();
+  cmd->add_option("--synth", o->synth,
+                  "With PREDICTIONS: the `radius synth` data folder (or its synth.csv) they were made on; "
+                  "adds what the model gets right per kind of image");
   cmd->callback([o] { run_metrics(*o); });
 }
 

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "data/loader.h"
+#include "data/synth_truth.h"
 #include "io/atomic_file.h"
 #include "eval/plot.h"
 #include "net/safetensors.h"
@@ -127,6 +128,18 @@ std::vector<Prediction> predict_positions(Sequential& model, const Dataset& data
   return out;
 }
 
+void add_synth_breakdown(ReportData& report, const std::string& data_root, const std::vector<Prediction>& predictions,
+                         double threshold) {
+  std::error_code ec;
+  const fs::path truth = fs::path(data_root) / "synth.csv";
+  if (!fs::is_directory(data_root, ec) || !fs::exists(truth, ec)) return;
+  try {
+    report.breakdown = synth_breakdown(read_synth_truth_csv(truth.string()), predictions, threshold);
+  } catch (const std::exception& e) {
+    report.warnings.push_back("no breakdown by what each image shows: " + truth.string() + ": " + e.what());
+  }
+}
+
 void write_learning_curves(const std::string& out_dir, const std::vector<HistoryRow>& history) {
   if (history.empty()) return;
   const LearningCurves c = plot_learning_curves(history);
@@ -171,6 +184,9 @@ Metrics write_evaluation(const std::string& out_dir, const std::vector<Predictio
       std::printf("operating point for >= 95%% fracture sensitivity: threshold %.4f, sensitivity %.3f, "
                   "specificity %.3f\n",
                   op.threshold, op.sensitivity, op.specificity);
+    if (!report.breakdown.empty())
+      std::printf("what it gets right, by what the image shows (synth.csv):\n%s",
+                  breakdown_table(report.breakdown).c_str());
     std::printf("wrote %s/{metrics.json,predictions.csv,confusion_matrix.png,roc.png,report.html}\n",
                 out_dir.c_str());
   }

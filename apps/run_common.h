@@ -32,6 +32,13 @@ std::vector<Prediction> predict_positions(Sequential& model, const Dataset& data
 Metrics write_evaluation(const std::string& out_dir, const std::vector<Prediction>& predictions, double threshold,
                          ReportData report, bool print = true);
 
+// The built-in synthetic data: when DATA_ROOT/synth.csv exists, the breakdown of the
+// predictions by what each image shows (eval/synth_breakdown.h) goes into the report (and
+// write_evaluation prints it); a synth.csv that does not describe these images adds a
+// warning instead. Other data: nothing.
+void add_synth_breakdown(ReportData& report, const std::string& data_root, const std::vector<Prediction>& predictions,
+                         double threshold);
+
 // learning_curve_loss.png and learning_curve_accuracy.png.
 void write_learning_curves(const std::string& out_dir, const std::vector<HistoryRow>& history);
 

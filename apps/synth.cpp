@@ -1,7 +1,8 @@
 // radius synth: write the built-in synthetic fracture data set (Kaggle layout:
 // DIR/{train,val,test}/{fractured,not fractured}/*.jpg|png) and say what was written.
 // The same arguments write byte-identical files, so a seed names a data set. DIR/synth.csv
-// records what was drawn in each image, for error analysis (scripts/synth_breakdown.py).
+// records what was drawn in each image (data/synth_truth.h), which `radius evaluate` and
+// `radius metrics --synth` use to say what a model gets right (eval/synth_breakdown.h).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -12,8 +13,8 @@
 #include <string>
 
 #include "apps/commands.h"
-#include "data/csv.h"
 #include "data/synth_dataset.h"
+#include "data/synth_truth.h"
 #include "tensor/parallel.h"
 
 namespace radius::app {
@@ -29,39 +30,6 @@ struct SynthCommand {
   SynthDatasetOptions options;
 };
 
-const char* fracture_name(FractureKind k) {
-  switch (k) {
-    case FractureKind::transverse: return "transverse";
-    case FractureKind::oblique: return "oblique";
-    case FractureKind::comminuted: return "comminuted";
-    case FractureKind::none: break;
-  }
-  return "none";
-}
-
-// DIR/synth.csv: one row per file, its path relative to DIR (as in a run's predictions.csv)
-// and what the generator drew in it. The files themselves carry no such labels.
-void write_truth_csv(const std::string& dir, const std::vector<SynthFile>& files) {
-  std::vector<CsvRow> rows{{"path", "split", "class", "group", "quarter_turns", "fracture", "subtle", "displaced",
-                            "swelling", "cast", "joint", "growth_plate", "nutrient_canal", "crossing_bones",
-                            "limb_angle", "fracture_x", "fracture_y"}};
-  auto flag = [](bool b) { return std::string(b ? "1" : "0"); };
-  auto num = [](float v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f", double(v));
-    return std::string(buf);
-  };
-  for (const SynthFile& f : files) {
-    const SynthInfo& d = f.drawn;
-    rows.push_back({std::filesystem::relative(f.path, dir).generic_string(), f.split,
-                    f.fractured ? "fractured" : "not fractured", f.group, std::to_string(f.quarter_turns),
-                    fracture_name(d.fracture), flag(d.subtle), flag(d.displaced), flag(d.swelling), flag(d.cast),
-                    flag(d.joint), flag(d.growth_plate), flag(d.nutrient_canal), flag(d.crossing_bones),
-                    num(d.limb_angle), num(d.fracture_x), num(d.fracture_y)});
-  }
-  write_csv((std::filesystem::path(dir) / "synth.csv").string(), rows);
-}
-
 void run_synth(SynthCommand o) {
   set_num_threads(o.threads);
   if (o.count > 0) {
@@ -72,7 +40,7 @@ void run_synth(SynthCommand o) {
   const auto t0 = std::chrono::steady_clock::now();
   const auto files = write_synthetic_dataset(o.out, {o.train, o.val, o.test}, o.seed, o.options);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  write_truth_csv(o.out, files);
+  write_synth_truth_csv(o.out, files);
 
   // Per split: images per class, formats, and distinct radiographs (groups).
   struct Tally {

@@ -359,7 +359,7 @@ std::string collapse_warning(const std::vector<HistoryRow>& history) {
 }
 
 // The test evaluation of res.predictions with the run's report (config, history, files, warnings).
-Metrics evaluate_run(const TrainingOptions& o, const ModelRun& run, const ModelRunResult& res,
+Metrics evaluate_run(const TrainingOptions& o, const Dataset& data, const ModelRun& run, const ModelRunResult& res,
                      const ConsoleObserver& observer) {
   ReportData rep;
   rep.title = run.title;
@@ -380,6 +380,7 @@ Metrics evaluate_run(const TrainingOptions& o, const ModelRun& run, const ModelR
     rep.files.emplace_back("training health per layer and epoch", "health.csv");
     rep.files.emplace_back("training health warnings", "health.json");
   }
+  add_synth_breakdown(rep, data.root, res.predictions, o.threshold);
   return write_evaluation(run.out, res.predictions, o.threshold, rep, run.print_evaluation);
 }
 
@@ -480,7 +481,7 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
   if (!run.test_pos.empty()) {
     if (run.print_evaluation) std::printf("\ntest set (%zu images), fractured = positive:\n", run.test_pos.size());
     res.predictions = predict_positions(model, data, cache, run.test_pos, o.batch);
-    res.test = evaluate_run(o, run, res, observer);
+    res.test = evaluate_run(o, data, run, res, observer);
   }
   return res;
 }

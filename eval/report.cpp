@@ -143,6 +143,25 @@ void results_section(Html& h, const ReportData& r) {
   h << "</section>\n";
 }
 
+// Synthetic data only: what the model gets right, per kind of image (eval/synth_breakdown.h).
+void breakdown_section(Html& h, const ReportData& r) {
+  if (r.breakdown.empty()) return;
+  h << "<section id=\"breakdown\"><h2>What it gets right, by what the image shows</h2>\n<p class=\"note\">From "
+       "the data set's synth.csv: for fractured images the share called fractured, for intact ones the share "
+       "called intact. Fractures with neither a cast nor swelling can only be found by their line.</p>\n"
+       "<div class=\"figs\">\n";
+  for (bool fractured : {true, false}) {
+    h << "<table><tr><th>" << (fractured ? "fractured images" : "intact images") << "</th><th>images</th><th>"
+      << (fractured ? "found" : "called intact") << "</th><th>rate</th></tr>\n";
+    for (const BreakdownRow& b : r.breakdown)
+      if (b.fractured == fractured)
+        h << "<tr><td>" << escape_xml(b.kind) << "</td><td>" << std::to_string(b.images) << "</td><td>"
+          << std::to_string(b.right) << "</td><td>" << num(b.rate()) << "</td></tr>\n";
+    h << "</table>\n";
+  }
+  h << "</div></section>\n";
+}
+
 void history_section(Html& h, const ReportData& r) {
   if (r.history.empty()) return;
   h << "<section id=\"learning-curves\"><h2>Learning curves</h2>\n";
@@ -260,6 +279,7 @@ std::string report_html(const ReportData& r) {
   if (!meta.empty()) h << "<p class=\"meta\">" << meta << "</p>\n";
   warnings_section(h, r);
   results_section(h, r);
+  breakdown_section(h, r);
   folds_section(h, r);
   history_section(h, r);
   health_section(h, r);
@@ -288,6 +308,7 @@ nlohmann::json report_json(const ReportData& r) {
   j["operating_point"] = r.operating_point ? nlohmann::json(*r.operating_point) : nlohmann::json();
   j["operating_metrics"] = metrics_or_null(r.operating_metrics);
   j["sweep"] = r.sweep;
+  if (!r.breakdown.empty()) j["breakdown"] = r.breakdown;
   if (!r.folds.empty()) {
     nlohmann::json summary = nlohmann::json::object();
     for (const MetricSummary& s : summarize_folds(r.folds)) {

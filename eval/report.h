@@ -13,6 +13,7 @@
 #include "eval/health_history.h"  // LayerHealthRow
 #include "eval/history.h"  // HistoryRow, write_history_csv
 #include "eval/metrics.h"
+#include "eval/synth_breakdown.h"  // BreakdownRow
 
 namespace radius {
 
@@ -30,6 +31,7 @@ struct ReportData {
   std::optional<OperatingPoint> operating_point;
   std::optional<Metrics> operating_metrics;    // the metrics at the operating point's threshold
   std::vector<Metrics> sweep;                  // threshold_sweep rows, optional
+  std::vector<BreakdownRow> breakdown;         // synthetic data: right per kind of image, optional
 
   std::vector<Metrics> folds;  // k-fold: one evaluation per fold (summarised as mean ± sd)
 

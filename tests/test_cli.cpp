@@ -87,6 +87,40 @@ TEST_CASE("cli: synth writes the data set and synth.csv, what each image shows")
   CHECK(radius_cli("synth --out " + q(out) + " --train 2 --val 0 --test 0").rc != 0);
 }
 
+TEST_CASE("cli: on synthetic data, train, evaluate and metrics --synth say what the model gets right per kind") {
+  TempDir dir("cli_breakdown");
+  const std::string data = dir.file("data");
+  REQUIRE(radius_cli("synth --out " + q(data) +
+                     " --train 24 --val 8 --test 16 --min-side 40 --max-side 56 --model-side 32 --threads 1")
+              .rc == 0);
+  const std::string run = dir.file("run");
+  const Run t = radius_cli("train " + q(data) + " --model " + q(kTiny) + " --epochs 1 --batch 8 --threads 1 --out " +
+                           q(run));
+  CAPTURE(t.out);
+  REQUIRE(t.rc == 0);
+  for (const char* s : {"by what the image shows (synth.csv)", "fractured images", "all fractured", "all intact"})
+    CHECK_MESSAGE(t.out.find(s) != std::string::npos, s);
+  const nlohmann::json m = nlohmann::json::parse(std::ifstream(run + "/metrics.json"));
+  REQUIRE(m.contains("breakdown"));
+  CHECK(m["breakdown"][0]["kind"] == "all fractured");
+  CHECK(m["breakdown"][0]["images"] == 8);  // half of the 16 test images
+  const Run e = radius_cli("evaluate " + q(run) + " " + q(data) + " --threads 1");
+  CAPTURE(e.out);
+  CHECK(e.rc == 0);
+  CHECK(e.out.find("by what the image shows") != std::string::npos);
+  const Run mt = radius_cli("metrics " + q(run + "/predictions.csv") + " --synth " + q(data));
+  CAPTURE(mt.out);
+  CHECK(mt.rc == 0);
+  CHECK(mt.out.find("no cast, no swelling") != std::string::npos);
+  // Predictions from another data set are refused, with the reason.
+  const std::string other = dir.file("other");
+  REQUIRE(radius_cli("synth --out " + q(other) + " --train 2 --val 0 --test 2 --seed 9 --min-side 40 --max-side 56")
+              .rc == 0);
+  const Run bad = radius_cli("metrics " + q(run + "/predictions.csv") + " --synth " + q(other + "/synth.csv"));
+  CHECK(bad.rc != 0);
+  CHECK(bad.out.find("is not in synth.csv") != std::string::npos);
+}
+
 TEST_CASE("cli: train, resume, evaluate and metrics on a tiny data set") {
   TempDir dir("cli");
   const std::string data = tiny_dataset(dir);
