@@ -93,6 +93,9 @@ void add_synth_command(CLI::App& app) {
   };
   fraction("--subtle", o->options.render.subtle_fraction,
            "Fraction of fractures that are thin, low-contrast hairlines");
+  cmd->add_option("--hairline-contrast", o->options.render.hairline_contrast,
+                  "How dark the hairlines are, as a multiple of their drawn depth (below 1: fainter)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   fraction("--displaced", o->options.render.displaced_fraction,
            "Fraction of the other fractures whose distal fragment is shifted");
   fraction("--swelling", o->options.render.swelling_fraction,

@@ -421,7 +421,9 @@ void add_fracture(Scene& sc, const SynthParams& p, const Site& site, uint64_t se
                                                      : FractureKind::comminuted;
   // Widths in model pixels: a hairline, or a clear gap between the fragments.
   const float width = subtle ? rng.uniform(1.4f, 2.0f) : rng.uniform(2.2f, 4.5f);
-  const float depth = subtle ? rng.uniform(0.45f, 0.65f) : rng.uniform(0.75f, 0.98f);
+  // (At hairline_contrast 1 the product is exact: the default data do not change.)
+  const float depth = subtle ? float(p.hairline_contrast * rng.uniform(0.45f, 0.65f))
+                             : rng.uniform(0.75f, 0.98f);
   float alpha = 0;
   if (kind == FractureKind::transverse) {
     alpha = radians(rng.uniform(-12, 12));
@@ -532,6 +534,9 @@ Image render_radiograph(const SynthParams& p, uint64_t seed, uint64_t index, boo
     throw std::invalid_argument("render_radiograph: need 32 <= min_side <= max_side <= 4096 and model_side >= 8, got " +
                                 std::to_string(p.min_side) + ", " + std::to_string(p.max_side) + ", " +
                                 std::to_string(p.model_side));
+  if (!(p.hairline_contrast >= 0 && p.hairline_contrast <= 1))
+    throw std::invalid_argument("render_radiograph: hairline_contrast must be in [0, 1], got " +
+                                std::to_string(p.hairline_contrast));
   SynthInfo info;
   Scene sc = make_scene(p, seed, index, info);
   const Site site = choose_site(sc, p, seed, index);

@@ -22,6 +22,10 @@ struct SynthParams {
   // that a fracture is at least 1.4 model pixels wide and survives nearest-neighbour resizing.
   int model_side = 150;
   double subtle_fraction = 0.25;     // of fractures: thin (1.4-2 model px) and low contrast
+  // How dark a hairline is, as a multiple of its drawn depth (45-65 % of the cortex's attenuation
+  // taken away; nutrient canals take 30-50 %). Below 1, fainter hairlines: the calibration knob
+  // for how often the subtle fractures can be seen (docs/synthetic-data.md).
+  double hairline_contrast = 1.0;
   double displaced_fraction = 0.6;   // of the other fractures: the distal fragment shifted/tilted
   // Of fractures: soft-tissue swelling (haematoma, oedema) around the fracture site, a real and
   // early radiographic sign, and one that is large enough to be seen at a coarse scale.

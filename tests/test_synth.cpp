@@ -40,6 +40,12 @@ int max_abs_diff(const Image& a, const Image& b) {
   return m;
 }
 
+long sum_abs_diff(const Image& a, const Image& b) {
+  long s = 0;
+  for (size_t i = 0; i < a.pixels.size(); ++i) s += std::abs(int(a.pixels[i]) - int(b.pixels[i]));
+  return s;
+}
+
 }  // namespace
 
 TEST_CASE("synth: render is deterministic, seeded, sized and not blank") {
@@ -108,6 +114,32 @@ TEST_CASE("synth: a fracture is the only difference and survives resizing to the
   CHECK(kinds[int(FractureKind::transverse)] > 0);
   CHECK(kinds[int(FractureKind::oblique)] > 0);
   CHECK(kinds[int(FractureKind::comminuted)] > 0);
+}
+
+TEST_CASE("synth: --hairline-contrast fades only the hairlines") {
+  SynthParams faint;
+  faint.hairline_contrast = 0.5;
+  const SynthParams p;
+  int hairlines = 0;
+  for (int i = 0; i < 40; ++i) {
+    CAPTURE(i);
+    SynthInfo info;
+    const Image intact = render_radiograph(p, 5, uint64_t(i), false);
+    const Image broken = render_radiograph(p, 5, uint64_t(i), true, &info);
+    const Image faded = render_radiograph(faint, 5, uint64_t(i), true);
+    if (!info.subtle) {
+      CHECK(faded.pixels == broken.pixels);  // other fractures are untouched
+      continue;
+    }
+    ++hairlines;
+    // Same line, half as dark: closer to the intact limb, but still there. (The total change,
+    // not the largest: a swelling, which the contrast leaves alone, can hold the largest.)
+    CHECK(faded.pixels != intact.pixels);
+    CHECK(sum_abs_diff(faded, intact) < sum_abs_diff(broken, intact));
+  }
+  CHECK(hairlines > 0);
+  faint.hairline_contrast = 1.5;
+  CHECK_THROWS_AS(render_radiograph(faint, 5, 0, true), std::invalid_argument);
 }
 
 TEST_CASE("synth: casts, swelling and limb orientation follow their fractions") {
