@@ -46,6 +46,9 @@ void add_training_options(CLI::App& cmd, TrainingOptions& o) {
   cmd.add_option("--shear", o.shear, "Augmentation: shear range, degrees")->capture_default_str();
   cmd.add_option("--zoom", o.zoom, "Augmentation: zoom range")->capture_default_str();
   cmd.add_flag("--no-flip", o.no_flip, "Augmentation: no horizontal flips");
+  cmd.add_option("--augment-warmup", o.augment_warmup,
+                 "Progressive augmentation: the warp grows linearly from none to full over N epochs (0 = full at once)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd.add_option("--val-fraction", o.val_fraction, "Validation share split off the training images (train: when DATA has no val/)")
       ->capture_default_str();
   cmd.add_flag("--group", o.group, "Group-aware splits: rotated copies of one X-ray stay on one side");
@@ -82,7 +85,8 @@ json training_config(const TrainingOptions& o) {
               {"min_delta", o.min_delta}, {"batch", o.batch},           {"lr", o.lr},
               {"optimizer", o.optimizer}, {"momentum", o.momentum},     {"augment", !o.no_augment},
               {"rotation", o.rotation},   {"shift", o.shift},           {"shear", o.shear},
-              {"zoom", o.zoom},           {"flip", !o.no_flip},         {"val_fraction", o.val_fraction},
+              {"zoom", o.zoom},           {"flip", !o.no_flip},         {"augment_warmup", o.augment_warmup},
+              {"val_fraction", o.val_fraction},
               {"group", o.group},         {"group_regex", o.group_regex}, {"seed", o.seed},
               {"threads", o.threads},     {"device", o.device},         {"threshold", o.threshold},
               {"init", o.init},           {"warmup_epochs", o.warmup_epochs}, {"warmup_steps", o.warmup_steps},
@@ -118,6 +122,7 @@ void read_training_config(const json& j, TrainingOptions& o, bool keep_epochs) {
   o.warmup_steps = json_integer_value<int64_t>(j, "warmup_steps", 0);
   o.lr_schedule = j.value("lr_schedule", std::string("constant"));
   o.lr_step_epochs = json_integer_value<int>(j, "lr_step_epochs", 10);
+  o.augment_warmup = json_integer_value<int>(j, "augment_warmup", 0);
   o.lr_step_factor = j.value("lr_step_factor", 0.1);
   o.clip_norm = j.value("clip_norm", 0.0);
   o.health_every = json_integer_value<int>(j, "health_every", 10);
@@ -182,6 +187,12 @@ AugmentConfig augment_config(const TrainingOptions& o) {
   aug.zoom_range = o.zoom;
   aug.horizontal_flip = !o.no_flip;
   return aug;
+}
+
+static std::string augment_description(const TrainingOptions& o) {
+  if (o.no_augment) return "no augmentation";
+  if (o.augment_warmup == 0) return "paper augmentation";
+  return "paper augmentation, growing from none over " + std::to_string(o.augment_warmup) + " epochs";
 }
 
 Dataset list_training_data(const std::string& path, const TrainingOptions& o) {
@@ -419,6 +430,7 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
   LoaderOptions tl;
   tl.batch_size = o.batch;
   tl.augment = augment_config(o);
+  tl.augment_warmup_epochs = o.no_augment ? 0 : o.augment_warmup;
   tl.seed = o.seed;
   LoaderOptions vl = tl;
   vl.augment = AugmentConfig::none();
@@ -449,7 +461,7 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
   std::printf("model: %s, %lld parameters, input %lldx%lldx%lld; %s, batch %d, %s, %d threads, device %s\n",
               o.model.c_str(), (long long)model.num_params(), (long long)model.input_shape()[1],
               (long long)model.input_shape()[2], (long long)model.input_shape()[0], optimizer.describe().c_str(),
-              o.batch, o.no_augment ? "no augmentation" : "paper augmentation", num_threads(), o.device.c_str());
+              o.batch, augment_description(o).c_str(), num_threads(), o.device.c_str());
   std::printf("recipe: %s init, learning rate %s%s; health checks %s\n", o.init.c_str(),
               fo.lr_schedule.active() ? fo.lr_schedule.describe().c_str() : "constant",
               o.clip_norm > 0 ? (", gradient norm clipped at " + std::to_string(o.clip_norm)).c_str() : "",

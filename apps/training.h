@@ -32,6 +32,7 @@ struct TrainingOptions {
   std::string optimizer = "adam", device = "cpu";
   bool no_augment = false, no_flip = false;
   float rotation = 40, shift = 0.2f, shear = 0.2f, zoom = 0.2f;
+  int augment_warmup = 0;  // epochs over which the warp grows from none to the above (0 = full at once)
   double val_fraction = 0.2, min_delta = 0.0, threshold = 0.5;
   bool group = false;
   std::string group_regex;  // group key pattern on the file stem; empty: default_group_pattern()

@@ -22,6 +22,8 @@ AugmentConfig AugmentConfig::paper() { return AugmentConfig{}; }
 AffineParams draw_params(const AugmentConfig& cfg, int height, int width, uint64_t seed, uint64_t epoch,
                          uint64_t image_index) {
   if (epoch >= (uint64_t(1) << 40)) throw std::invalid_argument("draw_params: epoch must be < 2^40");
+  if (!(cfg.strength >= 0.0f && cfg.strength <= 1.0f))
+    throw std::invalid_argument("draw_params: strength must be in [0, 1]");
   const uint64_t stream = kAugmentStreamTag | epoch;
   const Philox4x32 a = philox_at(seed, stream, 2 * image_index);
   const Philox4x32 b = philox_at(seed, stream, 2 * image_index + 1);
@@ -45,7 +47,22 @@ AffineParams draw_params(const AugmentConfig& cfg, int height, int width, uint64
   }
   p.flip_h = cfg.horizontal_flip && uniform01(word[6]) < 0.5f;
   p.flip_v = cfg.vertical_flip && uniform01(word[7]) < 0.5f;
+  if (cfg.strength != 1.0f) {
+    const float s = cfg.strength;
+    p.theta_deg *= s;
+    p.tx *= s;
+    p.ty *= s;
+    p.shear_deg *= s;
+    p.zx = 1.0f + s * (p.zx - 1.0f);
+    p.zy = 1.0f + s * (p.zy - 1.0f);
+  }
   return p;
+}
+
+float augment_strength(int warmup_epochs, uint64_t epoch) {
+  if (warmup_epochs < 0) throw std::invalid_argument("augment_strength: warmup_epochs must be >= 0");
+  if (warmup_epochs == 0 || epoch >= uint64_t(warmup_epochs)) return 1.0f;
+  return float(epoch) / float(warmup_epochs);
 }
 
 namespace {

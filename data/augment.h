@@ -39,10 +39,24 @@ struct AugmentConfig {
   bool horizontal_flip = true;   // p = 0.5
   bool vertical_flip = false;    // p = 0.5
   float rescale = 1.0f / 255.0f;  // applied last; 1 keeps the 0..255 scale
+  // Scales every drawn warp toward the identity: theta, tx, ty and shear times `strength`,
+  // zoom 1 + strength * (z - 1). For these uniform draws that is the same as scaling the
+  // ranges (s * U(-r, r) = U(-s r, s r)), without touching Keras' "< 1 is a fraction"
+  // rule for shifts, and with the same Philox words at every strength. Flips are kept.
+  float strength = 1.0f;
 
   static AugmentConfig none();   // validation/test: rescale only
   static AugmentConfig paper();  // the seed paper's training generator (= the defaults)
 };
+
+// Progressive augmentation: the strength for `epoch` (0-based) when the warp grows linearly
+// from none over the first `warmup_epochs` epochs: min(1, epoch / warmup_epochs); 1 without
+// a warmup. Why: with the paper's full warp from the first step, the paper model sits at
+// chance for thousands of steps on the built-in data before it finds the fracture lines;
+// unwarped images let it find them first (docs/synthetic-data.md). The same idea as
+// EfficientNetV2's progressive learning (Tan & Le, 2021): weak augmentation early, the
+// full regularisation later.
+float augment_strength(int warmup_epochs, uint64_t epoch);
 
 // One image's transform. Identity: all zero, zx = zy = 1, no flips.
 struct AffineParams {

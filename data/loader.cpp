@@ -20,6 +20,12 @@ std::vector<size_t> epoch_permutation(size_t n, uint64_t seed, uint64_t epoch) {
   return perm;
 }
 
+AugmentConfig epoch_augment(const LoaderOptions& options, uint64_t epoch) {
+  AugmentConfig cfg = options.augment;
+  cfg.strength *= augment_strength(options.augment_warmup_epochs, epoch);
+  return cfg;
+}
+
 namespace {
 
 bool is_rescale_only(const AugmentConfig& c) {
@@ -203,7 +209,7 @@ void Loader::fill(Slot& slot, const Plan& plan, int64_t b, uint64_t generation) 
   batch.epoch = plan.epoch;
   batch.index = b;
 
-  const AugmentConfig& cfg = options_.augment;
+  const AugmentConfig cfg = epoch_augment(options_, plan.epoch);
   float* images = slot.images.cpu();
   float* labels = slot.labels.cpu();
   const int64_t per_image = int64_t(c) * h * w;

@@ -6,7 +6,8 @@
 //  - the epoch's order is a Fisher-Yates shuffle drawn from Philox stream
 //    kShuffleStreamTag | epoch under `seed` (no shuffle: the given order);
 //  - image k's augmentation is draw_params(cfg, seed, epoch, dataset sample index of k),
-//    i.e. it depends on the image, not on its batch, its slot or the thread that made it;
+//    i.e. it depends on the image, not on its batch, its slot or the thread that made it
+//    (cfg is the epoch's: epoch_augment(options, epoch));
 //  - batch b holds order[b*B, b*B + B) and is delivered as batch b, whichever worker
 //    finished first.
 // So the batches are bit-identical for any worker count and queue depth.
@@ -55,6 +56,9 @@ struct LoaderOptions {
   bool shuffle = true;     // a new order every epoch (Keras' flow_from_directory default)
   bool drop_last = false;  // false: the last batch may be smaller (as Keras); true: drop it
   AugmentConfig augment = AugmentConfig::none();  // training: AugmentConfig::paper()
+  // Progressive augmentation: epoch e warps with strength augment_strength(this, e) times
+  // augment.strength (data/augment.h); 0 = the full warp from the first epoch.
+  int augment_warmup_epochs = 0;
   uint64_t seed = 0;       // shuffle and augmentation
   int workers = 2;         // >= 1 threads making batches
   int queue_depth = 4;     // >= 1 batches made ahead of the consumer
@@ -65,6 +69,9 @@ struct LoaderOptions {
 
 // The epoch's order over positions [0, n): a pure function of (seed, epoch).
 std::vector<size_t> epoch_permutation(size_t n, uint64_t seed, uint64_t epoch);
+
+// The augmentation of epoch `epoch`: options.augment with the progressive-augmentation strength.
+AugmentConfig epoch_augment(const LoaderOptions& options, uint64_t epoch);
 
 class Loader {
  public:

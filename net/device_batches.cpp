@@ -64,6 +64,7 @@ DeviceAugmentBatches::HostBatch DeviceAugmentBatches::prepare(int64_t b) const {
   const int h = cache_.height(), w = cache_.width();
   const int64_t begin = b * options_.batch_size;
   const int64_t n = std::min<int64_t>(options_.batch_size, int64_t(order_.size()) - begin);
+  const AugmentConfig augment = epoch_augment(options_, epoch_);
   HostBatch out;
   out.images.reserve(size_t(n));
   out.params.reserve(size_t(n));
@@ -72,7 +73,7 @@ DeviceAugmentBatches::HostBatch DeviceAugmentBatches::prepare(int64_t b) const {
     const int64_t k = int64_t(order_[size_t(begin + j)]);
     out.images.push_back(cache_.image(k));
     out.params.push_back(
-        pack_warp(draw_params(options_.augment, h, w, options_.seed, epoch_, cache_.sample_index(k)), h, w));
+        pack_warp(draw_params(augment, h, w, options_.seed, epoch_, cache_.sample_index(k)), h, w));
     out.labels.push_back(float(cache_.label(k)));
   }
   return out;

@@ -136,6 +136,48 @@ TEST_CASE("augment: draw_params is a pure function of (seed, epoch, image index)
   CHECK_THROWS_AS(draw_params(cfg, 150, 150, 42, uint64_t(1) << 40, 0), std::invalid_argument);
 }
 
+TEST_CASE("augment: strength scales each drawn warp toward the identity, with the same draws and flips") {
+  const AugmentConfig full = AugmentConfig::paper();
+  for (uint64_t image : {0, 5, 17}) {
+    CAPTURE(image);
+    const AffineParams a = draw_params(full, 150, 120, 42, 3, image);
+    for (float s : {0.0f, 0.25f, 0.5f}) {
+      CAPTURE(s);
+      AugmentConfig weak = full;
+      weak.strength = s;
+      const AffineParams b = draw_params(weak, 150, 120, 42, 3, image);
+      CHECK(b.theta_deg == doctest::Approx(s * a.theta_deg));
+      CHECK(b.tx == doctest::Approx(s * a.tx));
+      CHECK(b.ty == doctest::Approx(s * a.ty));
+      CHECK(b.shear_deg == doctest::Approx(s * a.shear_deg));
+      CHECK(b.zx - 1 == doctest::Approx(s * (a.zx - 1)));
+      CHECK(b.zy - 1 == doctest::Approx(s * (a.zy - 1)));
+      CHECK(b.flip_h == a.flip_h);
+    }
+  }
+  // Strength 0 is the identity warp: the image comes back, flipped or not.
+  AugmentConfig none = full;
+  none.strength = 0;
+  none.horizontal_flip = false;
+  const std::vector<uint8_t> img = test_image(12, 10, 3);
+  Tensor got = Tensor::empty({1, 3, 12, 10}), want = Tensor::empty({1, 3, 12, 10});
+  augment_into(none, img.data(), 12, 10, 3, 42, 0, 7, got, 0);
+  augment_into(AugmentConfig::none(), img.data(), 12, 10, 3, 42, 0, 7, want, 0);
+  CHECK(got.to_vector() == want.to_vector());
+  none.strength = 1.5f;
+  CHECK_THROWS_AS(draw_params(none, 12, 10, 42, 0, 7), std::invalid_argument);
+}
+
+TEST_CASE("augment: augment_strength grows linearly to 1 over the warmup epochs") {
+  CHECK(augment_strength(0, 0) == 1.0f);  // no warmup: full from the start
+  CHECK(augment_strength(4, 0) == 0.0f);
+  CHECK(augment_strength(4, 1) == 0.25f);
+  CHECK(augment_strength(4, 3) == 0.75f);
+  CHECK(augment_strength(4, 4) == 1.0f);
+  CHECK(augment_strength(4, 400) == 1.0f);
+  CHECK_THROWS_AS(augment_strength(-1, 0), std::invalid_argument);
+}
+
 TEST_CASE("augment: parameter distribution respects the configured ranges") {
   AugmentConfig cfg = AugmentConfig::paper();
   cfg.vertical_flip = true;

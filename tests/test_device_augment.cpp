@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "data/augment.h"
@@ -118,8 +119,10 @@ TEST_CASE("device augment: the host half gives the Loader's batches (order, para
   const int h = 19, w = 17, c = 3;
   const ImageCache cache = random_cache(21, h, w, c, 4);  // 21 = 2 full batches of 8 + 5
   for (bool drop_last : {false, true}) {
-    for (const AugmentConfig& cfg : {strong_augment(), AugmentConfig::none()}) {
-      const LoaderOptions o = loader_options(cfg, true, drop_last);
+    for (const auto& [cfg, warmup] : {std::pair{strong_augment(), 0}, std::pair{AugmentConfig::none(), 0},
+                                      std::pair{strong_augment(), 3}}) {  // 3: the epochs' partial strengths
+      LoaderOptions o = loader_options(cfg, true, drop_last);
+      o.augment_warmup_epochs = warmup;
       Loader loader(cache, all_items(cache), o);
       DeviceAugmentBatches device(cache, all_items(cache), o);
       REQUIRE(device.batches_per_epoch() == loader.batches_per_epoch());

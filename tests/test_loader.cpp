@@ -144,6 +144,28 @@ TEST_CASE("loader: different epochs give a different order and different augment
   CHECK(find(a, 0).size() == 100);
 }
 
+TEST_CASE("loader: progressive augmentation warps epoch e with strength min(1, e / warmup)") {
+  const ImageCache cache = random_cache(19, 11, 9, 3);
+  LoaderOptions o = opts(2, 2);
+  o.augment_warmup_epochs = 4;
+  Loader loader(cache, all_items(cache), o);
+  Tensor want = Tensor::empty({1, 3, 11, 9});
+  for (uint64_t epoch : {0, 1, 3, 4, 6}) {
+    CAPTURE(epoch);
+    AugmentConfig cfg = AugmentConfig::paper();
+    cfg.strength = std::min(1.0f, float(epoch) / 4.0f);
+    CHECK(epoch_augment(o, epoch).strength == cfg.strength);
+    const Epoch e = run_epoch(loader, epoch);
+    for (size_t b = 0; b < e.items.size(); ++b)
+      for (size_t j = 0; j < e.items[b].size(); ++j) {
+        const size_t k = e.items[b][j];
+        augment_into(cfg, cache.image(int64_t(k)), 11, 9, 3, 42, epoch, k, want, 0);
+        const auto w = want.to_vector();
+        CHECK(std::equal(w.begin(), w.end(), e.images[b].begin() + long(j * w.size())));
+      }
+  }
+}
+
 TEST_CASE("loader: shuffle off keeps the order, drop_last drops the partial batch") {
   const ImageCache cache = random_cache(21, 6, 6, 3);
   LoaderOptions o = opts(2, 2, AugmentConfig::none());
