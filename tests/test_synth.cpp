@@ -98,12 +98,12 @@ TEST_CASE("synth: a fracture is the only difference and survives resizing to the
           far_changes += std::hypot(x - info.fracture_x, y - info.fracture_y) > near && intact.at(x, y) != broken.at(x, y);
       CHECK(far_changes == 0);
     }
-    // Calibration: still visible after Keras' nearest resize to 150x150. Over 400 images the
-    // smallest change was 16 grey levels for subtle fractures and 37 for the others; a
-    // fracture half hidden under a crossing bone can come lower.
+    // Calibration: still visible after Keras' nearest resize to 150x150. At the defaults
+    // (hairlines at 0.6 contrast, the other fractures displaced), over 400 images the smallest
+    // change was 13 grey levels for hairlines (25 at full contrast) and 63 for the others.
     const int diff = max_abs_diff(resize(intact, 150, 150, Interpolation::nearest),
                                   resize(broken, 150, 150, Interpolation::nearest));
-    CHECK(diff >= (info.subtle ? 12 : 18));
+    CHECK(diff >= (info.subtle ? 12 : 40));
     subtle += info.subtle;
     displaced += info.displaced;
     kinds[int(info.fracture)]++;
@@ -117,9 +117,9 @@ TEST_CASE("synth: a fracture is the only difference and survives resizing to the
 }
 
 TEST_CASE("synth: --hairline-contrast fades only the hairlines") {
-  SynthParams faint;
+  SynthParams faint, p;
   faint.hairline_contrast = 0.5;
-  const SynthParams p;
+  p.hairline_contrast = 1.0;
   int hairlines = 0;
   for (int i = 0; i < 40; ++i) {
     CAPTURE(i);
@@ -144,6 +144,12 @@ TEST_CASE("synth: --hairline-contrast fades only the hairlines") {
 
 TEST_CASE("synth: casts, swelling and limb orientation follow their fractions") {
   SynthParams p;
+  // Casts are off by default (data/synth.h says why); a shortcut study switches them on.
+  CHECK(p.cast_fraction == 0);
+  CHECK(p.intact_cast_fraction == 0);
+  p.cast_fraction = 0.3;
+  p.intact_cast_fraction = 0.05;
+  p.swelling_fraction = 0.6;
   int casts[2] = {0, 0}, swelling = 0, aligned = 0;
   const int n = 80;
   for (int i = 0; i < n; ++i) {
