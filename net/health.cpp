@@ -237,9 +237,10 @@ void HealthMonitor::detect_loss(double loss, const Tensor& labels_cpu, int epoch
                                       "learned from the images. If it collapsed (see the other warnings): ",
                                       100 * prior) +
                                   std::string(kDeadHelp) +
-                                  " If it is just slow: more epochs, or let the augmentation grow from none "
-                                  "(--augment-warmup 10): on the built-in data that ends a plateau of thousands "
-                                  "of steps within a few hundred (docs/synthetic-data.md)."});
+                                  " If it is just slow: more epochs, another --seed, or let the augmentation grow "
+                                  "from none (--augment-warmup 10): on the built-in data that cut a plateau of "
+                                  "thousands of steps to a few hundred for some seeds, not all "
+                                  "(docs/synthetic-data.md)."});
 }
 
 std::vector<HealthWarning> HealthMonitor::after_step(Sequential& model, const Tensor& labels_cpu, double loss,

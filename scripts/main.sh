@@ -27,12 +27,12 @@ fi
 rm -rf "$run"
 start=$(date +%s)
 # The paper's recipe (paper.spec, 150x150x3, glorot init, batch 32, Adam in Keras' form, the
-# paper's augmentation on train) at lr 3e-4 (at the paper's 1e-3 the model collapses to a
-# constant output on this data; README, "The main job"), with one change: the augmentation
-# grows from none to the paper's over the first 10 epochs (--augment-warmup). With
-# the full warp from the first step the model sits at chance for ~2,000-2,600 steps (an hour
-# of 2 CPU cores) before it finds the fracture lines; unwarped images let it find them in a few
-# hundred (docs/synthetic-data.md). Early stopping is off: a fixed budget of 30 epochs (2,250 steps),
-# with the best epoch's weights (validation loss) restored for the test.
+# paper's augmentation on train) at lr 3e-4 (at the paper's 1e-3 the model collapsed to a
+# constant output on the generator's earlier defaults; README), with one change: the augmentation
+# grows from none to the paper's over the first 10 epochs (--augment-warmup). With the full warp
+# from the first step the model sits at chance for ~2,000-2,600 steps (45 minutes of 2 CPU cores)
+# before it finds the fracture lines; with the ramp, seed 1 finds them in ~300 steps (seeds 2 and 3
+# did not within 600-825: docs/synthetic-data.md). Early stopping is off: a fixed budget of 30
+# epochs (2,250 steps), with the best epoch's weights (validation loss) restored for the test.
 ./build/radius train "$data" --out "$run" --epochs 30 --augment-warmup 10 --patience 0 --lr 3e-4 "$@"
 echo "== main job: training + evaluation took $(( $(date +%s) - start )) s; report: $run/report.html"
