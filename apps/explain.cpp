@@ -26,6 +26,7 @@
 #include "data/encode.h"
 #include "eval/tile_grid.h"
 #include "io/atomic_file.h"
+#include "layers/registry.h"
 #include "net/explain.h"
 #include "net/spec.h"
 #include "tensor/device_memory.h"
@@ -116,8 +117,7 @@ void print_image_table(const Sequential& model, const ImageRun& r) {
 std::vector<size_t> map_layers(const Sequential& model, int count) {
   std::vector<size_t> picked;
   for (size_t i = 0; i < model.size() && int(picked.size()) < count; ++i) {
-    const std::string k = model.layer(i).kind();
-    if ((k == "conv2d" || k == "maxpool2d" || k == "avgpool2d") && model.layer_output(i).rank() == 3) picked.push_back(i);
+    if (kind_of(model.layer(i)).feature_maps && model.layer_output(i).rank() == 3) picked.push_back(i);
   }
   return picked;
 }
@@ -133,7 +133,7 @@ std::vector<std::string> write_grids(const Sequential& model, const ImageRun* ru
   fs::create_directories(o.grids);
   std::vector<std::string> files;
   for (size_t i = 0; i < model.size(); ++i) {
-    if (model.layer(i).kind() != "conv2d") continue;
+    if (!kind_of(model.layer(i)).convolution) continue;
     for (const NamedParam& p : model.named_params())
       if (p.name == std::to_string(i) + ".weight") {
         files.push_back((fs::path(o.grids) / ("filters_" + layer_tag(model, i) + ".png")).string());

@@ -21,6 +21,7 @@
 #include "bench/bench_common.h"
 #include "layers/conv2d.h"
 #include "layers/dense.h"
+#include "layers/registry.h"
 #include "net/spec.h"
 #include "optim/adam.h"
 
@@ -137,7 +138,7 @@ void register_layer(size_t i, Layer& layer, int threads) {
   const double in_bytes = 4.0 * double(f0.in_shape(i).numel() * kBatch);
   const double out_bytes = 4.0 * double(f0.model->layer_output(i).numel() * kBatch);
   // Dense layers are GEMMs (reported in GFLOP/s); the rest move memory (reported in GB/s).
-  const double flop = layer.kind() == "dense" ? double(layer.flops(f0.in_shape(i))) * kBatch : 0;
+  const double flop = kind_of(layer).gemm ? double(layer.flops(f0.in_shape(i))) * kBatch : 0;
   const double bytes = flop > 0 ? 0 : in_bytes + out_bytes;
   const std::string name = bench_name("L%zu_%s/", i, layer.kind().c_str());
   const std::string tail = bench_name("/threads:%d", threads);
@@ -181,7 +182,7 @@ void print_cost_table(const Fixture& f) {
     const Layer& l = f.model->layer(i);
     const double flop = double(l.flops(f.in_shape(i)));
     // Convolutions and dense layers: backward = backward-data (skipped for layer 0) + backward-filter.
-    const bool gemm = l.kind() == "conv2d" || l.kind() == "dense";
+    const bool gemm = kind_of(l).gemm;
     const double back = gemm ? flop * (i == 0 ? 1 : 2) : flop;
     fwd += flop, bwd += back;
     std::printf("# %-3zu %-10s %-16s %10.1f %10.1f %10.1f\n", i, l.kind().c_str(),
@@ -202,7 +203,7 @@ int main(int argc, char** argv) {
     register_sgemm(threads);
     for (size_t i = 0; i < f.body(); ++i) {
       Layer& layer = f.model->layer(i);
-      if (const auto* conv = dynamic_cast<const Conv2D*>(&layer)) register_conv(i, *conv, threads);
+      if (const Conv2D* conv = as_conv2d(layer)) register_conv(i, *conv, threads);
       else register_layer(i, layer, threads);
     }
     register_adam(threads);

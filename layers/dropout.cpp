@@ -51,6 +51,11 @@ void Dropout::set_seed(uint64_t seed, uint64_t stream) {
   calls_ = 0;
 }
 
+void Dropout::set_counter(const std::string& name, uint64_t value) {
+  if (name != "calls") Layer::set_counter(name, value);  // throws, naming it
+  calls_ = value;
+}
+
 void Dropout::forward(const Tensor& x, Tensor& y, Mode mode) {
   expect_batch_io(x, y, shape_, shape_, "dropout");
   last_train_ = mode == Mode::train && rate_ > 0.0f;

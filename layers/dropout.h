@@ -27,8 +27,9 @@ class Dropout final : public Layer {
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override;
   void set_seed(uint64_t seed, uint64_t stream) override;
   float rate() const { return rate_; }
-  uint64_t calls() const { return calls_; }  // training forwards so far (the RNG counter)
-  void set_calls(uint64_t calls) { calls_ = calls; }
+  // "calls": training forwards so far, the RNG counter (the state hook saves it).
+  std::vector<Counter> counters() const override { return {{"calls", calls_}}; }
+  void set_counter(const std::string& name, uint64_t value) override;
 
  private:
   float rate_;

@@ -44,8 +44,8 @@ void fill_normal(Tensor& v, double stddev, Rng& rng) {
 }  // namespace
 
 void fill_param(Tensor& v, const ParamSpec& spec, WeightInit scheme, Rng& rng) {
-  if (spec.init == Init::zeros) {
-    v.zero();
+  if (spec.init == Init::zeros || spec.init == Init::ones) {
+    v.fill(spec.init == Init::ones ? 1.0f : 0.0f);
     return;
   }
   if (spec.fan_in <= 0) throw std::invalid_argument("init: parameter '" + spec.name + "' has no fan-in");

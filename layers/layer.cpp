@@ -29,6 +29,11 @@ void Layer::expect_params_on(Device device, const std::string& who) const {
     expect_device(p.value, device, who + " parameter");
     expect_device(p.grad, device, who + " parameter gradient");
   }
+  for (const Tensor& b : buffers_) expect_device(b, device, who + " state buffer");
+}
+
+void Layer::set_counter(const std::string& name, uint64_t /*value*/) {
+  throw std::invalid_argument(describe() + " has no counter '" + name + "'");
 }
 
 }  // namespace radius

@@ -32,6 +32,19 @@
 //  flops(in)     Forward floating-point operations per sample (a multiply-add
 //                counts 2), for the model summary and the benchmarks.
 //
+//  buffer_specs()  The state hook: named NON-trainable tensors (a batch norm's
+//                running mean and variance). The model allocates them in a flat
+//                buffer of their own, hands views back with bind_buffers(),
+//                saves them with the weights and in checkpoints by name
+//                ("3.running_mean"), and optimizers never see them.
+//  counters() / set_counter(name, v)
+//                Host-side integer state (dropout's RNG call counter): saved in
+//                checkpoints by name ("5.calls") and restored on --resume.
+//
+// Everything a kind needs beyond this contract (its spec keyword and keys, its
+// backward FLOPs, what it fuses with, its role for Grad-CAM) is one entry in
+// layers/registry.cpp; no other code asks which concrete class a layer is.
+//
 // Devices: a layer's math is a pair of free functions (forward/backward) on raw
 // pointers, templated on the scalar type so the gradient checker can run them in
 // double. The CPU versions live beside the layer; CUDA versions live in kernels/
@@ -66,12 +79,15 @@ enum class Mode { train, eval };
 
 enum class Init {
   zeros,
+  ones,            // a batch norm's scale
   glorot_uniform,  // U(-a, a), a = sqrt(6 / (fan_in + fan_out)): the Keras default
 };
 
 struct ParamSpec {
   std::string name;  // "weight" or "bias"
   Shape shape;
+  // zeros and ones are constants in every scheme; glorot_uniform asks for the
+  // model's weight scheme (layers/init.h).
   Init init = Init::zeros;
   int64_t fan_in = 0, fan_out = 0;  // for glorot
 };
@@ -80,6 +96,19 @@ struct ParamSpec {
 struct Param {
   Tensor value;
   Tensor grad;
+};
+
+// A non-trainable state tensor (the state hook): filled with `init` by the model.
+struct BufferSpec {
+  std::string name;  // "running_mean"
+  Shape shape;
+  float init = 0.0f;
+};
+
+// Host-side integer state, saved by name in checkpoints.
+struct Counter {
+  std::string name;  // "calls"
+  uint64_t value = 0;
 };
 
 class Layer {
@@ -92,6 +121,12 @@ class Layer {
   virtual Shape build(const Shape& in) = 0;
   virtual std::vector<ParamSpec> param_specs() const { return {}; }
   void bind(std::vector<Param> params) { params_ = std::move(params); }
+
+  // The state hook (see the top of this file).
+  virtual std::vector<BufferSpec> buffer_specs() const { return {}; }
+  void bind_buffers(std::vector<Tensor> buffers) { buffers_ = std::move(buffers); }
+  virtual std::vector<Counter> counters() const { return {}; }
+  virtual void set_counter(const std::string& name, uint64_t value);  // throws for a name counters() lacks
 
   virtual void forward(const Tensor& x, Tensor& y, Mode mode) = 0;
   virtual void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) = 0;
@@ -109,8 +144,10 @@ class Layer {
   bool has_bias() const { return params_.size() > 1; }
   // Parameters (and their gradients) must be on x's device: the model moves them together.
   void expect_params_on(Device device, const std::string& who) const;
+  Tensor& buffer(size_t i) { return buffers_.at(i); }  // in buffer_specs() order
 
   std::vector<Param> params_;
+  std::vector<Tensor> buffers_;
 };
 
 // Shared checks for layer implementations.

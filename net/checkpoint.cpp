@@ -98,14 +98,12 @@ std::string hex64(uint64_t v) {
 }  // namespace
 
 json state_to_json(const CheckpointState& s) {
-  json calls = json::array();
-  for (const auto& [layer, c] : s.dropout_calls) calls.push_back({{"layer", layer}, {"calls", c}});
   json hist = json::array();
   for (const HistoryRow& r : s.history) hist.push_back(row_to_json(r));
   json j{{"epoch", s.epoch},
          {"global_step", s.global_step},
          {"optimizer_steps", s.optimizer_steps},
-         {"dropout_calls", calls},
+         {"layer_counters", s.layer_counters},
          {"best_val_loss", num(s.best_val_loss)},
          {"best_epoch", s.best_epoch},
          {"wait", s.wait},
@@ -123,8 +121,14 @@ CheckpointState state_from_json(const json& j) {
     s.epoch = json_integer_at<int>(j, "epoch");
     s.global_step = json_integer_at<int64_t>(j, "global_step");
     s.optimizer_steps = json_integer_at<int64_t>(j, "optimizer_steps");
-    for (const json& c : j.at("dropout_calls"))
-      s.dropout_calls.emplace_back(json_integer_at<int>(c, "layer"), json_integer_at<uint64_t>(c, "calls"));
+    if (j.contains("layer_counters")) {
+      for (const auto& [name, v] : j.at("layer_counters").items())
+        s.layer_counters[name] = json_integer_at<uint64_t>(j.at("layer_counters"), name);
+    } else {  // written before the state hook: dropout's counters only
+      for (const json& c : j.at("dropout_calls"))
+        s.layer_counters[std::to_string(json_integer_at<int>(c, "layer")) + ".calls"] =
+            json_integer_at<uint64_t>(c, "calls");
+    }
     s.best_val_loss = j.at("best_val_loss").is_null() ? std::numeric_limits<double>::infinity()
                                                       : j.at("best_val_loss").get<double>();
     s.best_epoch = json_integer_at<int>(j, "best_epoch");
@@ -137,24 +141,6 @@ CheckpointState state_from_json(const json& j) {
     return s;
   } catch (const std::exception& e) {  // json::exception, or a bad field named above
     throw std::runtime_error(std::string("bad checkpoint state: ") + e.what());
-  }
-}
-
-std::vector<std::pair<int, uint64_t>> dropout_calls(const Sequential& model) {
-  std::vector<std::pair<int, uint64_t>> out;
-  for (size_t i = 0; i < model.size(); ++i)
-    if (const auto* d = dynamic_cast<const Dropout*>(&model.layer(i))) out.emplace_back(int(i), d->calls());
-  return out;
-}
-
-void set_dropout_calls(Sequential& model, const std::vector<std::pair<int, uint64_t>>& calls) {
-  for (const auto& [i, c] : calls) {
-    if (i < 0 || size_t(i) >= model.size())
-      throw std::runtime_error("dropout counter for layer " + std::to_string(i) + ", but the model has " +
-                               std::to_string(model.size()) + " layers");
-    auto* d = dynamic_cast<Dropout*>(&model.layer(size_t(i)));
-    if (!d) throw std::runtime_error("dropout counter for layer " + std::to_string(i) + ", which is not dropout");
-    d->set_calls(c);
   }
 }
 
@@ -175,10 +161,10 @@ uint64_t checkpoint_checksum(const std::map<std::string, Tensor>& tensors, const
 
 void save_checkpoint(const std::string& path, const Sequential& model, Optimizer& optimizer, CheckpointState state) {
   state.optimizer_steps = optimizer.steps();
-  state.dropout_calls = dropout_calls(model);
+  state.layer_counters = model.counters();
   // Host tensors only: a GPU model's parameters come down in one copy of the flat
   // buffer, each optimizer state buffer (Adam's m, v: flat too) in one copy each.
-  std::vector<std::pair<std::string, Tensor>> tensors = host_named_params(model);
+  std::vector<std::pair<std::string, Tensor>> tensors = host_named_tensors(model);
   for (auto& [name, t] : optimizer.state()) {
     if (!t.defined()) continue;  // before the first step
     tensors.emplace_back("optimizer." + name, t.is_cpu() ? t : t.to(Device::cpu));
@@ -249,7 +235,7 @@ CheckpointState apply_checkpoint(const CheckpointFile& ckpt, const std::string& 
     optimizer->set_steps(ckpt.state.optimizer_steps);
   }
   try {
-    set_dropout_calls(model, ckpt.state.dropout_calls);
+    model.set_counters(ckpt.state.layer_counters);
   } catch (const std::exception& e) {
     fail(path, e.what());
   }

@@ -7,7 +7,7 @@
 #include <limits>
 #include <stdexcept>
 
-#include "layers/conv2d.h"
+#include "layers/registry.h"
 #include "tensor/device_memory.h"
 #include "tensor/rng.h"
 
@@ -31,36 +31,15 @@ std::string with_prefix(double v, const char* unit) {
   return s;
 }
 
-bool has_bias(const Layer& layer) { return layer.param_specs().size() > 1; }
-
 // Layer i's per-sample input: the model input, or the previous layer's output.
 const Shape& layer_input(const Sequential& model, size_t i) {
   return i == 0 ? model.input_shape() : model.layer_output(i - 1);
 }
 
-int64_t conv2d_backward_flops(const Conv2D& conv, bool input_gradient) {
-  const Conv2dGeom& g = conv.geom();
-  const int64_t gemm = 2 * g.k * g.patch() * g.pixels();  // one [K, patch] x [patch, pixels] product
-  return gemm + (has_bias(conv) ? g.k * g.pixels() : 0) + (input_gradient ? gemm : 0);
-}
-
-int64_t dense_backward_flops(const Layer& dense, const Shape& in, const Shape& out, bool input_gradient) {
-  const int64_t gemm = 2 * in.numel() * out.numel();
-  return gemm + (has_bias(dense) ? out.numel() : 0) + (input_gradient ? gemm : 0);
-}
-
 }  // namespace
 
 int64_t backward_flops(const Layer& layer, const Shape& in, const Shape& out, bool input_gradient) {
-  const std::string kind = layer.kind();
-  if (const auto* conv = dynamic_cast<const Conv2D*>(&layer)) return conv2d_backward_flops(*conv, input_gradient);
-  if (kind == "dense") return dense_backward_flops(layer, in, out, input_gradient);
-  if (kind == "relu" || kind == "dropout") return in.numel();
-  if (kind == "sigmoid") return 3 * in.numel();
-  if (kind == "maxpool2d") return out.numel();
-  if (kind == "avgpool2d") return layer.flops(in);
-  if (kind == "flatten") return 0;
-  return 2 * layer.flops(in);  // a layer this file does not know: the usual rule of thumb
+  return kind_of(layer).backward_flops(layer, in, out, input_gradient);  // layers/registry.cpp
 }
 
 std::vector<LayerCost> layer_costs(const Sequential& model) {

@@ -112,7 +112,7 @@ FitResult fit(Sequential& model, Optimizer& optimizer, BatchSource& train, Batch
     apply_checkpoint(best, o.best_checkpoint, model, nullptr);
     best_params = model.params().clone();
     model.params().copy_from(current);
-    set_dropout_calls(model, st.dropout_calls);
+    model.set_counters(st.layer_counters);
   }
 
   Trainer trainer(model, optimizer);
@@ -211,7 +211,7 @@ FitResult fit(Sequential& model, Optimizer& optimizer, BatchSource& train, Batch
   res.best_epoch = st.best_epoch;
   res.best_val_loss = st.best_val_loss;
   st.optimizer_steps = optimizer.steps();
-  st.dropout_calls = dropout_calls(model);
+  st.layer_counters = model.counters();
   res.state = st;
   return res;
 }

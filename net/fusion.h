@@ -1,6 +1,7 @@
 // Layer fusion: which adjacent layers Sequential runs as one kernel.
 //
-// One rule so far: on CUDA, a conv2d immediately followed by a relu runs as
+// One rule so far: on CUDA, a layer whose registry entry has forward_with_relu
+// (conv2d) immediately followed by a rectifier (relu) runs as one pass,
 // Conv2D::forward_relu (the SGEMM's bias+ReLU epilogue: y written once instead
 // of conv, then bias, then a second read-modify-write for the ReLU). The relu's
 // forward is then skipped and its output IS the conv's output buffer (no copy).
@@ -12,16 +13,16 @@
 // The CPU path never fuses (its conv already adds the bias per block, in cache,
 // and the CPU is the reference the CUDA results are checked against).
 #pragma once
-#include <string>
 #include <vector>
 
-#include "tensor/tensor.h"
+#include "layers/registry.h"
 
 namespace radius {
 
-// kinds[i] = layer i's kind() ("conv2d", "relu", ...). Returns fused[i] == true
-// when layer i is a conv2d whose forward also applies layer i + 1 (a relu),
-// which then does nothing in forward. Never true on the CPU or when disabled.
-std::vector<bool> plan_conv_relu_fusion(const std::vector<std::string>& kinds, Device device, bool enabled = true);
+// kinds[i] = layer i's registry entry (kind_of). Returns fused[i] == true when
+// layer i (a conv2d) also applies layer i + 1 (a relu) in its forward, which then
+// does nothing in forward. Never true on the CPU or when disabled.
+std::vector<bool> plan_conv_relu_fusion(const std::vector<const LayerKind*>& kinds, Device device,
+                                        bool enabled = true);
 
 }  // namespace radius

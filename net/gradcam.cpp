@@ -5,16 +5,18 @@
 #include <stdexcept>
 #include <string>
 
+#include "layers/registry.h"
+
 namespace radius {
 
 size_t gradcam_default_layer(const Sequential& model) {
   for (size_t i = model.size(); i-- > 0;) {
-    if (model.layer(i).kind() != "conv2d") continue;
+    if (!kind_of(model.layer(i)).convolution) continue;
     if (i + 1 < model.size()) {
-      const std::string next = model.layer(i + 1).kind();
+      const LayerKind& next = kind_of(model.layer(i + 1));
       // Keras' Conv2D(activation=...) output = our conv2d + its activation layer. The
       // sigmoid head (the model's last layer) is not run by forward(), so skip it.
-      if (next == "relu" || (next == "sigmoid" && i + 2 < model.size())) return i + 1;
+      if (next.rectifier || (next.probability_head && i + 2 < model.size())) return i + 1;
     }
     return i;
   }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "layers/registry.h"
 #include "tensor/moments.h"
 
 namespace radius {
@@ -66,7 +67,7 @@ void HealthMonitor::before_step(const Sequential& model) {
 
 std::string HealthMonitor::layer_name(const Sequential& model, int i) const {
   std::string name = "layer " + std::to_string(i) + " (" + model.layer(size_t(i)).describe();
-  if (model.layer(size_t(i)).kind() == "relu" && i > 0)
+  if (kind_of(model.layer(size_t(i))).rectifier && i > 0)
     name += " after " + model.layer(size_t(i) - 1).describe();
   return name + ")";
 }
@@ -81,7 +82,7 @@ void HealthMonitor::measure(Sequential& model, bool have_before) {
     s.finite = a.finite;
     s.units = int64_t(a.alive.size());
     EpochAccumulator& e = epoch_[i];
-    if (model.layer(i).kind() == "relu") {
+    if (kind_of(model.layer(i)).rectifier) {
       s.dead_fraction = a.dead_fraction();
       if (e.alive.empty()) e.alive.assign(a.alive.size(), 0);
       for (size_t u = 0; u < a.alive.size(); ++u) e.alive[u] |= a.alive[u];

@@ -140,7 +140,7 @@ void write_safetensors(const std::string& path, const std::vector<std::pair<std:
   for (const auto& [name, t] : tensors)
     if (t.defined() && !t.is_cpu())
       fail(path, "tensor '" + name + "' is on the GPU; download the model's flat buffer once first "
-                 "(host_named_params), write_safetensors makes no copies");
+                 "(host_named_tensors), write_safetensors makes no copies");
   const std::string header = make_header(path, tensors, metadata);
   AtomicFile out(path);  // readers see the old file or the new one, never half of one
   const uint64_t n = header.size();
@@ -219,25 +219,44 @@ SafetensorsFile read_safetensors(const std::string& path) {
   return out;
 }
 
-std::vector<std::pair<std::string, Tensor>> host_named_params(const Sequential& model) {
-  std::vector<std::pair<std::string, Tensor>> out;
-  if (model.named_params().empty()) return out;
-  const Tensor& flat = model.params();
+namespace {
+
+// Views of one host copy of `flat` (itself for a CPU tensor), one per entry, in order.
+template <class Named>
+void append_host_views(const Tensor& flat, const std::vector<Named>& named,
+                       std::vector<std::pair<std::string, Tensor>>& out) {
+  if (named.empty()) return;
   const Tensor host = flat.is_cpu() ? flat : flat.to(Device::cpu);  // the one explicit download
   int64_t offset = 0;
-  for (const NamedParam& p : model.named_params()) {
+  for (const Named& p : named) {
     out.emplace_back(p.name, host.slice(offset, p.value.shape()));
     offset += p.value.numel();
   }
   if (offset != flat.numel())
-    throw std::logic_error("host_named_params: the named parameters do not tile the flat buffer");
+    throw std::logic_error("host_named_tensors: the named tensors do not tile their flat buffer");
+}
+
+// Every tensor the model saves and loads by name: parameters, then state buffers.
+std::vector<std::pair<std::string, Tensor>> named_views(const Sequential& model) {
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (const NamedParam& p : model.named_params()) out.emplace_back(p.name, p.value);
+  for (const NamedBuffer& b : model.named_buffers()) out.emplace_back(b.name, b.value);
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, Tensor>> host_named_tensors(const Sequential& model) {
+  std::vector<std::pair<std::string, Tensor>> out;
+  append_host_views(model.params(), model.named_params(), out);
+  append_host_views(model.state(), model.named_buffers(), out);
   return out;
 }
 
 void save_weights(const Sequential& model, const std::string& path, const std::map<std::string, std::string>& metadata) {
   if (model.num_params() > 0 && model.named_params().empty())
     throw std::logic_error("save_weights('" + path + "'): the model has no parameters yet; call init() first");
-  write_safetensors(path, host_named_params(model), metadata);
+  write_safetensors(path, host_named_tensors(model), metadata);
 }
 
 void load_weights(Sequential& model, const std::string& path) {
@@ -255,22 +274,23 @@ void load_weights(Sequential& model, const SafetensorsFile& file, const std::str
   std::string problems;
   auto problem = [&](const std::string& p) { problems += (problems.empty() ? "" : "; ") + p; };
   std::set<std::string> expected;
-  for (const NamedParam& p : model.named_params()) {
-    expected.insert(p.name);
-    const auto it = file.tensors.find(p.name);
+  const auto model_tensors = named_views(model);
+  for (const auto& [name, value] : model_tensors) {
+    expected.insert(name);
+    const auto it = file.tensors.find(name);
     if (it == file.tensors.end())
-      problem("missing tensor '" + p.name + "' (the model's is " + p.value.shape().str() + ")");
-    else if (!(it->second.shape() == p.value.shape()))
-      problem("tensor '" + p.name + "' has shape " + it->second.shape().str() + " in the file but " +
-              p.value.shape().str() + " in the model");
+      problem("missing tensor '" + name + "' (the model's is " + value.shape().str() + ")");
+    else if (!(it->second.shape() == value.shape()))
+      problem("tensor '" + name + "' has shape " + it->second.shape().str() + " in the file but " +
+              value.shape().str() + " in the model");
   }
   for (const auto& [name, t] : file.tensors)
     if (!expected.count(name) && (foreign_prefix.empty() || name.rfind(foreign_prefix, 0) != 0)) problem("unexpected tensor '" + name + "' " + t.shape().str() + " (not in the model)");
   if (!problems.empty()) fail(path, "does not match the model: " + problems);
 
-  for (const NamedParam& p : model.named_params()) {
-    Tensor dst = p.value;  // a view into the model's parameter buffer
-    const Tensor& src = file.tensors.at(p.name);
+  for (const auto& [name, value] : model_tensors) {
+    Tensor dst = value;  // a view into the model's parameter or state buffer
+    const Tensor& src = file.tensors.at(name);
     dst.copy_from(src.device() == dst.device() ? src : src.to(dst.device()));
   }
 }

@@ -35,21 +35,23 @@ struct SafetensorsFile {
 
 // Tensor names must be unique, non-empty and not "__metadata__". Tensors must be
 // on the CPU: a GPU tensor is refused (no hidden per-tensor copies); download the
-// flat buffer once instead (host_named_params).
+// flat buffer once instead (host_named_tensors).
 void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 SafetensorsFile read_safetensors(const std::string& path);
 
-// The model's named parameters ("0.weight", ...) as CPU tensors: for a CPU model its
-// own views; for a GPU model views of ONE explicit download of the flat parameter
-// buffer (named_params() tiles params() back to back, in order).
-std::vector<std::pair<std::string, Tensor>> host_named_params(const Sequential& model);
+// The model's named parameters ("0.weight", ...) then its named state buffers
+// ("1.running_mean", ...) as CPU tensors: for a CPU model its own views; for a GPU
+// model views of ONE explicit download of each flat buffer (named_params() tiles
+// params() back to back, in order; named_buffers() tiles state()).
+std::vector<std::pair<std::string, Tensor>> host_named_tensors(const Sequential& model);
 
-// Every named_params() entry ("0.weight", "0.bias", ...) of an init()ed model, on any
-// device (a GPU model: one download, host_named_params).
+// Every named parameter and state buffer ("0.weight", "0.bias", "1.running_mean",
+// ...) of an init()ed model, on any device (a GPU model: one download per flat buffer).
 void save_weights(const Sequential& model, const std::string& path,
                   const std::map<std::string, std::string>& metadata = {});
-// Loads into an init()ed model. The file must hold exactly the model's tensors,
+// Loads into an init()ed model. The file must hold exactly the model's tensors
+// (parameters and state buffers),
 // each with the model's shape, as F32; otherwise nothing is changed and the
 // error lists every problem (missing, unexpected, and mismatched shapes).
 void load_weights(Sequential& model, const std::string& path);

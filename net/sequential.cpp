@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "layers/activations.h"
-#include "layers/conv2d.h"
+#include "layers/registry.h"
 #include "net/fusion.h"
 #include "net/explain.h"
 #include "tensor/device_memory.h"
@@ -36,7 +36,7 @@ Layer& Sequential::add(std::unique_ptr<Layer> layer) {
 const Shape& Sequential::output_shape() const { return shapes_.back(); }
 
 bool Sequential::has_sigmoid_head() const {
-  return !layers_.empty() && dynamic_cast<const Sigmoid*>(layers_.back().get()) != nullptr;
+  return !layers_.empty() && kind_of(*layers_.back()).probability_head;
 }
 
 int64_t Sequential::num_params() const {
@@ -46,9 +46,17 @@ int64_t Sequential::num_params() const {
   return total;
 }
 
+int64_t Sequential::num_buffers() const {
+  int64_t total = 0;
+  for (const auto& l : layers_)
+    for (const BufferSpec& s : l->buffer_specs()) total += s.shape.numel();
+  return total;
+}
+
 void Sequential::bind_views() {
   named_.clear();
-  int64_t offset = 0;
+  named_buffers_.clear();
+  int64_t offset = 0, state_offset = 0;
   for (size_t i = 0; i < layers_.size(); ++i) {
     std::vector<Param> bound;
     for (const ParamSpec& s : layers_[i]->param_specs()) {
@@ -58,6 +66,32 @@ void Sequential::bind_views() {
       offset += s.shape.numel();
     }
     layers_[i]->bind(std::move(bound));
+    std::vector<Tensor> buffers;
+    for (const BufferSpec& s : layers_[i]->buffer_specs()) {
+      buffers.push_back(state_.slice(state_offset, s.shape));
+      named_buffers_.push_back({std::to_string(i) + "." + s.name, buffers.back()});
+      state_offset += s.shape.numel();
+    }
+    layers_[i]->bind_buffers(std::move(buffers));
+  }
+}
+
+std::map<std::string, uint64_t> Sequential::counters() const {
+  std::map<std::string, uint64_t> out;
+  for (size_t i = 0; i < layers_.size(); ++i)
+    for (const Counter& c : layers_[i]->counters()) out[std::to_string(i) + "." + c.name] = c.value;
+  return out;
+}
+
+void Sequential::set_counters(const std::map<std::string, uint64_t>& counters) {
+  const std::map<std::string, uint64_t> mine = this->counters();
+  for (const auto& [name, value] : counters)
+    if (!mine.count(name))
+      throw std::invalid_argument("no layer has the counter '" + name + "' (the model's counters: " +
+                                  std::to_string(mine.size()) + ")");
+  for (const auto& [name, value] : counters) {
+    const size_t dot = name.find('.');
+    layers_.at(std::stoul(name.substr(0, dot)))->set_counter(name.substr(dot + 1), value);
   }
 }
 
@@ -66,8 +100,10 @@ void Sequential::init(uint64_t seed, WeightInit scheme) {
     // One allocation for all parameters, one for all gradients; layers get views.
     params_ = Tensor::zeros(Shape{num_params()}, device_);
     grads_ = Tensor::zeros(Shape{num_params()}, device_);
+    state_ = Tensor::zeros(Shape{num_buffers()}, device_);
     bind_views();
   }
+  reset_state();
   // Values are drawn on the host (Philox, in order) and copied once if the model
   // lives on a GPU, so a model initialises identically on every device.
   Tensor host = device_ == Device::cpu ? params_ : Tensor::zeros(params_.shape());
@@ -87,11 +123,25 @@ void Sequential::init(uint64_t seed, WeightInit scheme) {
   grads_.zero();
 }
 
+void Sequential::reset_state() {
+  // Buffers start at their specs' values (a running variance at 1), set on the
+  // host and copied once, as the parameters are.
+  Tensor host = Tensor::zeros(state_.shape());
+  int64_t offset = 0;
+  for (const auto& l : layers_)
+    for (const BufferSpec& s : l->buffer_specs()) {
+      host.slice(offset, s.shape).fill(s.init);
+      offset += s.shape.numel();
+    }
+  if (host.numel() > 0) state_.copy_from(device_ == Device::cpu ? host : host.to(device_));
+}
+
 void Sequential::to(Device device) {
   if (device == device_) return;
   if (params_.defined()) {
     params_ = params_.to(device);
     grads_ = grads_.to(device);
+    state_ = state_.to(device);
     bind_views();
   }
   device_ = device;
@@ -108,8 +158,8 @@ void Sequential::set_fusion(bool enabled) {
 void Sequential::ensure_buffers(int64_t n) {
   if (n == batch_) return;
   batch_ = n;
-  std::vector<std::string> kinds;
-  for (const auto& l : layers_) kinds.push_back(l->kind());
+  std::vector<const LayerKind*> kinds;
+  for (const auto& l : layers_) kinds.push_back(&kind_of(*l));
   fused_ = plan_conv_relu_fusion(kinds, device_, fusion_enabled_);
   acts_.clear();
   int64_t largest = input_.numel();
@@ -136,9 +186,7 @@ const Tensor& Sequential::forward(const Tensor& x, Mode mode) {
   for (size_t i = 0; i < body_size(); ++i) {
     if (fused_[i]) {
       // conv2d + relu in one pass; acts_[i + 1] is acts_[i], so the relu is done too.
-      auto* conv = dynamic_cast<Conv2D*>(layers_[i].get());
-      if (!conv) throw std::logic_error("fusion plan: layer " + std::to_string(i) + " is not a Conv2D");
-      conv->forward_relu(*in, acts_[i]);
+      kind_of(*layers_[i]).forward_with_relu(*layers_[i], *in, acts_[i]);
       in = &acts_[++i];
       continue;
     }

@@ -11,6 +11,11 @@
 // another (params(), grads()); layer i's tensors are views named "i.weight" and
 // "i.bias" (PyTorch's nn.Sequential state_dict names, when the layer lists match).
 //
+// State (the layer contract's state hook): non-trainable buffers live in a third
+// flat buffer, state(), named like parameters ("3.running_mean"); they move with
+// the model, are saved with the weights, and optimizers never see them. Host-side
+// counters (dropout's RNG call count) are read and restored by name ("5.calls").
+//
 // Output head: if the last layer is a Sigmoid, forward() stops before it and
 // returns logits (the loss works on logits: see bce.h); predict() applies it.
 //
@@ -25,6 +30,7 @@
 // of that conv2d are post-ReLU on CUDA; Grad-CAM reads the relu's, unaffected). Planned whenever the
 // activations are (re)allocated; set_fusion(false) turns it off (the reference).
 #pragma once
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +44,11 @@ struct NamedParam {
   std::string name;  // "0.weight"
   Tensor value;      // view into params()
   Tensor grad;       // view into grads()
+};
+
+struct NamedBuffer {
+  std::string name;  // "3.running_mean"
+  Tensor value;      // view into state()
 };
 
 class Sequential {
@@ -77,6 +88,16 @@ class Sequential {
   Tensor& grads() { return grads_; }
   const std::vector<NamedParam>& named_params() const { return named_; }
 
+  // Non-trainable state (allocated and filled by init(), like the parameters).
+  int64_t num_buffers() const;  // elements
+  Tensor& state() { return state_; }
+  const Tensor& state() const { return state_; }
+  const std::vector<NamedBuffer>& named_buffers() const { return named_buffers_; }
+  // Every layer's counters as "i.name" -> value, and setting them back (throws
+  // std::invalid_argument naming a counter that no layer has).
+  std::map<std::string, uint64_t> counters() const;
+  void set_counters(const std::map<std::string, uint64_t>& counters);
+
   // x [N, input...] -> logits [N, out...] (the head, if any, is not applied).
   // The returned reference stays valid until the next forward. The model keeps a
   // handle to x (no copy): x must not change until backward() has run.
@@ -104,16 +125,18 @@ class Sequential {
 
  private:
   void ensure_buffers(int64_t n);
+  void reset_state();  // every buffer to its BufferSpec::init
   Tensor backward_from(const Tensor& dlogits, size_t first);  // runs layers body-1 .. first
-  void bind_views();  // layer params and named_ as views into params_/grads_
+  void bind_views();  // layer params, buffers, named_ and named_buffers_ as views into the flat buffers
   size_t body_size() const { return has_sigmoid_head() ? layers_.size() - 1 : layers_.size(); }
 
   Shape input_;
   Device device_ = Device::cpu;
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Shape> shapes_;  // shapes_[0] = input, shapes_[i + 1] = output of layer i
-  Tensor params_, grads_;
+  Tensor params_, grads_, state_;
   std::vector<NamedParam> named_;
+  std::vector<NamedBuffer> named_buffers_;
   // Per-batch buffers, reallocated only when the batch size changes.
   int64_t batch_ = -1;
   Tensor x_;                         // forward's input, for backward

@@ -1,4 +1,4 @@
-// Saving weights and checkpoints from a model on any device: host_named_params gives
+// Saving weights and checkpoints from a model on any device: host_named_tensors gives
 // named CPU tensors (the model's own views on the CPU; views of one download of the
 // flat buffer on the GPU), and write_safetensors makes no hidden copies.
 #include <doctest/doctest.h>
@@ -35,9 +35,9 @@ std::string bytes_of(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("save: host_named_params of a CPU model are its own views, tiling the flat buffer in order") {
+TEST_CASE("save: host_named_tensors of a CPU model are its own views, tiling the flat buffer in order") {
   auto m = model(3);
-  const auto named = host_named_params(*m);
+  const auto named = host_named_tensors(*m);
   REQUIRE(named.size() == m->named_params().size());
   const float* at = m->params().data();
   for (size_t k = 0; k < named.size(); ++k) {

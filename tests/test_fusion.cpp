@@ -39,23 +39,29 @@ std::unique_ptr<Sequential> fusion_model() {
   return m;
 }
 
-std::vector<std::string> kinds_of(const Sequential& m) {
-  std::vector<std::string> kinds;
-  for (size_t i = 0; i < m.size(); ++i) kinds.push_back(m.layer(i).kind());
+std::vector<const LayerKind*> kinds_of(const Sequential& m) {
+  std::vector<const LayerKind*> kinds;
+  for (size_t i = 0; i < m.size(); ++i) kinds.push_back(&kind_of(m.layer(i)));
+  return kinds;
+}
+
+std::vector<const LayerKind*> kinds_of(const std::vector<std::string>& keywords) {
+  std::vector<const LayerKind*> kinds;
+  for (const std::string& k : keywords) kinds.push_back(find_layer_kind(k));
   return kinds;
 }
 
 }  // namespace
 
 TEST_CASE("fusion plan: conv2d + relu pairs on CUDA only, never overlapping, off when disabled") {
-  const std::vector<std::string> kinds{"conv2d", "relu", "relu", "conv2d", "relu", "conv2d",
-                                       "maxpool2d", "dense", "relu", "conv2d"};
+  const auto kinds = kinds_of({"conv2d", "relu", "relu", "conv2d", "relu", "conv2d", "maxpool2d", "dense", "relu",
+                               "conv2d"});
   const std::vector<bool> want{true, false, false, true, false, false, false, false, false, false};
   CHECK(plan_conv_relu_fusion(kinds, Device::cuda) == want);
   CHECK(plan_conv_relu_fusion(kinds, Device::cpu) == std::vector<bool>(kinds.size(), false));
   CHECK(plan_conv_relu_fusion(kinds, Device::cuda, false) == std::vector<bool>(kinds.size(), false));
   CHECK(plan_conv_relu_fusion({}, Device::cuda).empty());
-  CHECK(plan_conv_relu_fusion({"conv2d"}, Device::cuda) == std::vector<bool>{false});  // no relu after it
+  CHECK(plan_conv_relu_fusion(kinds_of({"conv2d"}), Device::cuda) == std::vector<bool>{false});  // no relu after it
   // The spec above: layers 0 and 3 (conv2d + relu); not 5 (no relu), not 7 (dense).
   const auto m = fusion_model();
   const std::vector<bool> spec_want{true, false, false, true, false, false, false, false, false, false, false};

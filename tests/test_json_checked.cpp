@@ -42,6 +42,12 @@ TEST_CASE("state_from_json: a float or out-of-range counter is an error, not und
   h["history"][0]["epoch"] = -1e20;
   CHECK_THROWS_AS(state_from_json(h), std::runtime_error);
   json d = good;
-  d["dropout_calls"] = json::array({{{"layer", 7}, {"calls", -3}}});
+  d["layer_counters"] = {{"7.calls", -3}};
   CHECK_THROWS_AS(state_from_json(d), std::runtime_error);
+  json legacy = good;  // a checkpoint written before layer_counters: dropout's counters only
+  legacy.erase("layer_counters");
+  legacy["dropout_calls"] = json::array({{{"layer", 7}, {"calls", 5}}});
+  CHECK(state_from_json(legacy).layer_counters == std::map<std::string, uint64_t>{{"7.calls", 5}});
+  legacy["dropout_calls"] = json::array({{{"layer", 7}, {"calls", -3}}});
+  CHECK_THROWS_AS(state_from_json(legacy), std::runtime_error);
 }

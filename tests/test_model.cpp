@@ -44,8 +44,9 @@ Tensor random_tensor(const Shape& s, uint64_t seed) { return Tensor::from_vector
 // Re-running forward in train mode draws a new dropout mask; finite differences
 // need the same mask each time, so rewind every dropout layer's counter.
 void rewind_dropout(Sequential& m) {
-  for (size_t i = 0; i < m.size(); ++i)
-    if (auto* d = dynamic_cast<Dropout*>(&m.layer(i))) d->set_calls(0);
+  std::map<std::string, uint64_t> counters = m.counters();
+  for (auto& [name, value] : counters) value = 0;
+  m.set_counters(counters);
 }
 
 }  // namespace

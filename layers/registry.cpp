@@ -1,0 +1,146 @@
+#include "layers/registry.h"
+
+#include <stdexcept>
+
+#include "layers/activations.h"
+#include "layers/conv2d.h"
+#include "layers/dense.h"
+#include "layers/dropout.h"
+#include "layers/flatten.h"
+#include "layers/pool2d.h"
+
+namespace radius {
+namespace {
+
+// Refuses a layer whose weights (the product of `factors`) would push the model
+// past kMaxParams. Multiplies without overflow; biases are negligible here.
+void check_param_budget(const SpecLine& line, int64_t params, std::initializer_list<int64_t> factors) {
+  int64_t weights = 1;
+  for (int64_t f : factors) weights = f > (kMaxParams + 1) / weights ? kMaxParams + 1 : weights * f;
+  if (params + weights > kMaxParams)
+    line.fail(line.keyword() + " would bring the model past " + std::to_string(kMaxParams) +
+              " parameters (absurdly large)");
+}
+
+bool has_bias(const Layer& layer) { return layer.param_specs().size() > 1; }
+
+// ---- one maker per kind ---------------------------------------------------------
+std::unique_ptr<Layer> make_conv2d(const SpecLine& line, const Shape& in, int64_t params) {
+  const int64_t filters = line.integer("filters", kMaxUnits);
+  const auto [kh, kw] = line.size2("kernel");
+  const int64_t stride = line.integer("stride", kMaxDim, 1);
+  const bool same = line.choice("padding", {"valid", "same"}, "valid") == "same";
+  if (in.rank() == 3) check_param_budget(line, params, {filters, in[0], kh, kw});  // w [K, C, KH, KW]
+  return std::make_unique<Conv2D>(filters, kh, kw, stride, same ? Padding::same : Padding::valid,
+                                  line.flag("bias", true));
+}
+
+std::unique_ptr<Layer> make_pool(PoolKind type, const SpecLine& line) {
+  const auto [ph, pw] = line.size2("pool");
+  // Pool2D has one stride for both axes: a non-square window must say which.
+  if (ph != pw && !line.has("stride"))
+    line.fail("pool=" + std::to_string(ph) + "x" + std::to_string(pw) + " is not square: give stride= explicitly");
+  return std::make_unique<Pool2D>(type, ph, pw, line.integer("stride", kMaxDim, ph));
+}
+
+std::unique_ptr<Layer> make_dense(const SpecLine& line, const Shape& in, int64_t params) {
+  const int64_t units = line.integer("units", kMaxUnits);
+  if (in.rank() == 1) check_param_budget(line, params, {units, in[0]});  // w [O, I]
+  return std::make_unique<Dense>(units, line.flag("bias", true));
+}
+
+// ---- backward FLOPs ---------------------------------------------------------------
+int64_t conv2d_backward_flops(const Layer& layer, const Shape&, const Shape&, bool input_gradient) {
+  const Conv2dGeom& g = static_cast<const Conv2D&>(layer).geom();
+  const int64_t gemm = 2 * g.k * g.patch() * g.pixels();  // one [K, patch] x [patch, pixels] product
+  return gemm + (has_bias(layer) ? g.k * g.pixels() : 0) + (input_gradient ? gemm : 0);
+}
+
+int64_t dense_backward_flops(const Layer& layer, const Shape& in, const Shape& out, bool input_gradient) {
+  const int64_t gemm = 2 * in.numel() * out.numel();
+  return gemm + (has_bias(layer) ? out.numel() : 0) + (input_gradient ? gemm : 0);
+}
+
+// dx = dy * (something per element): one operation each.
+int64_t per_input(const Layer&, const Shape& in, const Shape&, bool) { return in.numel(); }
+int64_t none(const Layer&, const Shape&, const Shape&, bool) { return 0; }
+
+Layer& absorb_relu(Layer& conv, const Tensor& x, Tensor& y) {
+  static_cast<Conv2D&>(conv).forward_relu(x, y);
+  return conv;
+}
+
+// The table: one entry per kind (designated initialisers: a role left out is false).
+std::vector<LayerKind> make_table() {
+  return {
+      {.keyword = "conv2d",
+       .keys = {"filters", "kernel", "stride", "padding", "bias", "activation"},
+       .required = 2,
+       .make = make_conv2d,
+       .backward_flops = conv2d_backward_flops,
+       .takes_activation = true,
+       .convolution = true,
+       .feature_maps = true,
+       .gemm = true,
+       .forward_with_relu = [](Layer& l, const Tensor& x, Tensor& y) { absorb_relu(l, x, y); }},
+      {.keyword = "maxpool2d",
+       .keys = {"pool", "stride"},
+       .required = 1,
+       .make = [](const SpecLine& line, const Shape&, int64_t) { return make_pool(PoolKind::max, line); },
+       .backward_flops = [](const Layer&, const Shape&, const Shape& out, bool) { return out.numel(); },
+       .feature_maps = true},
+      {.keyword = "avgpool2d",
+       .keys = {"pool", "stride"},
+       .required = 1,
+       .make = [](const SpecLine& line, const Shape&, int64_t) { return make_pool(PoolKind::average, line); },
+       .backward_flops = [](const Layer& l, const Shape& in, const Shape&, bool) { return l.flops(in); },
+       .feature_maps = true},
+      {.keyword = "dense",
+       .keys = {"units", "bias", "activation"},
+       .required = 1,
+       .make = make_dense,
+       .backward_flops = dense_backward_flops,
+       .takes_activation = true,
+       .gemm = true},
+      {.keyword = "dropout",
+       .keys = {"rate"},
+       .required = 1,
+       .make = [](const SpecLine& line, const Shape&,
+                  int64_t) { return std::make_unique<Dropout>(float(line.number("rate", 0.0, 1.0, 0.0))); },
+       .backward_flops = per_input},
+      {.keyword = "flatten",
+       .make = [](const SpecLine&, const Shape&, int64_t) { return std::make_unique<Flatten>(); },
+       .backward_flops = none},
+      {.keyword = "relu",
+       .make = [](const SpecLine&, const Shape&, int64_t) { return std::make_unique<ReLU>(); },
+       .backward_flops = per_input,
+       .rectifier = true},
+      {.keyword = "sigmoid",
+       .make = [](const SpecLine&, const Shape&, int64_t) { return std::make_unique<Sigmoid>(); },
+       .backward_flops = [](const Layer&, const Shape& in, const Shape&, bool) { return 3 * in.numel(); },
+       .probability_head = true},
+  };
+}
+
+}  // namespace
+
+const std::vector<LayerKind>& layer_kinds() {
+  static const std::vector<LayerKind> table = make_table();
+  return table;
+}
+
+const LayerKind* find_layer_kind(const std::string& keyword) {
+  for (const LayerKind& k : layer_kinds())
+    if (k.keyword == keyword) return &k;
+  return nullptr;
+}
+
+const LayerKind& kind_of(const Layer& layer) {
+  const LayerKind* k = find_layer_kind(layer.kind());
+  if (!k) throw std::logic_error("layer kind '" + layer.kind() + "' is not in the registry (layers/registry.cpp)");
+  return *k;
+}
+
+const Conv2D* as_conv2d(const Layer& layer) { return dynamic_cast<const Conv2D*>(&layer); }
+
+}  // namespace radius

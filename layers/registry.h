@@ -1,0 +1,59 @@
+// The layer registry: one entry per layer kind, the ONE place that knows the
+// concrete layer classes. Everything else (spec parsing, the model summary,
+// fusion, Grad-CAM, the health monitor, the benchmarks) reads an entry:
+//
+//   const LayerKind& k = kind_of(model.layer(i));
+//   if (k.rectifier) ...            // rather than comparing layer.kind() with "relu"
+//
+// Adding a layer: write it (layers/<name>.{h,cpp}, its CUDA kernels in
+// kernels/<name>.cu, shared formulas in kernels/formulas.h), then add its entry
+// to layer_kinds() in layers/registry.cpp. README.md, "Adding a layer", walks
+// through it.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "layers/layer.h"
+#include "layers/spec_line.h"
+
+namespace radius {
+
+class Conv2D;
+
+struct LayerKind {
+  std::string keyword = {};       // the spec keyword and Layer::kind(): "conv2d"
+  std::vector<std::string> keys = {};  // its spec keys; the first `required` must be given
+  size_t required = 0;
+  // The layer of one spec line; `in` is its per-sample input shape, `params` the
+  // model's parameter count so far (to refuse an absurdly large layer early).
+  std::function<std::unique_ptr<Layer>(const SpecLine& line, const Shape& in, int64_t params)> make = {};
+  // Backward FLOPs per sample (the forward's are Layer::flops); input_gradient:
+  // whether dx is computed (not for the first layer).
+  std::function<int64_t(const Layer&, const Shape& in, const Shape& out, bool input_gradient)> backward_flops = {};
+
+  // Roles that code elsewhere asks about instead of naming kinds:
+  bool takes_activation = false;  // spec key activation=relu|sigmoid|linear adds that layer after it
+  bool convolution = false;       // learned filters over [C, H, W]: Grad-CAM's layer, filter grids
+  bool feature_maps = false;      // its [C, H, W] output is worth drawing (radius explain)
+  bool rectifier = false;         // relu: dead units are counted; a fusing layer may absorb it
+  bool probability_head = false;  // sigmoid: as the last layer, the model's output head
+  bool gemm = false;              // its FLOPs are GEMMs (benchmarks report GFLOP/s, not GB/s)
+  // Set for a layer that can run a following rectifier in its own forward on
+  // CUDA (conv2d's SGEMM epilogue, net/fusion.h): y = relu(layer(x)).
+  std::function<void(Layer&, const Tensor& x, Tensor& y)> forward_with_relu = {};
+};
+
+// Every kind, in the order `radius` lists them.
+const std::vector<LayerKind>& layer_kinds();
+// The entry for a spec keyword, or nullptr.
+const LayerKind* find_layer_kind(const std::string& keyword);
+// The entry of a layer (throws std::logic_error for a layer missing from the table).
+const LayerKind& kind_of(const Layer& layer);
+// A convolution's typed view (nullptr for any other layer): for code that needs
+// its geometry, such as the per-layer benchmarks.
+const Conv2D* as_conv2d(const Layer& layer);
+
+}  // namespace radius
