@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "layers/activations.h"
+#include "layers/batchnorm.h"
 #include "layers/conv2d.h"
 #include "layers/dense.h"
 #include "layers/dropout.h"
@@ -102,6 +103,15 @@ std::vector<LayerKind> make_table() {
        .backward_flops = dense_backward_flops,
        .takes_activation = true,
        .gemm = true},
+      {.keyword = "batchnorm2d",
+       .keys = {"momentum", "epsilon"},
+       .make =
+           [](const SpecLine& line, const Shape&, int64_t) {
+             return std::make_unique<BatchNorm2D>(float(line.number("momentum", 0.0, 1.0, 0.99)),
+                                                  float(line.number("epsilon", 1e-12, 1.0, 1e-3)));
+           },
+       // dgamma/dbeta sums 4, dx 5 per element
+       .backward_flops = [](const Layer&, const Shape& in, const Shape&, bool) { return 9 * in.numel(); }},
       {.keyword = "dropout",
        .keys = {"rate"},
        .required = 1,
