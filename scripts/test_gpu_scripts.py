@@ -5,7 +5,9 @@
     and gpu_lib.sh's plan_check refusing plans that break either rule;
   - gpu_lib.sh's run_step: the recorded status is the program's, timeouts and
     optional steps; sanitizer_clean on compute-sanitizer reports;
-  - gpu_find_libs.py on fake directory trees laid out like the CUDA wheels.
+  - gpu_find_libs.py on fake directory trees laid out like the CUDA wheels;
+  - gpu_check.sh end to end on a fake GPU machine (stub nvidia-smi, cmake,
+    compute-sanitizer and programs): order, statuses, files, sanitizer flags.
 Run by ctest ("gpu check scripts") and directly:  python3 scripts/test_gpu_scripts.py
 """
 import json
@@ -309,6 +311,102 @@ class FindLibsTest(unittest.TestCase):
         v, out = find_libs(a)
         self.assertIn("cuBLAS: INCOMPLETE", out)
         self.assertNotIn("CUBLAS_LIBRARY", v)
+
+
+# ---- the whole script on a fake GPU machine -----------------------------------------------
+# Stubs stand in for nvidia-smi, cmake (configure writes a build.ninja naming the
+# targets; build writes each target as a small program), compute-sanitizer (a
+# clean report) and the built programs (the benchmarks write their JSON), so the
+# GPU path of gpu_check.sh runs end to end in a second or two.
+STUBS = {
+    "nvidia-smi": 'echo "NVIDIA H100 80GB HBM3, 81559 MiB, 580.65.06, 1980 MHz, 1980 MHz"',
+    "compute-sanitizer": r"""
+[ "$1" = --version ] && { echo "compute-sanitizer 2025.3"; exit 0; }
+echo "$RADIUS_CUDA_EXACT_ALLOC $*" >>"$FAKE_CALLS"
+while [ $# -gt 0 ]; do
+  case $1 in --tool) tool=$2; shift 2 ;; --log-file) log=$2; shift 2 ;; --error-exitcode) shift 2 ;; *) break ;; esac
+done
+if [ "$tool" = racecheck ]; then echo "========= RACECHECK SUMMARY: 0 hazards displayed (0 errors, 0 warnings)" >"$log"
+else echo "========= ERROR SUMMARY: 0 errors" >"$log"; fi
+"$@" >/dev/null""",
+    "cmake": r"""
+[ "$1" = --version ] && { echo "cmake version 3.28.3"; exit 0; }
+if [ "$1" = --build ]; then
+  dir=$2; shift 2; targets=()
+  while [ $# -gt 0 ]; do case $1 in --target) shift; targets+=("$@"); break ;; *) shift ;; esac; done
+  for t in "${targets[@]}"; do cp "$FAKE_PROGRAMS/$t" "$dir/$t"; chmod +x "$dir/$t"; done
+  exit 0
+fi
+while [ $# -gt 0 ]; do case $1 in -B) dir=$2; shift 2 ;; *) shift ;; esac; done
+mkdir -p "$dir"
+for t in radius_tests $FAKE_CONFIGURED; do echo "build $t: phony" >>"$dir/build.ninja"; done""",
+}
+PROGRAMS = {
+    "radius_tests": 'echo "radius_tests $*"; echo "[doctest] test cases: 25 | 25 passed"',
+    "bench_cuda_kernels": r"""for a in "$@"; do case $a in --benchmark_out=*) out=${a#*=} ;; esac; done
+printf '%s' "$FAKE_KERNELS_JSON" >"$out"; exit "${FAKE_KERNELS_RC:-0}" """,
+    "bench_cuda_train_step": r"""for a in "$@"; do case $a in --benchmark_out=*) out=${a#*=} ;; esac; done
+printf '%s' "$FAKE_TRAIN_JSON" >"$out" """,
+    "sgemm_playground": 'echo "v5 warp-tiled 4096^3: 2.9 ms"; exit "${FAKE_PLAYGROUND_RC:-0}"',
+}
+
+
+class FakeGpuMachineTest(unittest.TestCase):
+    def run_check(self, **env):
+        with tempfile.TemporaryDirectory() as d:
+            bin_dir, programs, out = (os.path.join(d, x) for x in ("bin", "programs", "out"))
+            for folder, table in ((bin_dir, STUBS), (programs, PROGRAMS)):
+                for name, body in table.items():
+                    write(os.path.join(folder, name), "#!/usr/bin/env bash\n" + body + "\n")
+                    os.chmod(os.path.join(folder, name), 0o755)
+            e = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ["PATH"], OUT=out,
+                     BUILD_DIR=os.path.join(d, "build"), FAKE_PROGRAMS=programs, FAKE_CALLS=os.path.join(d, "calls"),
+                     FAKE_CONFIGURED="bench_cuda_kernels bench_cuda_train_step sgemm_playground",
+                     FAKE_KERNELS_JSON=json.dumps(bench_doc(KERNEL_ROWS)),
+                     FAKE_TRAIN_JSON=json.dumps(bench_doc(TRAIN_ROWS)))
+            e.update(env)
+            p = subprocess.run(["bash", os.path.join(SCRIPTS, "gpu_check.sh")], cwd=ROOT, env=e,
+                               capture_output=True, text=True, timeout=60)
+            calls = ""
+            if os.path.exists(e["FAKE_CALLS"]):
+                with open(e["FAKE_CALLS"]) as f:
+                    calls = f.read()
+            files = sorted(os.listdir(out))
+            return p.returncode, p.stdout + p.stderr, calls, files
+
+    def test_a_clean_run(self):
+        rc, out, calls, files = self.run_check()
+        self.assertEqual(rc, 0, out)
+        summary = out[out.index("GPU CHECK SUMMARY"):]
+        for step in ("configure", "build tests", "cuda tests", "memcheck", "racecheck", "build benchmarks",
+                     "bench kernels", "bench train step", "pytorch eager step", "sgemm playground"):
+            self.assertRegex(summary, rf"\n{step} +OK ", step)
+        self.assertRegex(summary, r"synccheck +(OK|SKIPPED)")
+        self.assertIn("memcheck 0 errors; racecheck 0 hazards", summary)
+        self.assertRegex(summary, r"sgemm 4096x4096x4096 .*80%")
+        self.assertTrue(out.rstrip().endswith("=" * 100))  # the summary is the last thing printed
+        self.assertLessEqual(len(files), 8)
+        for f in ("gpu_check.log", "bench_kernels.json", "bench_train_step.json", "torch_step.json",
+                  "playground.txt", "sanitizer.log", "summary.txt"):
+            self.assertIn(f, files)
+        memcheck = [l for l in calls.splitlines() if "--tool memcheck" in l][0]
+        self.assertTrue(memcheck.startswith("1 "), "memcheck without RADIUS_CUDA_EXACT_ALLOC=1")
+        for line in calls.splitlines():
+            self.assertIn("-tse=provokes-cuda-errors", line)
+        self.assertLess(out.index("=== racecheck"), out.index("=== bench kernels"))
+
+    def test_failures_are_the_programs_and_absent_targets_are_skipped(self):
+        cut = json.dumps(bench_doc(KERNEL_ROWS))[:300]
+        rc, out, _, _ = self.run_check(FAKE_PLAYGROUND_RC="1", FAKE_KERNELS_RC="134", FAKE_KERNELS_JSON=cut,
+                                       FAKE_CONFIGURED="bench_cuda_kernels sgemm_playground")
+        self.assertEqual(rc, 1)
+        summary = out[out.index("GPU CHECK SUMMARY"):]
+        self.assertRegex(summary, r"bench kernels +FAILED +\d+ +exit 134")
+        self.assertRegex(summary, r"sgemm playground +FAILED +\d+ +exit 1")
+        self.assertRegex(summary, r"bench train step +SKIPPED +0 +bench_cuda_train_step not built")
+        self.assertRegex(summary, r"cuda tests +OK")  # the tests never depend on the benchmarks
+        self.assertIn("bench_kernels.json: BROKEN", summary)
+        self.assertRegex(summary, r"total +FAILED")
 
 
 if __name__ == "__main__":
