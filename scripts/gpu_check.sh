@@ -13,7 +13,7 @@
 # off and on); the SGEMM playground. The CPU suite is not run here (CI runs it).
 # Each step has a cap and the whole run a budget (GPU_CHECK_BUDGET_S, default
 # 450 s) that the caps fit, so the run ends inside 8 minutes; the summary table
-# is printed LAST. Files under $OUT (7, at most 8 come back from a lent machine):
+# is printed LAST. Files under $OUT (7; kept under 8 so a remote run can return them all):
 # gpu_check.log, bench_kernels.json, bench_train_step.json, torch_step.json,
 # playground.txt, sanitizer.log, summary.txt.
 #
@@ -43,7 +43,7 @@ if ((dry_run)); then
   OUT=$(mktemp -d)
   trap 'rm -rf "$OUT"' EXIT
 fi
-: "${OUT:?set OUT to the folder for results (the device tool sets it), or pass --dry-run}"
+: "${OUT:?set OUT to the folder for results (e.g. OUT=/tmp/gpu-check), or pass --dry-run}"
 mkdir -p "$OUT"
 LOG="$OUT/gpu_check.log"
 STEPS="$OUT/.steps.tsv"
@@ -94,7 +94,7 @@ for dep in include/eigen3/Eigen/Core include/doctest/doctest.h include/CLI/CLI.h
 done
 if ((${#deps_missing[@]})); then
   log "  MISSING in .gpu-deps: ${deps_missing[*]}"
-  log "  (run 'bash scripts/gpu_deps.sh' here and name .gpu-deps in the device tool's carry; configure fails without them)"
+  log "  (run 'bash scripts/gpu_deps.sh' on a machine with the Debian -dev packages and bring .gpu-deps along with the checkout)"
 else
   log "  .gpu-deps: complete ($(du -sh .gpu-deps 2>/dev/null | cut -f1))"
 fi

@@ -21,7 +21,7 @@ echo "== 1. gpu_deps.sh"
 bash scripts/gpu_deps.sh
 [ -f .gpu-deps/include/eigen3/Eigen/Core ] || fail "no Eigen in .gpu-deps"
 size_kb=$(du -sk .gpu-deps | cut -f1)
-((size_kb < 40000)) || fail ".gpu-deps is ${size_kb} KB: too much for the device tool's 64 MiB"
+((size_kb < 40000)) || fail ".gpu-deps is ${size_kb} KB: too much to bring along (keep it well under 64 MiB)"
 
 echo "== 2. configure from .gpu-deps with /usr hidden"
 cfg=$(mktemp -d)
@@ -55,6 +55,6 @@ for step in memcheck racecheck "bench kernels" "pytorch eager step" "sgemm playg
 done
 grep -qE "^plan check: OK" "$out/gpu_check.log" || fail "no plan check"
 n=$(find "$out" -type f | wc -l)
-((n <= 8)) || fail "$n files under OUT (the device tool returns at most 8)"
+((n <= 8)) || fail "$n files under OUT (a remote run returns at most 8)"
 echo "test_gpu_check: OK ($n files under a fake OUT; exit 2 = not a GPU check, as intended)"
 rm -rf "$out"
