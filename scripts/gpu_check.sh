@@ -46,12 +46,13 @@ fi
 : "${OUT:?set OUT to the folder for results (e.g. OUT=/tmp/gpu-check), or pass --dry-run}"
 mkdir -p "$OUT"
 LOG="$OUT/gpu_check.log"
-STEPS="$OUT/.steps.tsv"
+WORK=$(mktemp -d)  # scratch outside OUT: only the 7 result files go there
+STEPS="$WORK/steps.tsv"
 : >"$LOG"
 : >"$STEPS"
 # shellcheck source=scripts/gpu_lib.sh
 source scripts/gpu_lib.sh
-trap 'rm -f "$STEP_OUTPUT"; ((dry_run)) && rm -rf "$OUT"' EXIT
+trap 'rm -rf "$WORK" "$STEP_OUTPUT"; ((dry_run)) && rm -rf "$OUT"' EXIT
 
 # ---- the plan, before anything runs -----------------------------------------------------------
 plan_print
@@ -149,7 +150,7 @@ fi
 # tensor's end is past the allocation's end (tensor/device_allocator.h).
 SHARED_MEMORY_TESTS="cuda: SGEMM*,cuda: conv2d*,cuda: dense*,cuda: BCE*,cuda: moments*,cuda: augment*,cuda: max and average*"
 sanitize() {  # sanitize TOOL TEST_FILTER [ENV...]
-  local tool=$1 filter=$2 report="$OUT/.sanitizer.$1.log"
+  local tool=$1 filter=$2 report="$WORK/sanitizer.$1.log"
   shift 2
   : >"$report"
   run_step "$tool" env RADIUS_TEST_SMALL=1 "$@" compute-sanitizer --tool "$tool" --error-exitcode 9 \
