@@ -1,5 +1,7 @@
 // Elementwise activations and dropout: bandwidth-bound, one pass each, 16-byte
-// accesses (kernels/vec.cuh). Formulas match layers/activations.cpp exactly.
+// accesses (kernels/vec.cuh). Same formulas and branches as layers/activations.cpp;
+// ReLU and the dropout mask give the CPU's bits, sigmoid agrees to rounding only
+// (the device's expf is not the host's std::exp, and nvcc may fuse a*b+c).
 #include "kernels/activations.h"
 #include "kernels/vec.cuh"
 #include "tensor/rng.h"

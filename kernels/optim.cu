@@ -1,8 +1,10 @@
 // Fused optimizer steps over the flat buffers: each reads w, g and the state
 // once and writes w and the state once (Adam: 16 bytes read and 12 written per
 // parameter; SGD: 12 and 8), with 16-byte accesses. The per-step scalars
-// (bias corrections) are computed on the host exactly as optim/adam.cpp does, so
-// the per-element formulas are the CPU's, term for term.
+// (bias corrections) are computed on the host with optim/adam.cpp's float
+// expression (the same bits), and the per-element formulas are the CPU's, term
+// for term. The results agree to rounding, not bit for bit: nvcc contracts
+// a*b+c into fused multiply-adds where the host compiler may not, or elsewhere.
 #include <cmath>
 
 #include "kernels/optim.h"

@@ -4,7 +4,8 @@
 // thread t pushes elements t, t + 256, t + 512, ... in order into its Moments, then
 // the block merges the 256 partial Moments in a fixed tree. Nothing depends on the
 // grid size, the SM count or timing, so the same input gives the same bits on every
-// run and card. The per-row results come back to the host (one small download),
+// run of one binary on one card (another architecture runs other machine code,
+// and the compiler may contract differently: equal to rounding there). The per-row results come back to the host (one small download),
 // where the caller merges them in row order (tensor/moments.h).
 #pragma once
 #include <cstdint>

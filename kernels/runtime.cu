@@ -2,13 +2,13 @@
 // tensor/device_memory.h functions (the seam between tensors and the GPU).
 #include "kernels/runtime.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
 #include <stdexcept>
-#include <unordered_map>
-#include <vector>
+#include <utility>
 
+#include "tensor/device_allocator.h"
 #include "tensor/device_memory.h"
 
 namespace radius::cuda {
@@ -75,115 +75,51 @@ unsigned grid_for(int64_t n, int threads) {
 
 // ---- the caching allocator -------------------------------------------------------
 
-size_t round_allocation(size_t bytes) {
-  if (bytes <= 256) return 256;
-  size_t top = 1;
-  while (top * 2 <= bytes) top *= 2;  // the largest power of two <= bytes
-  const size_t step = std::max<size_t>(256, top / 4);
-  return (bytes + step - 1) / step * step;
-}
-
 namespace {
 
-class CachingAllocator {
+// cudaMalloc / cudaFree on the Radius stream, for the allocator's bookkeeping
+// (tensor/device_allocator.h).
+class CudaMemoryBackend final : public DeviceMemoryBackend {
  public:
-  void* allocate(size_t bytes) {
-    const size_t size = round_allocation(bytes);
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto& list = free_[size];
+  void* try_malloc(size_t bytes) override {
     void* p = nullptr;
-    if (!list.empty()) {
-      p = list.back();
-      list.pop_back();
-      stats_.cache_hits++;
-      stats_.bytes_cached -= size;
-    } else {
-      p = device_malloc(bytes, size);
-    }
-    live_[p] = size;
-    stats_.bytes_in_use += size;
-    stats_.peak_bytes_in_use = std::max(stats_.peak_bytes_in_use, stats_.bytes_in_use);
-    return p;
-  }
-
-  void free(void* p) {
-    if (!p) return;
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = live_.find(p);
-    if (it == live_.end()) return;  // not ours: ignore rather than corrupt the lists
-    const size_t size = it->second;
-    live_.erase(it);
-    stats_.bytes_in_use -= size;
-    stats_.bytes_cached += size;
-    free_[size].push_back(p);  // later work on the one stream is ordered after any use of p
-  }
-
-  void release() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    release_locked();
-  }
-
-  AllocatorStats stats() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return stats_;
-  }
-
- private:
-  void* device_malloc(size_t asked, size_t size) {
-    void* p = nullptr;
-    cudaError_t e = cudaMalloc(&p, size);
+    const cudaError_t e = cudaMalloc(&p, bytes);
     if (e == cudaErrorMemoryAllocation) {
-      cudaGetLastError();  // clear it, give the cache back, try once more
-      release_locked();
-      e = cudaMalloc(&p, size);
-    }
-    if (e == cudaErrorMemoryAllocation) {
-      cudaGetLastError();
-      size_t free_bytes = 0, total_bytes = 0;
-      cudaMemGetInfo(&free_bytes, &total_bytes);
-      char msg[512];
-      std::snprintf(msg, sizeof msg,
-                    "CUDA out of memory: asked for %.1f MiB (%zu bytes), %.1f MiB free of %.1f MiB on the GPU "
-                    "(%.1f MiB held by Radius tensors). Try a smaller batch size.",
-                    double(asked) / 1048576.0, asked, double(free_bytes) / 1048576.0,
-                    double(total_bytes) / 1048576.0, double(stats_.bytes_in_use) / 1048576.0);
-      throw std::runtime_error(msg);
+      cudaGetLastError();  // clear it: the allocator frees its cache and retries
+      return nullptr;
     }
     check(e, "cudaMalloc", __FILE__, __LINE__);
-    stats_.device_mallocs++;
     return p;
   }
-
-  void release_locked() {
-    if (stats_.bytes_cached == 0) return;
-    check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize before releasing the cache", __FILE__, __LINE__);
-    for (auto& [size, list] : free_) {
-      for (void* p : list) {
-        check(cudaFree(p), "cudaFree", __FILE__, __LINE__);
-        stats_.device_frees++;
-      }
-      list.clear();
-    }
-    stats_.bytes_cached = 0;
+  // Called from device_free (noexcept, tensor destructors): a failure cannot
+  // throw here, so it is printed; an asynchronous kernel error behind it stays
+  // sticky and the next checked call throws it.
+  void release(void* p) override {
+    cudaError_t e = cudaStreamSynchronize(stream());  // no queued kernel may still use p
+    if (e == cudaSuccess) e = cudaFree(p);
+    if (e != cudaSuccess)
+      std::fprintf(stderr, "radius: freeing device memory failed: %s (%s)\n", cudaGetErrorString(e), cudaGetErrorName(e));
   }
-
-  std::mutex mutex_;
-  std::unordered_map<size_t, std::vector<void*>> free_;
-  std::unordered_map<void*, size_t> live_;
-  AllocatorStats stats_;
+  void synchronize() override { cuda::synchronize(); }
+  std::pair<size_t, size_t> memory_info() override {
+    size_t free_bytes = 0, total_bytes = 0;
+    if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) cudaGetLastError();  // only for a message
+    return {free_bytes, total_bytes};
+  }
 };
 
 // Never destroyed: tensors in static storage may be freed after main returns,
 // and the driver reclaims all device memory at exit anyway.
-CachingAllocator& allocator() {
-  static CachingAllocator* a = new CachingAllocator;
+DeviceAllocator& allocator() {
+  static CudaMemoryBackend* backend = new CudaMemoryBackend;
+  static DeviceAllocator* a = new DeviceAllocator(*backend, allocation_mode());
   return *a;
 }
 
 }  // namespace
 
 AllocatorStats allocator_stats() { return allocator().stats(); }
-void release_cached_memory() { allocator().release(); }
+void release_cached_memory() { allocator().release_cached(); }
 
 // ---- pinned host buffers -----------------------------------------------------------
 

@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <string>
 
+#include "tensor/device_allocator.h"
+
 namespace radius::cuda {
 
 [[noreturn]] void fail(cudaError_t error, const char* call, const char* file, int line);
@@ -41,21 +43,13 @@ struct DeviceInfo {
 const DeviceInfo& device_info();  // device 0; throws if there is none
 
 // ---- the caching allocator (behind tensor/device_memory.h's device_alloc) -----
-// Sizes are rounded up to size classes (4 per power of two, at least 256 bytes)
-// and freed blocks go to a per-class free list; a request is served from the
-// list when it can, so a training step whose shapes repeat makes no cudaMalloc
-// once warm. On out-of-memory the cache is released and the request retried once.
-struct AllocatorStats {
-  int64_t device_mallocs = 0;   // cudaMalloc calls so far
-  int64_t device_frees = 0;     // cudaFree calls so far (cache releases)
-  int64_t cache_hits = 0;       // requests served from a free list
-  size_t bytes_in_use = 0;      // handed out and not yet freed (rounded sizes)
-  size_t bytes_cached = 0;      // held in free lists
-  size_t peak_bytes_in_use = 0;
-};
+// Its bookkeeping, both modes (cached size classes; exact, one cudaMalloc per
+// tensor, RADIUS_CUDA_EXACT_ALLOC=1) and the out-of-memory retry are in
+// tensor/device_allocator.h; here the process-wide instance's statistics.
+using radius::AllocatorStats;
+using radius::round_allocation;  // the size class a request gets in cached mode
 AllocatorStats allocator_stats();
 void release_cached_memory();  // synchronises, then cudaFree's every cached block
-size_t round_allocation(size_t bytes);  // the size class a request of `bytes` gets
 
 // ---- pinned host memory for batch uploads ------------------------------------
 // Page-locked, so cudaMemcpyAsync from it is a true DMA that overlaps host work.

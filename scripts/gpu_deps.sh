@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Copies the build dependencies the lent GPU machine lacks (it has no package
+# Copies the build dependencies a GPU machine may lack (it has no package
 # registry) into the ignored folder .gpu-deps/, laid out like /usr so that the
 # Debian CMake package files inside stay valid when relocated:
 #   .gpu-deps/include/        Eigen, doctest, CLI11, nlohmann-json, Google Benchmark,
@@ -7,8 +7,8 @@
 #   .gpu-deps/lib/x86_64-linux-gnu/   static libpng/libjpeg/libz/libcsv, libbenchmark.so
 #   .gpu-deps/share/..., lib/cmake/... the packages' CMake config files
 # CMake then finds everything with -DCMAKE_PREFIX_PATH=$PWD/.gpu-deps.
-# Run it here (where the Debian -dev packages are installed), then name
-# .gpu-deps in the device tool's `carry`. See kernels/README.md.
+# Run it here (where the Debian -dev packages are installed), then
+# bring .gpu-deps along with the checkout. See kernels/README.md.
 #
 #   bash scripts/gpu_deps.sh            # (re)creates .gpu-deps
 set -euo pipefail

@@ -3,6 +3,9 @@
 // A CUDA build (RADIUS_WITH_CUDA) implements these in kernels/; a CPU-only build
 // gets the definitions in device_memory.cpp, which throw a clear error, so code
 // that asks for the GPU in a CPU-only build fails loudly instead of crashing.
+// In a CUDA build, device_alloc/device_free go through the allocator of
+// tensor/device_allocator.h: cached size classes by default, or one exact-size
+// cudaMalloc per tensor with RADIUS_CUDA_EXACT_ALLOC=1 (for compute-sanitizer).
 #pragma once
 #include <cstddef>
 

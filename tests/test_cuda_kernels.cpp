@@ -119,14 +119,25 @@ TEST_CASE("cuda: the caching allocator makes no cudaMalloc in a steady-state tra
   const cuda::AllocatorStats before = cuda::allocator_stats();
   for (int i = 0; i < 5; ++i) trainer.step(x, y);
   const cuda::AllocatorStats after = cuda::allocator_stats();
-  CHECK(after.device_mallocs == before.device_mallocs);
-  CHECK(after.cache_hits > before.cache_hits);
   CHECK(after.bytes_in_use == before.bytes_in_use);  // nothing leaks per step
+  if (allocation_mode() == AllocationMode::exact) {
+    // RADIUS_CUDA_EXACT_ALLOC=1 (the memcheck run): no cache by design; every
+    // block the steps allocated went back to the driver.
+    CHECK(after.device_mallocs - before.device_mallocs == after.device_frees - before.device_frees);
+    CHECK(after.cache_hits == before.cache_hits);
+  } else {
+    CHECK(after.device_mallocs == before.device_mallocs);
+    CHECK(after.cache_hits > before.cache_hits);
+  }
   MESSAGE("cudaMalloc calls: " << after.device_mallocs << ", cache hits: " << after.cache_hits
                                << ", peak in use: " << after.peak_bytes_in_use / 1024 << " KiB");
 }
 
-TEST_CASE("cuda: errors name the call, out of memory says how much and what to do") {
+// This case makes the CUDA runtime fail on purpose (a 4 TiB cudaMalloc, an invalid
+// copy direction). compute-sanitizer reports such API errors, so the GPU check's
+// sanitizer runs leave out the test suite "provokes-cuda-errors" (-tse=...).
+TEST_CASE("cuda: errors name the call, out of memory says how much and what to do" *
+          doctest::test_suite("provokes-cuda-errors")) {
   RADIUS_SKIP_WITHOUT_CUDA();
   try {
     Tensor::empty(Shape{int64_t(1) << 40}, Device::cuda);  // 4 TiB
