@@ -34,7 +34,7 @@ struct TrainCommand {
   std::string data, out, resume;
   int limit = 0;
   TrainingOptions recipe;
-  std::vector<std::string> given;  // the recipe flags on the command line (on --resume: training_options.h)
+  std::vector<std::string> given;  // the training-option flags on the command line (--resume reads them)
 };
 
 json to_config(const TrainCommand& o) {
@@ -45,9 +45,10 @@ json to_config(const TrainCommand& o) {
   return j;
 }
 
-// A resumed run takes its configuration from config.json; which recipe options may
-// change is the options table's OnResume (the epoch count: where the run stops, the
-// learning-rate schedule keeps its length; threads, device and quiet).
+// A resumed run takes its configuration from config.json, except the options whose
+// row in the options table says they may change (OnResume, apps/training_options.h):
+// the epoch count (where the run stops: the learning-rate schedule keeps its length),
+// threads, device and quiet.
 void from_config(const json& j, TrainCommand& o) {
   read_training_config(j, o.recipe, o.given);
   o.data = j.at("data");

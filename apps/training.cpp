@@ -14,7 +14,6 @@
 #include "data/splits.h"
 #include "eval/health_history.h"
 #include "eval/history.h"
-#include "io/json_checked.h"
 #include "net/device_batches.h"
 #include "layers/init.h"
 #include "net/safetensors.h"
