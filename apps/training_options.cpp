@@ -76,71 +76,73 @@ TrainingOption option(const std::string& flag, T TrainingOptions::*field, std::t
   return row;
 }
 
+// The config.json column: a key, a --no-X switch recorded as "X", a key older runs may
+// lack (read as the default), or none.
 ConfigKey key(const std::string& name) { return {name}; }
 ConfigKey negated_key(const std::string& name) { return {name, true}; }
 ConfigKey optional_key(const std::string& name) { return {name, false, true}; }
 ConfigKey not_recorded() { return {}; }
 
 using O = TrainingOptions;
-constexpr OnResume recorded = OnResume::recorded, may_change = OnResume::may_change, as_given = OnResume::as_given;
+constexpr OnResume kept = OnResume::kept, may_change = OnResume::may_change, as_given = OnResume::as_given;
 
 std::vector<TrainingOption> make_table() {
   return {
       option("--model", &O::model, default_model_path(), "Model spec file (its input line sets the image size)",
-             key("model"), recorded),
+             key("model"), kept),
       option("--epochs", &O::epochs, 50, "Maximum epochs", key("epochs"), may_change, CLI::NonNegativeNumber),
       option("--patience", &O::patience, 5, "Early stopping: epochs without val-loss improvement (0 = off)",
-             key("patience"), recorded, CLI::NonNegativeNumber),
+             key("patience"), kept, CLI::NonNegativeNumber),
       option("--min-delta", &O::min_delta, 0.0, "Smallest val-loss decrease that counts as improvement",
-             key("min_delta"), recorded),
-      option("--batch", &O::batch, 32, "Batch size", key("batch"), recorded, CLI::PositiveNumber),
-      option("--lr", &O::lr, 1e-3f, "Learning rate", key("lr"), recorded, CLI::PositiveNumber),
+             key("min_delta"), kept),
+      option("--batch", &O::batch, 32, "Batch size", key("batch"), kept, CLI::PositiveNumber),
+      option("--lr", &O::lr, 1e-3f, "Learning rate", key("lr"), kept, CLI::PositiveNumber),
       option("--optimizer", &O::optimizer, "adam", "adam (Keras form) | adam-pytorch | sgd", key("optimizer"),
-             recorded, CLI::IsMember({"adam", "adam-pytorch", "sgd"})),
-      option("--momentum", &O::momentum, 0.0f, "SGD momentum", key("momentum"), recorded),
+             kept, CLI::IsMember({"adam", "adam-pytorch", "sgd"})),
+      option("--momentum", &O::momentum, 0.0f, "SGD momentum", key("momentum"), kept),
       option("--no-augment", &O::no_augment, false, "Train without augmentation (rescale only)",
-             negated_key("augment"), recorded),
-      option("--rotation", &O::rotation, 40.0f, "Augmentation: rotation range, degrees", key("rotation"), recorded),
-      option("--shift", &O::shift, 0.2f, "Augmentation: width/height shift fraction", key("shift"), recorded),
-      option("--shear", &O::shear, 0.2f, "Augmentation: shear range, degrees", key("shear"), recorded),
-      option("--zoom", &O::zoom, 0.2f, "Augmentation: zoom range", key("zoom"), recorded),
-      option("--no-flip", &O::no_flip, false, "Augmentation: no horizontal flips", negated_key("flip"), recorded),
+             negated_key("augment"), kept),
+      option("--rotation", &O::rotation, 40.0f, "Augmentation: rotation range, degrees", key("rotation"), kept),
+      option("--shift", &O::shift, 0.2f, "Augmentation: width/height shift fraction", key("shift"), kept),
+      option("--shear", &O::shear, 0.2f, "Augmentation: shear range, degrees", key("shear"), kept),
+      option("--zoom", &O::zoom, 0.2f, "Augmentation: zoom range", key("zoom"), kept),
+      option("--no-flip", &O::no_flip, false, "Augmentation: no horizontal flips", negated_key("flip"), kept),
       option("--augment-warmup", &O::augment_warmup, 0,
              "Progressive augmentation: the warp grows linearly from none to full over N epochs (0 = full at once)",
-             optional_key("augment_warmup"), recorded, CLI::NonNegativeNumber),
+             optional_key("augment_warmup"), kept, CLI::NonNegativeNumber),
       option("--val-fraction", &O::val_fraction, 0.2,
              "Validation share split off the training images (train: when DATA has no val/)", key("val_fraction"),
-             recorded),
+             kept),
       option("--group", &O::group, false, "Group-aware splits: rotated copies of one X-ray stay on one side",
-             key("group"), recorded),
+             key("group"), kept),
       option("--group-regex", &O::group_regex, "",
              "Group key: regex on the file stem, first capture group (default: prefix before '-rotated'; "
              "a manifest's group column wins)",
-             optional_key("group_regex"), recorded),
+             optional_key("group_regex"), kept),
       option("--threshold", &O::threshold, 0.5, "Decision threshold for the test evaluation",
-             optional_key("threshold"), recorded),
-      option("--seed", &O::seed, 1, "Seed: init, dropout, shuffle, augmentation, splits", key("seed"), recorded),
+             optional_key("threshold"), kept),
+      option("--seed", &O::seed, 1, "Seed: init, dropout, shuffle, augmentation, splits", key("seed"), kept),
       option("--threads", &O::threads, 0, "CPU threads (0 = all cores)", key("threads"), as_given),
       option("--device", &O::device, "cpu", "cpu | cuda", key("device"), as_given),
       option("--quiet", &O::quiet, false, "No live progress bar", not_recorded(), as_given),
       option("--init", &O::init, "glorot", "Weight init: glorot (Keras default) | he-uniform | he-normal (for ReLU nets)",
-             optional_key("init"), recorded, CLI::IsMember({"glorot", "he-uniform", "he-normal"})),
+             optional_key("init"), kept, CLI::IsMember({"glorot", "he-uniform", "he-normal"})),
       option("--warmup-epochs", &O::warmup_epochs, 0, "Linear learning-rate warmup over N epochs (0 = none)",
-             optional_key("warmup_epochs"), recorded, CLI::NonNegativeNumber),
+             optional_key("warmup_epochs"), kept, CLI::NonNegativeNumber),
       option("--warmup-steps", &O::warmup_steps, 0, "Linear learning-rate warmup over N batches (overrides epochs)",
-             optional_key("warmup_steps"), recorded, CLI::NonNegativeNumber),
+             optional_key("warmup_steps"), kept, CLI::NonNegativeNumber),
       option("--lr-schedule", &O::lr_schedule, "constant",
              "After warmup: constant | cosine (to 0 at --epochs; a resume keeps it) | step",
-             optional_key("lr_schedule"), recorded, CLI::IsMember({"constant", "cosine", "step"})),
+             optional_key("lr_schedule"), kept, CLI::IsMember({"constant", "cosine", "step"})),
       option("--lr-step-epochs", &O::lr_step_epochs, 10, "Step schedule: epochs between decays",
-             optional_key("lr_step_epochs"), recorded, CLI::PositiveNumber),
+             optional_key("lr_step_epochs"), kept, CLI::PositiveNumber),
       option("--lr-step-factor", &O::lr_step_factor, 0.1, "Step schedule: learning-rate multiplier per decay",
-             optional_key("lr_step_factor"), recorded, CLI::Range(1e-9, 1.0)),
+             optional_key("lr_step_factor"), kept, CLI::Range(1e-9, 1.0)),
       option("--clip-norm", &O::clip_norm, 0.0, "Clip the global gradient norm to this value (0 = off)",
-             optional_key("clip_norm"), recorded, CLI::NonNegativeNumber),
+             optional_key("clip_norm"), kept, CLI::NonNegativeNumber),
       option("--health-every", &O::health_every, 10,
              "Training-health statistics and warnings every N batches (0 = off); see health.csv",
-             optional_key("health_every"), recorded, CLI::NonNegativeNumber),
+             optional_key("health_every"), kept, CLI::NonNegativeNumber),
   };
 }
 
@@ -195,7 +197,7 @@ void read_training_config(const json& j, TrainingOptions& o, const std::vector<s
 std::string ignored_on_resume_note(const std::vector<std::string>& given) {
   std::string ignored, changeable;
   for (const TrainingOption& row : training_option_table()) {
-    if (row.on_resume != OnResume::recorded) changeable += (changeable.empty() ? "" : ", ") + row.flag;
+    if (row.on_resume != OnResume::kept) changeable += (changeable.empty() ? "" : ", ") + row.flag;
     else if (contains(given, row.flag)) ignored += (ignored.empty() ? "" : ", ") + row.flag;
   }
   if (ignored.empty()) return "";
@@ -209,9 +211,9 @@ std::string training_options_markdown() {
       "| option | default | config.json key | on `--resume` | what it sets |\n"
       "| --- | --- | --- | --- | --- |\n";
   for (const TrainingOption& row : training_option_table()) {
-    std::string key = row.key.name.empty() ? "not recorded" : "`" + row.key.name + "`";
-    if (row.key.negated) key += " (the opposite)";
-    md += "| `" + row.flag + "` | " + row.default_text + " | " + key +
+    std::string config = row.key.name.empty() ? "not recorded" : "`" + row.key.name + "`";
+    if (row.key.negated) config += " (the opposite)";
+    md += "| `" + row.flag + "` | " + row.default_text + " | " + config +
           " | " + resume_words[int(row.on_resume)] + " | " + cell(row.help) + " |\n";
   }
   return md;

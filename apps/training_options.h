@@ -47,7 +47,7 @@ struct TrainingOptions {
 
 // What a resumed run (`radius train --resume RUN`) does with an option.
 enum class OnResume {
-  recorded,    // part of the recipe: config.json's value, whatever the command line says
+  kept,        // part of the recipe: config.json's value, whatever the command line says
   may_change,  // config.json's value unless given again (--epochs: where the run stops)
   as_given,    // not part of the recipe (threads, device, progress bar): the command line's
 };
@@ -64,7 +64,7 @@ struct ConfigKey {
 struct TrainingOption {
   std::string flag, help;
   ConfigKey key;
-  OnResume on_resume = OnResume::recorded;
+  OnResume on_resume = OnResume::kept;
   std::string default_text;  // the default as README.md's table shows it
   std::function<void(TrainingOptions&)> set_default;
   std::function<void(CLI::App&, TrainingOptions&)> add_to;
@@ -80,7 +80,7 @@ void add_training_options(CLI::App& cmd, TrainingOptions& o);
 // The flags of the table given on this subcommand's command line.
 std::vector<std::string> training_flags_given(const CLI::App& cmd);
 
-// The recipe as config.json keys, and back: a resumed run takes every recorded option
+// The recipe as config.json keys, and back: a resumed run takes every kept option
 // from config.json, an option that may change only when it is not in `given`; options
 // kept as given are not read. schedule_epochs is always config.json's "epochs".
 nlohmann::json training_config(const TrainingOptions& o);
