@@ -18,5 +18,6 @@ void add_evaluate_command(CLI::App& app);
 void add_metrics_command(CLI::App& app);
 void add_explain_command(CLI::App& app);
 void add_kfold_command(CLI::App& app);
+void add_options_command(CLI::App& app);
 
 }  // namespace radius::app

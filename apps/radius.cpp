@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   radius::app::add_metrics_command(app);
   radius::app::add_explain_command(app);
   radius::app::add_kfold_command(app);
+  radius::app::add_options_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -34,7 +34,7 @@ struct TrainCommand {
   std::string data, out, resume;
   int limit = 0;
   TrainingOptions recipe;
-  bool epochs_given = false;
+  std::vector<std::string> given;  // the training-option flags on the command line (--resume reads them)
 };
 
 json to_config(const TrainCommand& o) {
@@ -45,11 +45,12 @@ json to_config(const TrainCommand& o) {
   return j;
 }
 
-// A resumed run takes its configuration from config.json; only the epoch count (where
-// the run stops: the learning-rate schedule keeps its length), threads, device and
-// quiet may change.
+// A resumed run takes its configuration from config.json, except the options whose
+// row in the options table says they may change (OnResume, apps/training_options.h):
+// the epoch count (where the run stops: the learning-rate schedule keeps its length),
+// threads, device and quiet.
 void from_config(const json& j, TrainCommand& o) {
-  read_training_config(j, o.recipe, o.epochs_given);
+  read_training_config(j, o.recipe, o.given);
   o.data = j.at("data");
   o.limit = json_integer_at<int>(j, "limit");
 }
@@ -78,6 +79,7 @@ void run_train(TrainCommand o) {
       throw std::runtime_error("--resume: " + cfg + ": " + e.what());
     }
     if (!given_data.empty()) o.data = given_data;
+    if (const std::string note = ignored_on_resume_note(o.given); !note.empty()) std::printf("%s\n", note.c_str());
     if (const std::string note = resumed_schedule_note(o.recipe); !note.empty()) std::printf("%s\n", note.c_str());
     o.out = o.resume;
     const std::string last = o.resume + "/last.ckpt.safetensors";
@@ -164,7 +166,7 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--resume", o->resume, "Continue the run in this directory from its last checkpoint");
   cmd->callback([o, cmd] {
-    o->epochs_given = cmd->count("--epochs") > 0;
+    o->given = training_flags_given(*cmd);
     run_train(*o);
   });
 }

@@ -14,7 +14,6 @@
 #include "data/splits.h"
 #include "eval/health_history.h"
 #include "eval/history.h"
-#include "io/json_checked.h"
 #include "net/device_batches.h"
 #include "layers/init.h"
 #include "net/safetensors.h"
@@ -28,105 +27,6 @@ namespace radius::app {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-void add_training_options(CLI::App& cmd, TrainingOptions& o) {
-  cmd.add_option("--model", o.model, "Model spec file (its input line sets the image size)")->capture_default_str();
-  cmd.add_option("--epochs", o.epochs, "Maximum epochs")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd.add_option("--patience", o.patience, "Early stopping: epochs without val-loss improvement (0 = off)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd.add_option("--min-delta", o.min_delta, "Smallest val-loss decrease that counts as improvement")->capture_default_str();
-  cmd.add_option("--batch", o.batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd.add_option("--lr", o.lr, "Learning rate")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd.add_option("--optimizer", o.optimizer, "adam (Keras form) | adam-pytorch | sgd")->capture_default_str()
-      ->check(CLI::IsMember({"adam", "adam-pytorch", "sgd"}));
-  cmd.add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str();
-  cmd.add_flag("--no-augment", o.no_augment, "Train without augmentation (rescale only)");
-  cmd.add_option("--rotation", o.rotation, "Augmentation: rotation range, degrees")->capture_default_str();
-  cmd.add_option("--shift", o.shift, "Augmentation: width/height shift fraction")->capture_default_str();
-  cmd.add_option("--shear", o.shear, "Augmentation: shear range, degrees")->capture_default_str();
-  cmd.add_option("--zoom", o.zoom, "Augmentation: zoom range")->capture_default_str();
-  cmd.add_flag("--no-flip", o.no_flip, "Augmentation: no horizontal flips");
-  cmd.add_option("--augment-warmup", o.augment_warmup,
-                 "Progressive augmentation: the warp grows linearly from none to full over N epochs (0 = full at once)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd.add_option("--val-fraction", o.val_fraction, "Validation share split off the training images (train: when DATA has no val/)")
-      ->capture_default_str();
-  cmd.add_flag("--group", o.group, "Group-aware splits: rotated copies of one X-ray stay on one side");
-  cmd.add_option("--group-regex", o.group_regex,
-                 "Group key: regex on the file stem, first capture group (default: prefix before '-rotated'; "
-                 "a manifest's group column wins)");
-  cmd.add_option("--threshold", o.threshold, "Decision threshold for the test evaluation")->capture_default_str();
-  cmd.add_option("--seed", o.seed, "Seed: init, dropout, shuffle, augmentation, splits")->capture_default_str();
-  cmd.add_option("--threads", o.threads, "CPU threads (0 = all cores)")->capture_default_str();
-  cmd.add_option("--device", o.device, "cpu | cuda")->capture_default_str();
-  cmd.add_flag("--quiet", o.quiet, "No live progress bar");
-  cmd.add_option("--init", o.init, "Weight init: glorot (Keras default) | he-uniform | he-normal (for ReLU nets)")
-      ->capture_default_str()->check(CLI::IsMember({"glorot", "he-uniform", "he-normal"}));
-  cmd.add_option("--warmup-epochs", o.warmup_epochs, "Linear learning-rate warmup over N epochs (0 = none)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd.add_option("--warmup-steps", o.warmup_steps, "Linear learning-rate warmup over N batches (overrides epochs)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd.add_option("--lr-schedule", o.lr_schedule,
-                 "After warmup: constant | cosine (to 0 at --epochs; a resume keeps it) | step")
-      ->capture_default_str()->check(CLI::IsMember({"constant", "cosine", "step"}));
-  cmd.add_option("--lr-step-epochs", o.lr_step_epochs, "Step schedule: epochs between decays")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd.add_option("--lr-step-factor", o.lr_step_factor, "Step schedule: learning-rate multiplier per decay")
-      ->capture_default_str()->check(CLI::Range(1e-9, 1.0));
-  cmd.add_option("--clip-norm", o.clip_norm, "Clip the global gradient norm to this value (0 = off)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd.add_option("--health-every", o.health_every,
-                 "Training-health statistics and warnings every N batches (0 = off); see health.csv")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-}
-
-json training_config(const TrainingOptions& o) {
-  return json{{"model", o.model},         {"epochs", o.epochs},         {"patience", o.patience},
-              {"min_delta", o.min_delta}, {"batch", o.batch},           {"lr", o.lr},
-              {"optimizer", o.optimizer}, {"momentum", o.momentum},     {"augment", !o.no_augment},
-              {"rotation", o.rotation},   {"shift", o.shift},           {"shear", o.shear},
-              {"zoom", o.zoom},           {"flip", !o.no_flip},         {"augment_warmup", o.augment_warmup},
-              {"val_fraction", o.val_fraction},
-              {"group", o.group},         {"group_regex", o.group_regex}, {"seed", o.seed},
-              {"threads", o.threads},     {"device", o.device},         {"threshold", o.threshold},
-              {"init", o.init},           {"warmup_epochs", o.warmup_epochs}, {"warmup_steps", o.warmup_steps},
-              {"lr_schedule", o.lr_schedule}, {"lr_step_epochs", o.lr_step_epochs},
-              {"lr_step_factor", o.lr_step_factor}, {"clip_norm", o.clip_norm}, {"health_every", o.health_every}};
-}
-
-// Threads, device and quiet are not part of the recipe: they stay as given.
-void read_training_config(const json& j, TrainingOptions& o, bool keep_epochs) {
-  o.model = j.at("model");
-  o.patience = json_integer_at<int>(j, "patience");
-  o.min_delta = j.at("min_delta");
-  o.batch = json_integer_at<int>(j, "batch");
-  o.lr = j.at("lr");
-  o.optimizer = j.at("optimizer");
-  o.momentum = j.at("momentum");
-  o.no_augment = !j.at("augment").get<bool>();
-  o.rotation = j.at("rotation");
-  o.shift = j.at("shift");
-  o.shear = j.at("shear");
-  o.zoom = j.at("zoom");
-  o.no_flip = !j.at("flip").get<bool>();
-  o.val_fraction = j.at("val_fraction");
-  o.group = j.at("group");
-  o.group_regex = j.value("group_regex", "");
-  o.seed = json_integer_at<uint64_t>(j, "seed");
-  o.schedule_epochs = json_integer_at<int>(j, "epochs");  // the recipe's length, even with a new --epochs
-  if (!keep_epochs) o.epochs = o.schedule_epochs;
-  o.threshold = j.value("threshold", 0.5);
-  // Runs made before these options existed used the defaults.
-  o.init = j.value("init", std::string("glorot"));
-  o.warmup_epochs = json_integer_value<int>(j, "warmup_epochs", 0);
-  o.warmup_steps = json_integer_value<int64_t>(j, "warmup_steps", 0);
-  o.lr_schedule = j.value("lr_schedule", std::string("constant"));
-  o.lr_step_epochs = json_integer_value<int>(j, "lr_step_epochs", 10);
-  o.augment_warmup = json_integer_value<int>(j, "augment_warmup", 0);
-  o.lr_step_factor = j.value("lr_step_factor", 0.1);
-  o.clip_norm = j.value("clip_norm", 0.0);
-  o.health_every = json_integer_value<int>(j, "health_every", 10);
-}
 
 std::string resumed_schedule_note(const TrainingOptions& o) {
   const int recorded = o.schedule_epochs > 0 ? o.schedule_epochs : o.epochs;

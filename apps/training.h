@@ -1,4 +1,4 @@
-// What `train` and `kfold` share: the training recipe as one CLI option set, the
+// What `train` and `kfold` share: the training recipe (its options: training_options.h), the
 // data listing and validation split, and "train one model on these images,
 // validate on those, evaluate on the held-out ones" (train_and_evaluate).
 #pragma once
@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
+#include "apps/training_options.h"
 #include "data/augment.h"
 #include "data/dataset.h"
 #include "data/image_cache.h"
@@ -24,36 +25,6 @@
 
 namespace radius::app {
 
-// The training recipe; the defaults are the seed paper's.
-struct TrainingOptions {
-  std::string model = default_model_path();  // model spec file
-  int epochs = 50, patience = 5, batch = 32, threads = 0;
-  float lr = 1e-3f, momentum = 0.0f;
-  std::string optimizer = "adam", device = "cpu";
-  bool no_augment = false, no_flip = false;
-  float rotation = 40, shift = 0.2f, shear = 0.2f, zoom = 0.2f;
-  int augment_warmup = 0;  // epochs over which the warp grows from none to the above (0 = full at once)
-  double val_fraction = 0.2, min_delta = 0.0, threshold = 0.5;
-  bool group = false;
-  std::string group_regex;  // group key pattern on the file stem; empty: default_group_pattern()
-  uint64_t seed = 1;
-  bool quiet = false;
-  // Recipe options the training-health warnings point to; all off by default (the paper's recipe).
-  std::string init = "glorot", lr_schedule = "constant";
-  int warmup_epochs = 0, lr_step_epochs = 10, health_every = 10;
-  int64_t warmup_steps = 0;
-  double lr_step_factor = 0.1, clip_norm = 0;
-  // The cosine schedule's length in epochs; 0: --epochs. A resumed run keeps the one
-  // config.json records, whatever --epochs now says (see resumed_schedule_note).
-  int schedule_epochs = 0;
-};
-
-// Registers the recipe's options (--model --epochs ... --seed --threads --device --quiet) on a subcommand.
-void add_training_options(CLI::App& cmd, TrainingOptions& o);
-// The recipe as config.json keys, and back (a resumed run keeps its recipe; the
-// epoch count is taken from the file unless keep_epochs).
-nlohmann::json training_config(const TrainingOptions& o);
-void read_training_config(const nlohmann::json& j, TrainingOptions& o, bool keep_epochs);
 // A resumed run keeps its learning-rate schedule: --epochs only moves where it stops.
 // The line that says what that means for this run ("" when --epochs is unchanged or
 // the schedule does not depend on it); past a cosine's end every update would run at

@@ -122,6 +122,7 @@ Tensor Tensor::clone() const {
 Tensor Tensor::to(Device target) const {
   Tensor t = empty(shape_, target);
   const size_t bytes = size_t(numel()) * sizeof(float);
+  if (bytes == 0) return t;  // an empty tensor (a model without state buffers) may have no storage
   if (device() == Device::cpu && target == Device::cpu)
     std::memcpy(t.data(), data(), bytes);
   else
@@ -135,6 +136,7 @@ void Tensor::copy_from(const Tensor& src) {
     throw std::invalid_argument("Tensor::copy_from: source on " + to_string(src.device()) + ", destination on " +
                                 to_string(device()) + "; use to() to move data between devices");
   const size_t bytes = size_t(numel()) * sizeof(float);
+  if (bytes == 0) return;
   if (device() == Device::cpu)
     std::memcpy(data(), src.data(), bytes);
   else

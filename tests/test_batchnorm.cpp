@@ -157,7 +157,7 @@ TEST_CASE("batchnorm2d: the spec keyword, its keys, the summary, and parameters 
                        doctest::Contains("needs [C, H, W] input"), std::invalid_argument);
 }
 
-TEST_CASE("batchnorm2d: trains in a model; eval uses the running statistics; optimizers never touch them") {
+TEST_CASE("batchnorm2d: trains in a model, eval uses the running statistics, optimizers never touch them") {
   auto m = bn_model();
   Adam adam;
   Trainer t(*m, adam);

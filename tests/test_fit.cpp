@@ -18,9 +18,11 @@ using radius::test::TempDir;
 
 namespace {
 
-std::unique_ptr<Sequential> fit_model(uint64_t seed) {
+// batchnorm: a batchnorm2d between the conv and its relu (state buffers in the model).
+std::unique_ptr<Sequential> fit_model(uint64_t seed, bool batchnorm = false) {
+  const std::string conv = batchnorm ? "conv2d filters=4 kernel=3\nbatchnorm2d\nrelu\n" : "conv2d filters=4 kernel=3 activation=relu\n";
   auto m = parse_model_spec(
-      "input height=8 width=8 channels=3\nconv2d filters=4 kernel=3 activation=relu\nmaxpool2d pool=2\nflatten\n"
+      "input height=8 width=8 channels=3\n" + conv + "maxpool2d pool=2\nflatten\n"
       "dropout rate=0.3\ndense units=8 activation=relu\ndense units=1 activation=sigmoid\n",
       "<fit-test>");
   m->init(seed);
@@ -97,33 +99,37 @@ class PoisonedBatches final : public BatchSource {
 
 }  // namespace
 
-TEST_CASE("fit: early stopping on val loss restores the best epoch's weights") {
-  TempDir dir("fit_es");
-  const ImageCache cache = toy_cache(32, 0);
-  MemoryBatches train = memory_batches(cache, 8, false);
-  MemoryBatches val = memory_batches(cache, 8, true);  // the opposite labels: val loss rises as train learns
-  auto m = fit_model(3);
-  Adam adam(AdamConfig::keras(1e-2f));
-  FitOptions o;
-  o.max_epochs = 15;
-  o.patience = 2;
-  o.best_checkpoint = dir.file("best.ckpt.safetensors");
-  o.last_checkpoint = dir.file("last.ckpt.safetensors");
-  const FitResult r = fit(*m, adam, train, &val, o);
-  CHECK(r.stopped_early);
-  REQUIRE(r.best_epoch >= 1);
-  CHECK(int(r.history.size()) == r.best_epoch + 2);
-  CHECK(r.restored_best);
-  for (const HistoryRow& h : r.history) CHECK(h.val_loss >= r.best_val_loss);
-  // The model now holds the best checkpoint's weights.
-  auto best = fit_model(4);
-  const CheckpointState s = load_checkpoint(o.best_checkpoint, *best, nullptr);
-  CHECK(s.epoch == r.best_epoch);
-  CHECK(best->params().to_vector() == m->params().to_vector());
-  // The last checkpoint holds the last epoch, marked as stopped.
-  const CheckpointFile last = read_checkpoint(o.last_checkpoint);
-  CHECK(last.state.epoch == int(r.history.size()));
-  CHECK(last.state.stopped);
+TEST_CASE("fit: early stopping on val loss restores the best epoch's weights (batch norm statistics included)") {
+  for (const bool batchnorm : {false, true}) {
+    CAPTURE(batchnorm);
+    TempDir dir("fit_es");
+    const ImageCache cache = toy_cache(32, 0);
+    MemoryBatches train = memory_batches(cache, 8, false);
+    MemoryBatches val = memory_batches(cache, 8, true);  // the opposite labels: val loss rises as train learns
+    auto m = fit_model(3, batchnorm);
+    Adam adam(AdamConfig::keras(1e-2f));
+    FitOptions o;
+    o.max_epochs = 15;
+    o.patience = 2;
+    o.best_checkpoint = dir.file("best.ckpt.safetensors");
+    o.last_checkpoint = dir.file("last.ckpt.safetensors");
+    const FitResult r = fit(*m, adam, train, &val, o);
+    CHECK(r.stopped_early);
+    REQUIRE(r.best_epoch >= 1);
+    CHECK(int(r.history.size()) == r.best_epoch + 2);
+    CHECK(r.restored_best);
+    for (const HistoryRow& h : r.history) CHECK(h.val_loss >= r.best_val_loss);
+    // The model now holds the best checkpoint's weights.
+    auto best = fit_model(4, batchnorm);
+    const CheckpointState s = load_checkpoint(o.best_checkpoint, *best, nullptr);
+    CHECK(s.epoch == r.best_epoch);
+    CHECK(best->params().to_vector() == m->params().to_vector());
+    CHECK(best->state().to_vector() == m->state().to_vector());  // the running statistics of that epoch
+    // The last checkpoint holds the last epoch, marked as stopped.
+    const CheckpointFile last = read_checkpoint(o.last_checkpoint);
+    CHECK(last.state.epoch == int(r.history.size()));
+    CHECK(last.state.stopped);
+  }
 }
 
 TEST_CASE("fit: a NaN loss stops training naming the epoch, the batch and the last good checkpoint") {

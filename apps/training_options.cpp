@@ -1,0 +1,222 @@
+#include "apps/training_options.h"
+
+#include <algorithm>
+#include <optional>
+#include <sstream>
+#include <type_traits>
+
+#include "apps/commands.h"
+#include "io/json_checked.h"
+
+namespace radius::app {
+
+using nlohmann::json;
+
+namespace {
+
+// How a default reads in README.md's table: a switch is off, an empty string is none,
+// the paper spec's path is relative to the source tree (wherever that is).
+template <class T>
+std::string shown_default(const T& value) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return value ? "on" : "off";
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    const std::string root = std::string(RADIUS_SOURCE_DIR) + "/";
+    if (value.empty()) return "none";
+    return "`" + (value.rfind(root, 0) == 0 ? value.substr(root.size()) : value) + "`";
+  } else {
+    std::ostringstream s;
+    s << value;
+    return "`" + s.str() + "`";
+  }
+}
+
+// config.json's value for `key`, checked: integers must fit the field (io/json_checked.h).
+template <class T>
+T config_value(const json& j, const ConfigKey& key) {
+  if constexpr (std::is_same_v<T, bool>)
+    return j.at(key.name).get<bool>() != key.negated;
+  else if constexpr (std::is_integral_v<T>)
+    return json_integer_at<T>(j, key.name);
+  else
+    return j.at(key.name).get<T>();
+}
+
+// A row of the table: the field is what the flag sets (its type is the option's type).
+// A bool field is a switch (add_flag); every other field takes a value, checked by `check`.
+template <class T>
+TrainingOption option(const std::string& flag, T TrainingOptions::*field, std::type_identity_t<T> default_value,
+                      const std::string& help, const ConfigKey& config, OnResume on_resume,
+                      std::optional<CLI::Validator> check = std::nullopt) {
+  TrainingOption row;
+  row.flag = flag;
+  row.help = help;
+  row.key = config;
+  row.on_resume = on_resume;
+  row.default_text = shown_default(default_value);
+  row.set_default = [field, default_value](TrainingOptions& o) { o.*field = default_value; };
+  row.add_to = [flag, help, field, check](CLI::App& cmd, TrainingOptions& o) {
+    if constexpr (std::is_same_v<T, bool>) {
+      cmd.add_flag(flag, o.*field, help);
+    } else {
+      CLI::Option* opt = cmd.add_option(flag, o.*field, help)->capture_default_str();
+      if (check) opt->check(*check);
+    }
+  };
+  row.write = [config, field](const TrainingOptions& o, json& j) {
+    if (config.name.empty()) return;
+    if constexpr (std::is_same_v<T, bool>)
+      j[config.name] = (o.*field) != config.negated;
+    else
+      j[config.name] = o.*field;
+  };
+  row.read = [config, field, default_value](const json& j, TrainingOptions& o) {
+    o.*field = config.optional && !j.contains(config.name) ? default_value : config_value<T>(j, config);
+  };
+  return row;
+}
+
+// The config.json column: a key, a --no-X switch recorded as "X", a key older runs may
+// lack (read as the default), or none.
+ConfigKey key(const std::string& name) { return {name}; }
+ConfigKey negated_key(const std::string& name) { return {name, true}; }
+ConfigKey optional_key(const std::string& name) { return {name, false, true}; }
+ConfigKey not_recorded() { return {}; }
+
+using O = TrainingOptions;
+constexpr OnResume kept = OnResume::kept, may_change = OnResume::may_change, as_given = OnResume::as_given;
+
+std::vector<TrainingOption> make_table() {
+  return {
+      option("--model", &O::model, default_model_path(), "Model spec file (its input line sets the image size)",
+             key("model"), kept),
+      option("--epochs", &O::epochs, 50, "Maximum epochs", key("epochs"), may_change, CLI::NonNegativeNumber),
+      option("--patience", &O::patience, 5, "Early stopping: epochs without val-loss improvement (0 = off)",
+             key("patience"), kept, CLI::NonNegativeNumber),
+      option("--min-delta", &O::min_delta, 0.0, "Smallest val-loss decrease that counts as improvement",
+             key("min_delta"), kept),
+      option("--batch", &O::batch, 32, "Batch size", key("batch"), kept, CLI::PositiveNumber),
+      option("--lr", &O::lr, 1e-3f, "Learning rate", key("lr"), kept, CLI::PositiveNumber),
+      option("--optimizer", &O::optimizer, "adam", "adam (Keras form) | adam-pytorch | sgd", key("optimizer"),
+             kept, CLI::IsMember({"adam", "adam-pytorch", "sgd"})),
+      option("--momentum", &O::momentum, 0.0f, "SGD momentum", key("momentum"), kept),
+      option("--no-augment", &O::no_augment, false, "Train without augmentation (rescale only)",
+             negated_key("augment"), kept),
+      option("--rotation", &O::rotation, 40.0f, "Augmentation: rotation range, degrees", key("rotation"), kept),
+      option("--shift", &O::shift, 0.2f, "Augmentation: width/height shift fraction", key("shift"), kept),
+      option("--shear", &O::shear, 0.2f, "Augmentation: shear range, degrees", key("shear"), kept),
+      option("--zoom", &O::zoom, 0.2f, "Augmentation: zoom range", key("zoom"), kept),
+      option("--no-flip", &O::no_flip, false, "Augmentation: no horizontal flips", negated_key("flip"), kept),
+      option("--augment-warmup", &O::augment_warmup, 0,
+             "Progressive augmentation: the warp grows linearly from none to full over N epochs (0 = full at once)",
+             optional_key("augment_warmup"), kept, CLI::NonNegativeNumber),
+      option("--val-fraction", &O::val_fraction, 0.2,
+             "Validation share split off the training images (train: when DATA has no val/)", key("val_fraction"),
+             kept),
+      option("--group", &O::group, false, "Group-aware splits: rotated copies of one X-ray stay on one side",
+             key("group"), kept),
+      option("--group-regex", &O::group_regex, "",
+             "Group key: regex on the file stem, first capture group (default: prefix before '-rotated'; "
+             "a manifest's group column wins)",
+             optional_key("group_regex"), kept),
+      option("--threshold", &O::threshold, 0.5, "Decision threshold for the test evaluation",
+             optional_key("threshold"), kept),
+      option("--seed", &O::seed, 1, "Seed: init, dropout, shuffle, augmentation, splits", key("seed"), kept),
+      option("--threads", &O::threads, 0, "CPU threads (0 = all cores)", key("threads"), as_given),
+      option("--device", &O::device, "cpu", "cpu | cuda", key("device"), as_given),
+      option("--quiet", &O::quiet, false, "No live progress bar", not_recorded(), as_given),
+      option("--init", &O::init, "glorot", "Weight init: glorot (Keras default) | he-uniform | he-normal (for ReLU nets)",
+             optional_key("init"), kept, CLI::IsMember({"glorot", "he-uniform", "he-normal"})),
+      option("--warmup-epochs", &O::warmup_epochs, 0, "Linear learning-rate warmup over N epochs (0 = none)",
+             optional_key("warmup_epochs"), kept, CLI::NonNegativeNumber),
+      option("--warmup-steps", &O::warmup_steps, 0, "Linear learning-rate warmup over N batches (overrides epochs)",
+             optional_key("warmup_steps"), kept, CLI::NonNegativeNumber),
+      option("--lr-schedule", &O::lr_schedule, "constant",
+             "After warmup: constant | cosine (to 0 at --epochs; a resume keeps it) | step",
+             optional_key("lr_schedule"), kept, CLI::IsMember({"constant", "cosine", "step"})),
+      option("--lr-step-epochs", &O::lr_step_epochs, 10, "Step schedule: epochs between decays",
+             optional_key("lr_step_epochs"), kept, CLI::PositiveNumber),
+      option("--lr-step-factor", &O::lr_step_factor, 0.1, "Step schedule: learning-rate multiplier per decay",
+             optional_key("lr_step_factor"), kept, CLI::Range(1e-9, 1.0)),
+      option("--clip-norm", &O::clip_norm, 0.0, "Clip the global gradient norm to this value (0 = off)",
+             optional_key("clip_norm"), kept, CLI::NonNegativeNumber),
+      option("--health-every", &O::health_every, 10,
+             "Training-health statistics and warnings every N batches (0 = off); see health.csv",
+             optional_key("health_every"), kept, CLI::NonNegativeNumber),
+  };
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// A table cell: '|' would end it.
+std::string cell(const std::string& text) {
+  std::string out;
+  for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
+}
+
+}  // namespace
+
+const std::vector<TrainingOption>& training_option_table() {
+  static const std::vector<TrainingOption> table = make_table();
+  return table;
+}
+
+TrainingOptions::TrainingOptions() {
+  for (const TrainingOption& row : training_option_table()) row.set_default(*this);
+}
+
+void add_training_options(CLI::App& cmd, TrainingOptions& o) {
+  for (const TrainingOption& row : training_option_table()) row.add_to(cmd, o);
+}
+
+std::vector<std::string> training_flags_given(const CLI::App& cmd) {
+  std::vector<std::string> given;
+  for (const TrainingOption& row : training_option_table())
+    if (cmd.count(row.flag) > 0) given.push_back(row.flag);
+  return given;
+}
+
+json training_config(const TrainingOptions& o) {
+  json j = json::object();
+  for (const TrainingOption& row : training_option_table()) row.write(o, j);
+  return j;
+}
+
+void read_training_config(const json& j, TrainingOptions& o, const std::vector<std::string>& given) {
+  for (const TrainingOption& row : training_option_table()) {
+    if (row.on_resume == OnResume::as_given) continue;
+    if (row.on_resume == OnResume::may_change && contains(given, row.flag)) continue;
+    row.read(j, o);
+  }
+  o.schedule_epochs = json_integer_at<int>(j, "epochs");  // the recipe's length, even with a new --epochs
+}
+
+std::string ignored_on_resume_note(const std::vector<std::string>& given) {
+  std::string ignored, changeable;
+  for (const TrainingOption& row : training_option_table()) {
+    if (row.on_resume != OnResume::kept) changeable += (changeable.empty() ? "" : ", ") + row.flag;
+    else if (contains(given, row.flag)) ignored += (ignored.empty() ? "" : ", ") + row.flag;
+  }
+  if (ignored.empty()) return "";
+  return "ignored on --resume: " + ignored + " (a resumed run keeps the recipe in config.json; only " + changeable +
+         " may change)";
+}
+
+std::string training_options_markdown() {
+  static const char* const resume_words[] = {"kept", "may change", "as given"};
+  std::string md =
+      "| option | default | config.json key | on `--resume` | what it sets |\n"
+      "| --- | --- | --- | --- | --- |\n";
+  for (const TrainingOption& row : training_option_table()) {
+    std::string config = row.key.name.empty() ? "not recorded" : "`" + row.key.name + "`";
+    if (row.key.negated) config += " (the opposite)";
+    md += "| `" + row.flag + "` | " + row.default_text + " | " + config +
+          " | " + resume_words[int(row.on_resume)] + " | " + cell(row.help) + " |\n";
+  }
+  return md;
+}
+
+}  // namespace radius::app

@@ -1,0 +1,95 @@
+// The training recipe's options, each declared once: one row of the table in
+// training_options.cpp names its flag, the TrainingOptions field it sets, its default,
+// its help text, its config.json key and what `radius train --resume` does with it.
+// Everything else comes from that table:
+//   - the flags of `radius train` and `radius kfold` (add_training_options),
+//   - config.json, written (training_config) and read back on --resume (read_training_config),
+//   - which flags a resumed run takes from the command line (OnResume, ignored_on_resume_note),
+//   - the option table in README.md (training_options_markdown, printed by `radius options`;
+//     tests/test_training_options.cpp fails when README.md differs from it).
+// Adding an option: a field below, a row in the table, then paste `radius options` into README.md.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace radius::app {
+
+// The training recipe. The defaults (the seed paper's) are in the table: the
+// constructor sets every field to its row's default.
+struct TrainingOptions {
+  TrainingOptions();
+  std::string model;  // model spec file
+  int epochs{}, patience{}, batch{}, threads{};
+  float lr{}, momentum{};
+  std::string optimizer, device;
+  bool no_augment{}, no_flip{};
+  float rotation{}, shift{}, shear{}, zoom{};
+  int augment_warmup{};  // epochs over which the warp grows from none to the above (0 = full at once)
+  double val_fraction{}, min_delta{}, threshold{};
+  bool group{};
+  std::string group_regex;  // group key pattern on the file stem; empty: default_group_pattern()
+  uint64_t seed{};
+  bool quiet{};
+  // Recipe options the training-health warnings point to; all off by default (the paper's recipe).
+  std::string init, lr_schedule;
+  int warmup_epochs{}, lr_step_epochs{}, health_every{};
+  int64_t warmup_steps{};
+  double lr_step_factor{}, clip_norm{};
+  // Not an option: the cosine schedule's length in epochs; 0: --epochs. A resumed run
+  // keeps the one config.json records, whatever --epochs now says (see resumed_schedule_note).
+  int schedule_epochs = 0;
+};
+
+// What a resumed run (`radius train --resume RUN`) does with an option.
+enum class OnResume {
+  kept,        // part of the recipe: config.json's value, whatever the command line says
+  may_change,  // config.json's value unless given again (--epochs: where the run stops)
+  as_given,    // not part of the recipe (threads, device, progress bar): the command line's
+};
+
+// Where an option goes in config.json.
+struct ConfigKey {
+  std::string name;       // "": not recorded
+  bool negated = false;   // a --no-X switch, recorded as "X" (true when the switch is off)
+  bool optional = false;  // added after the first runs: an older config.json without it reads as the default
+};
+
+// One row of the table. The functions reach the row's TrainingOptions field whatever
+// its type (the table builds them from a pointer to the field).
+struct TrainingOption {
+  std::string flag, help;
+  ConfigKey key;
+  OnResume on_resume = OnResume::kept;
+  std::string default_text;  // the default as README.md's table shows it
+  std::function<void(TrainingOptions&)> set_default;
+  std::function<void(CLI::App&, TrainingOptions&)> add_to;
+  std::function<void(const TrainingOptions&, nlohmann::json&)> write;  // into config.json (when recorded)
+  std::function<void(const nlohmann::json&, TrainingOptions&)> read;   // from config.json; throws on a bad key
+};
+
+// The table, in the order `--help` lists the flags.
+const std::vector<TrainingOption>& training_option_table();
+
+// Registers every option of the table on a subcommand (train, kfold).
+void add_training_options(CLI::App& cmd, TrainingOptions& o);
+// The flags of the table given on this subcommand's command line.
+std::vector<std::string> training_flags_given(const CLI::App& cmd);
+
+// The recipe as config.json keys, and back: a resumed run takes every kept option
+// from config.json, an option that may change only when it is not in `given`; options
+// kept as given are not read. schedule_epochs is always config.json's "epochs".
+nlohmann::json training_config(const TrainingOptions& o);
+void read_training_config(const nlohmann::json& j, TrainingOptions& o, const std::vector<std::string>& given);
+// The line that says which of the `given` flags a resumed run ignores (they are its
+// recorded recipe's), or "" when none.
+std::string ignored_on_resume_note(const std::vector<std::string>& given);
+
+// The Markdown table of README.md's "Training options" section.
+std::string training_options_markdown();
+
+}  // namespace radius::app

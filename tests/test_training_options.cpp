@@ -1,0 +1,134 @@
+// The training options table (apps/training_options.h) and what is derived from it:
+// README.md's option table, the flags of train and kfold, config.json, and what a
+// resumed run does with a flag given again.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <regex>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "data/synth_dataset.h"
+#include "eval/history.h"
+#include "cli_util.h"
+#include "temp_dir.h"
+
+using radius::test::TempDir;
+using radius::test::q;
+using radius::test::radius_cli;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string text_of(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+const std::string kBegin = "<!-- training options: `radius options` writes this table -->\n";
+const std::string kEnd = "<!-- end of training options -->";
+
+// README.md's table: the lines between the two markers.
+std::string readme_table() {
+  const std::string readme = text_of(std::string(RADIUS_SOURCE_DIR) + "/README.md");
+  const size_t begin = readme.find(kBegin), end = readme.find(kEnd);
+  REQUIRE_MESSAGE(begin != std::string::npos, "README.md lacks the line " << kBegin);
+  REQUIRE_MESSAGE(end != std::string::npos, "README.md lacks the line " << kEnd);
+  REQUIRE(begin < end);
+  return readme.substr(begin + kBegin.size(), end - begin - kBegin.size());
+}
+
+// The `--flags` of a table's first column.
+std::set<std::string> table_flags(const std::string& table) {
+  std::set<std::string> flags;
+  const std::regex row(R"(^\| `(--[a-z-]+)` \|)", std::regex::multiline);
+  for (auto it = std::sregex_iterator(table.begin(), table.end(), row); it != std::sregex_iterator(); ++it)
+    flags.insert((*it)[1]);
+  return flags;
+}
+
+// ~40 small images in the Kaggle layout (train/val/test).
+std::string tiny_dataset(const TempDir& dir) {
+  radius::SynthDatasetOptions opt;
+  opt.render.min_side = 40;
+  opt.render.max_side = 56;
+  opt.render.model_side = 32;
+  const std::string root = dir.file("data");
+  radius::write_synthetic_dataset(root, {24, 8, 8}, 3, opt);
+  return root;
+}
+
+}  // namespace
+
+TEST_CASE("training options: README.md lists every option, and only those, as `radius options` writes them") {
+  const radius::test::CliRun table = radius_cli("options");
+  REQUIRE(table.rc == 0);
+  const std::set<std::string> options = table_flags(table.out);
+  CHECK(options.size() >= 30);
+  const std::string readme = readme_table();
+  const std::set<std::string> listed = table_flags(readme);
+  for (const std::string& flag : options) CHECK_MESSAGE(listed.count(flag), "README.md misses " << flag);
+  for (const std::string& flag : listed) CHECK_MESSAGE(options.count(flag), "README.md lists " << flag << ", no longer an option");
+  CHECK_MESSAGE(readme == table.out, "README.md's training options differ from the table: paste `radius options` between its markers");
+}
+
+TEST_CASE("training options: train and kfold take every option of the table") {
+  const std::set<std::string> options = table_flags(radius_cli("options").out);
+  for (const char* command : {"train", "kfold"}) {
+    const radius::test::CliRun help = radius_cli(std::string(command) + " --help");
+    REQUIRE(help.rc == 0);
+    for (const std::string& flag : options)
+      CHECK_MESSAGE(std::regex_search(help.out, std::regex(flag + "\\b")), command << " --help misses " << flag);
+  }
+}
+
+TEST_CASE("training options: config.json records the recipe, an older run's config.json still resumes") {
+  TempDir dir("training_options");
+  const std::string data = tiny_dataset(dir);
+  const std::string run = dir.file("run");
+  const radius::test::CliRun t =
+      radius_cli("train " + q(data) + " --model " + q(radius::test::kTinySpec) +
+                 " --epochs 1 --batch 8 --lr 0.002 --no-flip --health-every 0 --threads 1 --quiet --out " + q(run));
+  CAPTURE(t.out);
+  REQUIRE(t.rc == 0);
+  nlohmann::json config = nlohmann::json::parse(text_of(run + "/config.json"));
+  CHECK(config.at("batch") == 8);
+  CHECK(config.at("lr").get<float>() == 0.002f);
+  CHECK(config.at("flip") == false);  // --no-flip
+  CHECK(config.at("augment") == true);
+  CHECK(config.at("health_every") == 0);
+  CHECK(config.at("epochs") == 1);
+  CHECK(config.at("threads") == 1);
+  CHECK_FALSE(config.contains("quiet"));  // not part of the recipe
+
+  // The keys of options added after the first runs go: such a run resumes with their
+  // defaults (health checks every 10 batches), the recorded ones kept.
+  for (const char* later : {"group_regex", "threshold", "init", "warmup_epochs", "warmup_steps", "lr_schedule",
+                            "lr_step_epochs", "lr_step_factor", "clip_norm", "health_every", "augment_warmup"})
+    config.erase(later);
+  std::ofstream(run + "/config.json") << config.dump(2);
+  const radius::test::CliRun r =
+      radius_cli("train --resume " + q(run) + " --epochs 2 --batch 16 --lr 0.5 --threads 1 --quiet");
+  CAPTURE(r.out);
+  REQUIRE(r.rc == 0);
+  CHECK(r.out.find("ignored on --resume: --batch, --lr (a resumed run keeps the recipe in config.json") !=
+        std::string::npos);
+  CHECK(r.out.find("batch 8") != std::string::npos);
+  CHECK(r.out.find("health checks every 10 batches") != std::string::npos);
+  CHECK(radius::read_history_csv(run + "/history.csv").size() == 2);
+}
+
+TEST_CASE("training options: a config.json key of the wrong type stops a resume with its name") {
+  TempDir dir("training_options_bad");
+  const std::string run = dir.file("run");
+  fs::create_directories(run);
+  std::ofstream(run + "/config.json") << R"({"model": "m.spec", "epochs": 1.5})";
+  const radius::test::CliRun r = radius_cli("train --resume " + q(run));
+  CAPTURE(r.out);
+  CHECK(r.rc != 0);
+  CHECK(r.out.find("config.json: 'epochs' must be an integer") != std::string::npos);
+}
