@@ -155,8 +155,8 @@ void conv2d_forward(const Conv2dGeom& g, int64_t n, const float* x, const float*
     const int64_t nb = std::min(chunk, n - i0);
     im2col(g, nb, x + i0 * in_size, col.get());
     // y_i [K, P] = w [K, R] x col_i [R, P] (+ b, ReLU), for the nb images at once.
-    sgemm(false, false, g.k, P, R, 1.f, w, R, col.get(), P, 0.f, y + i0 * out_size, P, GemmEpilogue{b, nullptr, relu},
-          nb, 0, R * P, out_size);
+    sgemm({.m = g.k, .n = P, .k = R, .a = w, .lda = R, .b = col.get(), .ldb = P, .c = y + i0 * out_size, .ldc = P,
+           .epilogue = {.row_bias = b, .relu = relu}, .batch = nb, .stride_b = R * P, .stride_c = out_size});
   }
 }
 
@@ -174,14 +174,16 @@ void conv2d_backward(const Conv2dGeom& g, int64_t n, const float* x, const float
     if (dw) {
       im2col(g, nb, x + i0 * in_size, col.get());
       // part_i [K, R] = dy_i [K, P] x col_i^T  (col_i stored [R, P]: the "B transposed" case)
-      sgemm(false, true, g.k, R, P, 1.f, dy_c, P, col.get(), P, 0.f, part.get(), R, {}, nb, out_size, R * P, g.k * R);
+      sgemm({.m = g.k, .n = R, .k = P, .a = dy_c, .lda = P, .b = col.get(), .ldb = P, .trans_b = true, .c = part.get(),
+             .ldc = R, .batch = nb, .stride_a = out_size, .stride_b = R * P, .stride_c = g.k * R});
       const int64_t len = g.k * R;
       sum_images_add_kernel<<<grid_for(len, kThreads), kThreads, 0, stream()>>>(nb, len, part.get(), dw);
       RADIUS_CUDA_CHECK_LAUNCH("sum_images_add_kernel");
     }
     if (dx) {
       // dcol_i [R, P] = w^T x dy_i  (w stored [K, R]: the "A transposed" case)
-      sgemm(true, false, R, P, g.k, 1.f, w, R, dy_c, P, 0.f, col.get(), P, {}, nb, 0, out_size, R * P);
+      sgemm({.m = R, .n = P, .k = g.k, .a = w, .lda = R, .trans_a = true, .b = dy_c, .ldb = P, .c = col.get(), .ldc = P,
+             .batch = nb, .stride_b = out_size, .stride_c = R * P});
       col2im(g, nb, col.get(), dx + i0 * in_size);
     }
   }
@@ -189,13 +191,16 @@ void conv2d_backward(const Conv2dGeom& g, int64_t n, const float* x, const float
 
 // Dense layers are single GEMMs (x [n, in], w [out, in], row-major):
 void dense_forward(int64_t n, int64_t in, int64_t out, const float* x, const float* w, const float* b, float* y) {
-  sgemm(false, true, n, out, in, 1.f, x, in, w, in, 0.f, y, out, GemmEpilogue{nullptr, b, false});  // y = x w^T + b
+  sgemm({.m = n, .n = out, .k = in, .a = x, .lda = in, .b = w, .ldb = in, .trans_b = true, .c = y, .ldc = out,
+         .epilogue = {.col_bias = b}});  // y = x w^T + b
 }
 
 void dense_backward(int64_t n, int64_t in, int64_t out, const float* x, const float* w, const float* dy, float* dx,
                     float* dw, float* db) {
-  if (dx) sgemm(false, false, n, in, out, 1.f, dy, out, w, in, 0.f, dx, in);  // dx = dy w
-  if (dw) sgemm(true, false, out, in, n, 1.f, dy, out, x, in, 1.f, dw, in);   // dw += dy^T x
+  if (dx) sgemm({.m = n, .n = in, .k = out, .a = dy, .lda = out, .b = w, .ldb = in, .c = dx, .ldc = in});  // dx = dy w
+  if (dw)  // dw += dy^T x
+    sgemm({.m = out, .n = in, .k = n, .a = dy, .lda = out, .trans_a = true, .b = x, .ldb = in, .c = dw, .ldc = in,
+           .beta = 1.f});
   if (db) bias_grad(n, out, 1, dy, db);                                       // db += column sums
 }
 

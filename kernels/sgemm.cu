@@ -189,49 +189,42 @@ __global__ void __launch_bounds__(Tile<BM, BN, BK, TM, TN>::threads)
 }
 
 template <int BM, int BN, int BK, int TM, int TN, bool TA, bool TB, bool VEC>
-void launch(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
-            float beta, float* c, int64_t ldc, const GemmEpilogue& ep, int64_t batch, int64_t sa, int64_t sb,
-            int64_t sc) {
-  const dim3 grid(unsigned((n + BN - 1) / BN), unsigned((m + BM - 1) / BM), unsigned(batch));
+void launch(const Gemm& g) {
+  const dim3 grid(unsigned((g.n + BN - 1) / BN), unsigned((g.m + BM - 1) / BM), unsigned(g.batch));
   sgemm_kernel<BM, BN, BK, TM, TN, TA, TB, VEC><<<grid, Tile<BM, BN, BK, TM, TN>::threads, 0, stream()>>>(
-      m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep, sa, sb, sc);
+      g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc, g.epilogue, g.stride_a, g.stride_b,
+      g.stride_c);
   RADIUS_CUDA_CHECK_LAUNCH("sgemm_kernel");
 }
 
 // Two tile shapes: 128x128 (8x8 per thread) when the grid fills the GPU, else
 // 64x64 (4x4 per thread) so that small products still get enough blocks.
 template <bool TA, bool TB, bool VEC>
-void pick_tile(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
-               int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue& ep, int64_t batch, int64_t sa,
-               int64_t sb, int64_t sc) {
-  const int64_t big_blocks = ((m + 127) / 128) * ((n + 127) / 128) * batch;
+void pick_tile(const Gemm& g) {
+  const int64_t big_blocks = ((g.m + 127) / 128) * ((g.n + 127) / 128) * g.batch;
   if (big_blocks >= device_info().sm_count)
-    launch<128, 128, 8, 8, 8, TA, TB, VEC>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep, batch, sa, sb, sc);
+    launch<128, 128, 8, 8, 8, TA, TB, VEC>(g);
   else
-    launch<64, 64, 16, 4, 4, TA, TB, VEC>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep, batch, sa, sb, sc);
+    launch<64, 64, 16, 4, 4, TA, TB, VEC>(g);
 }
 
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
 
 }  // namespace
 
-void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-           const float* b, int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue& ep, int64_t batch,
-           int64_t stride_a, int64_t stride_b, int64_t stride_c) {
-  if (m <= 0 || n <= 0 || batch <= 0) return;
-  if (batch > 65535) throw std::invalid_argument("sgemm: batch above 65535");
+void sgemm(const Gemm& g) {
+  if (g.m <= 0 || g.n <= 0 || g.batch <= 0) return;
+  if (g.batch > 65535) throw std::invalid_argument("sgemm: batch above 65535");
   // 16-byte loads and stores need every row start (and batch offset) on a 16-byte boundary.
-  const bool vec = aligned16(a) && aligned16(b) && aligned16(c) && lda % 4 == 0 && ldb % 4 == 0 && ldc % 4 == 0 &&
-                   stride_a % 4 == 0 && stride_b % 4 == 0 && stride_c % 4 == 0;
-#define RADIUS_SGEMM_CASE(TA, TB)                                                                              \
-  if (trans_a == TA && trans_b == TB) {                                                                        \
-    if (vec)                                                                                                   \
-      pick_tile<TA, TB, true>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep, batch, stride_a, stride_b,     \
-                              stride_c);                                                                       \
-    else                                                                                                       \
-      pick_tile<TA, TB, false>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep, batch, stride_a, stride_b,    \
-                               stride_c);                                                                      \
-    return;                                                                                                    \
+  const bool vec = aligned16(g.a) && aligned16(g.b) && aligned16(g.c) && g.lda % 4 == 0 && g.ldb % 4 == 0 &&
+                   g.ldc % 4 == 0 && g.stride_a % 4 == 0 && g.stride_b % 4 == 0 && g.stride_c % 4 == 0;
+#define RADIUS_SGEMM_CASE(TA, TB)                          \
+  if (g.trans_a == TA && g.trans_b == TB) {                \
+    if (vec)                                               \
+      pick_tile<TA, TB, true>(g);                          \
+    else                                                   \
+      pick_tile<TA, TB, false>(g);                         \
+    return;                                                \
   }
   RADIUS_SGEMM_CASE(false, false)
   RADIUS_SGEMM_CASE(false, true)

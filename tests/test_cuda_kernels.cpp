@@ -75,9 +75,12 @@ TEST_CASE("cuda: SGEMM matches a double reference (all transposes, odd sizes, ba
         // beta == 0: C starts as NaN (must not be read); beta != 0: C starts as c0.
         Tensor dc = beta == 0.f ? poisoned_cuda(Shape{int64_t(c0.size())})
                                 : Tensor::from_vector(Shape{int64_t(c0.size())}, c0).to(Device::cuda);
-        cuda::sgemm(ta, tb, cc.m, cc.n, cc.k, alpha, da.data(), lda, db.data(), ldb, beta, dc.data(), ldc,
-                    cuda::GemmEpilogue{epi == 1 ? drb.data() : nullptr, epi == 2 ? dcb.data() : nullptr, relu},
-                    batch, sa, sb, sc);
+        cuda::sgemm({.m = cc.m, .n = cc.n, .k = cc.k, .a = da.data(), .lda = lda, .trans_a = ta, .b = db.data(),
+                     .ldb = ldb, .trans_b = tb, .c = dc.data(), .ldc = ldc, .alpha = alpha, .beta = beta,
+                     .epilogue = {.row_bias = epi == 1 ? drb.data() : nullptr,
+                                  .col_bias = epi == 2 ? dcb.data() : nullptr,
+                                  .relu = relu},
+                     .batch = batch, .stride_a = sa, .stride_b = sb, .stride_c = sc});
         const std::vector<float> got = dc.to(Device::cpu).to_vector();
         double diff = 0, norm = 0;
         bool nan = false;

@@ -80,8 +80,8 @@ void gemm_bench(benchmark::State& state, GemmShape sh, bool ours) {
   const float one = 1.f, zero = 0.f;
   time_device(state, [&] {
     if (ours) {
-      cuda::sgemm(false, false, sh.m, sh.n, sh.k, 1.f, a.data(), sh.k, b.data(), sh.n, 0.f, c.data(), sh.n, {},
-                  sh.batch, 0, sh.k * sh.n, sh.m * sh.n);
+      cuda::sgemm({.m = sh.m, .n = sh.n, .k = sh.k, .a = a.data(), .lda = sh.k, .b = b.data(), .ldb = sh.n,
+                   .c = c.data(), .ldc = sh.n, .batch = sh.batch, .stride_b = sh.k * sh.n, .stride_c = sh.m * sh.n});
     } else {  // column-major view: C^T[N,M] = B^T[N,K] A^T[K,M]
       CUBLAS_CHECK(cublasSgemmStridedBatched(cublas(), CUBLAS_OP_N, CUBLAS_OP_N, int(sh.n), int(sh.m), int(sh.k), &one,
                                              b.data(), int(sh.n), sh.k * sh.n, a.data(), int(sh.k), 0, &zero,
