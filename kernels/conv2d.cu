@@ -19,6 +19,7 @@
 #include <algorithm>
 
 #include "kernels/conv2d.h"
+#include "kernels/reduce.h"
 #include "kernels/runtime.h"
 #include "kernels/sgemm.h"
 #include "tensor/device_memory.h"
@@ -100,28 +101,6 @@ __global__ void sum_images_add_kernel(int64_t nb, int64_t len, const float* __re
   }
 }
 
-// One block per output k: the block's threads stride over the n * p values of
-// that channel; warp shuffles then shared memory finish the sum.
-__global__ void bias_grad_kernel(int64_t n, int64_t k_count, int64_t p, const float* __restrict__ dy,
-                                 float* __restrict__ db) {
-  const int64_t k = blockIdx.x;
-  const int64_t count = n * p;
-  float s = 0.f;
-  for (int64_t t = threadIdx.x; t < count; t += blockDim.x) {
-    const int64_t i = t / p, j = t % p;
-    s += dy[(i * k_count + k) * p + j];
-  }
-  for (int off = 16; off > 0; off >>= 1) s += __shfl_down_sync(0xffffffffu, s, off);
-  __shared__ float warp_sums[32];
-  if ((threadIdx.x & 31) == 0) warp_sums[threadIdx.x >> 5] = s;
-  __syncthreads();
-  if (threadIdx.x < 32) {
-    s = threadIdx.x < (blockDim.x >> 5) ? warp_sums[threadIdx.x] : 0.f;
-    for (int off = 16; off > 0; off >>= 1) s += __shfl_down_sync(0xffffffffu, s, off);
-    if (threadIdx.x == 0) db[k] += s;
-  }
-}
-
 constexpr int kThreads = 256;
 
 }  // namespace
@@ -138,12 +117,6 @@ void col2im(const Conv2dGeom& g, int64_t n, const float* col, float* dx) {
   if (total <= 0) return;
   col2im_kernel<<<grid_for(total, kThreads), kThreads, 0, stream()>>>(g, n, col, dx);
   RADIUS_CUDA_CHECK_LAUNCH("col2im_kernel");
-}
-
-void bias_grad(int64_t n, int64_t k_count, int64_t p, const float* dy, float* db) {
-  if (k_count <= 0 || n * p <= 0) return;
-  bias_grad_kernel<<<unsigned(k_count), kThreads, 0, stream()>>>(n, k_count, p, dy, db);
-  RADIUS_CUDA_CHECK_LAUNCH("bias_grad_kernel");
 }
 
 void conv2d_forward(const Conv2dGeom& g, int64_t n, const float* x, const float* w, const float* b, float* y,
@@ -187,21 +160,6 @@ void conv2d_backward(const Conv2dGeom& g, int64_t n, const float* x, const float
       col2im(g, nb, col.get(), dx + i0 * in_size);
     }
   }
-}
-
-// Dense layers are single GEMMs (x [n, in], w [out, in], row-major):
-void dense_forward(int64_t n, int64_t in, int64_t out, const float* x, const float* w, const float* b, float* y) {
-  sgemm({.m = n, .n = out, .k = in, .a = x, .lda = in, .b = w, .ldb = in, .trans_b = true, .c = y, .ldc = out,
-         .epilogue = {.col_bias = b}});  // y = x w^T + b
-}
-
-void dense_backward(int64_t n, int64_t in, int64_t out, const float* x, const float* w, const float* dy, float* dx,
-                    float* dw, float* db) {
-  if (dx) sgemm({.m = n, .n = in, .k = out, .a = dy, .lda = out, .b = w, .ldb = in, .c = dx, .ldc = in});  // dx = dy w
-  if (dw)  // dw += dy^T x
-    sgemm({.m = out, .n = in, .k = n, .a = dy, .lda = out, .trans_a = true, .b = x, .ldb = in, .c = dw, .ldc = in,
-           .beta = 1.f});
-  if (db) bias_grad(n, out, 1, dy, db);                                       // db += column sums
 }
 
 }  // namespace radius::cuda

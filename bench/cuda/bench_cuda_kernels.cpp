@@ -27,6 +27,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/optim.h"
 #include "kernels/pool2d.h"
+#include "kernels/reduce.h"
 #include "kernels/sgemm.h"
 #include "layers/conv2d.h"
 #include "net/device_batches.h"
