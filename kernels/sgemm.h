@@ -13,6 +13,8 @@
 //
 // The kernel is the playground's register-blocked, vectorised, double-buffered
 // version (kernels/playground/sgemm_playground.cu, v4): see kernels/README.md.
+// The launch is chosen by shape (kernels/sgemm_plan.h): the tile, and for grids
+// too small to fill the GPU a deterministic split of K.
 #pragma once
 #include <cstdint>
 

@@ -42,7 +42,11 @@ std::vector<float> gemm_reference(bool ta, bool tb, int64_t m, int64_t n, int64_
 TEST_CASE("cuda: SGEMM matches a double reference (all transposes, odd sizes, batches, epilogue)") {
   RADIUS_SKIP_WITHOUT_CUDA();
   struct Case { int64_t m, n, k; };
-  std::vector<Case> cases = {{1, 1, 1}, {3, 5, 7}, {17, 33, 9}, {64, 64, 16}, {129, 130, 131}};
+  std::vector<Case> cases = {{1, 1, 1}, {3, 5, 7}, {17, 33, 9}, {64, 64, 16}, {129, 130, 131},
+                             // Split-K (a grid under two waves with K >= 256): the 32x64 tile (M <= 32)
+                             // batched, and unbatched with padded rows; the 64x64 tile; a K range per split
+                             // that ends inside a row (K not a multiple of the split).
+                             {6, 10, 1500}, {9, 40, 3001}, {100, 70, 2000}, {32, 1, 513}};
   if (!small_tests()) {
     cases.push_back({300, 257, 1029});
     cases.push_back({32, 512, 6272});

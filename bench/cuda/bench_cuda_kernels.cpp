@@ -64,7 +64,9 @@ struct GemmShape {
 };
 
 std::vector<GemmShape> gemm_shapes() {
-  std::vector<GemmShape> s = {{"sgemm 4096x4096x4096", 4096, 4096, 4096, 1}};
+  std::vector<GemmShape> s = {{"sgemm 4096x4096x4096", 4096, 4096, 4096, 1},
+                              // The paper model's dense forward at batch 32: small-M tile, split-K.
+                              {"sgemm dense fwd 32x512x6272", 32, 512, 6272, 1}};
   for (const PaperConv& c : paper_convs()) {
     const Conv2dGeom g = Conv2dGeom::make(c.c, c.h, c.w, c.k, 3, 3, 1, Padding::valid);
     s.push_back({"sgemm " + std::string(c.name) + " fwd " + std::to_string(g.k) + "x" + std::to_string(g.pixels()) +
