@@ -148,8 +148,9 @@ RADIUS_FORMULA bool bce_correct(float z, float y) { return (z > 0.0f) == (y > 0.
 //   alpha_t = lr * sqrt(1 - b2^t) / (1 - b1^t)
 //   m += (g - m) (1 - b1);   v += (g^2 - v) (1 - b2)
 //   w -= alpha_t * m / (sqrt(v) + eps)         eps (1e-7) on the UNcorrected sqrt(v)
-// Folding both bias corrections into alpha_t puts eps at a scale of
-// sqrt(1 - b2^t) smaller than the PyTorch form's early on.
+// Folding both bias corrections into alpha_t means that, in the PyTorch form's
+// terms, Keras' eps is eps / sqrt(1 - b2^t): about 32 times larger at step 1
+// (b2 = 0.999), tending to eps itself as t grows.
 //
 // PyTorch form (torch.optim.Adam):
 //   m = b1 m + (1 - b1) g;   v = b2 v + (1 - b2) g^2
