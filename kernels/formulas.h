@@ -6,7 +6,8 @@
 // calls the same function with T = float. So the two backends cannot drift apart:
 // they may differ only in the order of a reduction, never in the arithmetic of
 // an element. Functions are inline and branch-light, so a CPU loop that calls
-// them still vectorises (`#pragma omp simd`).
+// them still vectorises (`#pragma omp simd`; for those with std::sqrt, thanks to
+// -fno-math-errno in CMakeLists.txt).
 //
 // What belongs here: a per-element or per-index formula with a CPU and a CUDA
 // caller (an update rule, an activation and its derivative, a loss term, the
