@@ -1,20 +1,14 @@
 // Elementwise activations and dropout: bandwidth-bound, one pass each, 16-byte
-// accesses (kernels/vec.cuh). Same formulas and branches as layers/activations.cpp;
-// ReLU and the dropout mask give the CPU's bits, sigmoid agrees to rounding only
-// (the device's expf is not the host's std::exp, and nvcc may fuse a*b+c).
+// accesses (kernels/vec.cuh). The per-element formulas are kernels/formulas.h's,
+// the very functions layers/activations.cpp and layers/dropout.cpp call. ReLU and
+// the dropout mask give the CPU's bits; sigmoid agrees to rounding only (the
+// device's expf is not the host's std::exp, and nvcc may fuse a*b+c).
 #include "kernels/activations.h"
+#include "kernels/formulas.h"
 #include "kernels/vec.cuh"
-#include "tensor/rng.h"
 
 namespace radius::cuda {
 namespace {
-
-// Same branches as stable_sigmoid in layers/activations.h: never exp of a large positive.
-__device__ __forceinline__ float stable_sigmoid(float x) {
-  if (x >= 0.f) return 1.f / (1.f + expf(-x));
-  const float e = expf(x);
-  return e / (1.f + e);
-}
 
 struct ReluForward {
   const float* x;
@@ -23,7 +17,7 @@ struct ReluForward {
   template <int W> __device__ void apply(int64_t i) const {
     Vec<W> v = load<W>(x + i);
 #pragma unroll
-    for (int q = 0; q < W; ++q) v[q] = v[q] > 0.f ? v[q] : 0.f;
+    for (int q = 0; q < W; ++q) v[q] = formula::relu(v[q]);
     store<W>(y + i, v);
   }
 };
@@ -36,7 +30,7 @@ struct ReluBackward {
     const Vec<W> a = load<W>(x + i);
     Vec<W> d = load<W>(dy + i);
 #pragma unroll
-    for (int q = 0; q < W; ++q) d[q] = a[q] > 0.f ? d[q] : 0.f;
+    for (int q = 0; q < W; ++q) d[q] = formula::relu_grad(a[q], d[q]);
     store<W>(dx + i, d);
   }
 };
@@ -48,7 +42,7 @@ struct SigmoidForward {
   template <int W> __device__ void apply(int64_t i) const {
     Vec<W> v = load<W>(x + i);
 #pragma unroll
-    for (int q = 0; q < W; ++q) v[q] = stable_sigmoid(v[q]);
+    for (int q = 0; q < W; ++q) v[q] = formula::stable_sigmoid(v[q]);
     store<W>(y + i, v);
   }
 };
@@ -61,7 +55,7 @@ struct SigmoidBackward {
     const Vec<W> s = load<W>(y + i);
     Vec<W> d = load<W>(dy + i);
 #pragma unroll
-    for (int q = 0; q < W; ++q) d[q] = d[q] * s[q] * (1.f - s[q]);
+    for (int q = 0; q < W; ++q) d[q] = formula::sigmoid_grad(s[q], d[q]);
     store<W>(dx + i, d);
   }
 };
@@ -84,12 +78,8 @@ __global__ void dropout_mask_kernel(int64_t n, float rate, float keep_scale, uin
                                     uint64_t call, float* __restrict__ mask) {
   const int64_t blocks = (n + 3) / 4;
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
-  for (int64_t blk = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; blk < blocks; blk += stride) {
-    const Philox4x32 r = philox_at(seed, stream_id, (call << 32) | uint64_t(blk));
-#pragma unroll
-    for (int j = 0; j < 4; ++j)
-      if (blk * 4 + j < n) mask[blk * 4 + j] = uniform01(r.v[j]) >= rate ? keep_scale : 0.f;
-  }
+  for (int64_t blk = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; blk < blocks; blk += stride)
+    formula::dropout_mask_block(seed, stream_id, call, blk, n, rate, keep_scale, mask);
 }
 
 }  // namespace
@@ -109,7 +99,7 @@ void sigmoid_backward(int64_t n, const float* y, const float* dy, float* dx) {
 
 void dropout_mask(int64_t n, float rate, uint64_t seed, uint64_t stream_id, uint64_t call, float* mask) {
   if (n <= 0) return;
-  const float keep_scale = 1.0f / (1.0f - rate);  // computed as the CPU computes it (float)
+  const float keep_scale = formula::dropout_keep_scale<float>(rate);  // as the CPU computes it
   constexpr int threads = 256;
   dropout_mask_kernel<<<grid_for((n + 3) / 4, threads), threads, 0, stream()>>>(n, rate, keep_scale, seed, stream_id,
                                                                                   call, mask);

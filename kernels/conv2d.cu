@@ -19,6 +19,7 @@
 #include <algorithm>
 
 #include "kernels/conv2d.h"
+#include "kernels/reduce.h"
 #include "kernels/runtime.h"
 #include "kernels/sgemm.h"
 #include "tensor/device_memory.h"
@@ -100,28 +101,6 @@ __global__ void sum_images_add_kernel(int64_t nb, int64_t len, const float* __re
   }
 }
 
-// One block per output k: the block's threads stride over the n * p values of
-// that channel; warp shuffles then shared memory finish the sum.
-__global__ void bias_grad_kernel(int64_t n, int64_t k_count, int64_t p, const float* __restrict__ dy,
-                                 float* __restrict__ db) {
-  const int64_t k = blockIdx.x;
-  const int64_t count = n * p;
-  float s = 0.f;
-  for (int64_t t = threadIdx.x; t < count; t += blockDim.x) {
-    const int64_t i = t / p, j = t % p;
-    s += dy[(i * k_count + k) * p + j];
-  }
-  for (int off = 16; off > 0; off >>= 1) s += __shfl_down_sync(0xffffffffu, s, off);
-  __shared__ float warp_sums[32];
-  if ((threadIdx.x & 31) == 0) warp_sums[threadIdx.x >> 5] = s;
-  __syncthreads();
-  if (threadIdx.x < 32) {
-    s = threadIdx.x < (blockDim.x >> 5) ? warp_sums[threadIdx.x] : 0.f;
-    for (int off = 16; off > 0; off >>= 1) s += __shfl_down_sync(0xffffffffu, s, off);
-    if (threadIdx.x == 0) db[k] += s;
-  }
-}
-
 constexpr int kThreads = 256;
 
 }  // namespace
@@ -140,12 +119,6 @@ void col2im(const Conv2dGeom& g, int64_t n, const float* col, float* dx) {
   RADIUS_CUDA_CHECK_LAUNCH("col2im_kernel");
 }
 
-void bias_grad(int64_t n, int64_t k_count, int64_t p, const float* dy, float* db) {
-  if (k_count <= 0 || n * p <= 0) return;
-  bias_grad_kernel<<<unsigned(k_count), kThreads, 0, stream()>>>(n, k_count, p, dy, db);
-  RADIUS_CUDA_CHECK_LAUNCH("bias_grad_kernel");
-}
-
 void conv2d_forward(const Conv2dGeom& g, int64_t n, const float* x, const float* w, const float* b, float* y,
                     bool relu) {
   const int64_t R = g.patch(), P = g.pixels(), in_size = g.c * g.h * g.w, out_size = g.k * P;
@@ -155,8 +128,8 @@ void conv2d_forward(const Conv2dGeom& g, int64_t n, const float* x, const float*
     const int64_t nb = std::min(chunk, n - i0);
     im2col(g, nb, x + i0 * in_size, col.get());
     // y_i [K, P] = w [K, R] x col_i [R, P] (+ b, ReLU), for the nb images at once.
-    sgemm(false, false, g.k, P, R, 1.f, w, R, col.get(), P, 0.f, y + i0 * out_size, P, GemmEpilogue{b, nullptr, relu},
-          nb, 0, R * P, out_size);
+    sgemm({.m = g.k, .n = P, .k = R, .a = w, .lda = R, .b = col.get(), .ldb = P, .c = y + i0 * out_size, .ldc = P,
+           .epilogue = {.row_bias = b, .relu = relu}, .batch = nb, .stride_b = R * P, .stride_c = out_size});
   }
 }
 
@@ -174,29 +147,19 @@ void conv2d_backward(const Conv2dGeom& g, int64_t n, const float* x, const float
     if (dw) {
       im2col(g, nb, x + i0 * in_size, col.get());
       // part_i [K, R] = dy_i [K, P] x col_i^T  (col_i stored [R, P]: the "B transposed" case)
-      sgemm(false, true, g.k, R, P, 1.f, dy_c, P, col.get(), P, 0.f, part.get(), R, {}, nb, out_size, R * P, g.k * R);
+      sgemm({.m = g.k, .n = R, .k = P, .a = dy_c, .lda = P, .b = col.get(), .ldb = P, .trans_b = true, .c = part.get(),
+             .ldc = R, .batch = nb, .stride_a = out_size, .stride_b = R * P, .stride_c = g.k * R});
       const int64_t len = g.k * R;
       sum_images_add_kernel<<<grid_for(len, kThreads), kThreads, 0, stream()>>>(nb, len, part.get(), dw);
       RADIUS_CUDA_CHECK_LAUNCH("sum_images_add_kernel");
     }
     if (dx) {
       // dcol_i [R, P] = w^T x dy_i  (w stored [K, R]: the "A transposed" case)
-      sgemm(true, false, R, P, g.k, 1.f, w, R, dy_c, P, 0.f, col.get(), P, {}, nb, 0, out_size, R * P);
+      sgemm({.m = R, .n = P, .k = g.k, .a = w, .lda = R, .trans_a = true, .b = dy_c, .ldb = P, .c = col.get(), .ldc = P,
+             .batch = nb, .stride_b = out_size, .stride_c = R * P});
       col2im(g, nb, col.get(), dx + i0 * in_size);
     }
   }
-}
-
-// Dense layers are single GEMMs (x [n, in], w [out, in], row-major):
-void dense_forward(int64_t n, int64_t in, int64_t out, const float* x, const float* w, const float* b, float* y) {
-  sgemm(false, true, n, out, in, 1.f, x, in, w, in, 0.f, y, out, GemmEpilogue{nullptr, b, false});  // y = x w^T + b
-}
-
-void dense_backward(int64_t n, int64_t in, int64_t out, const float* x, const float* w, const float* dy, float* dx,
-                    float* dw, float* db) {
-  if (dx) sgemm(false, false, n, in, out, 1.f, dy, out, w, in, 0.f, dx, in);  // dx = dy w
-  if (dw) sgemm(true, false, out, in, n, 1.f, dy, out, x, in, 1.f, dw, in);   // dw += dy^T x
-  if (db) bias_grad(n, out, 1, dy, db);                                       // db += column sums
 }
 
 }  // namespace radius::cuda

@@ -1,6 +1,6 @@
-// CUDA versions of layers/conv2d.h and layers/dense.h (same arguments as the CPU
-// templates, raw device pointers, asynchronous on the Radius stream), and the
-// bias-gradient reduction they share.
+// CUDA version of layers/conv2d.h (same arguments as the CPU templates, raw
+// device pointers, asynchronous on the Radius stream). The bias gradient is
+// cuda::bias_grad (kernels/reduce.h), shared with the dense layer.
 //
 // Convolution is lowered to our SGEMM through im2col (see conv2d.cu for why),
 // a chunk of images at a time; scratch comes from the caching allocator, so a
@@ -24,15 +24,5 @@ void conv2d_backward(const Conv2dGeom& g, int64_t n, const float* x, const float
 void im2col(const Conv2dGeom& g, int64_t n, const float* x, float* col);
 // The adjoint, as a gather (no atomics, deterministic): OVERWRITES dx [n, C, H, W].
 void col2im(const Conv2dGeom& g, int64_t n, const float* col, float* dx);
-
-// db[k] += sum over i < n, j < p of dy[(i * k_count + k) * p + j]:
-// the bias gradient of a convolution (p = OH*OW) or a dense layer (p = 1).
-void bias_grad(int64_t n, int64_t k_count, int64_t p, const float* dy, float* db);
-
-// Dense: x [n, in], w [out, in], b [out] (nullable) -> y [n, out].
-void dense_forward(int64_t n, int64_t in, int64_t out, const float* x, const float* w, const float* b, float* y);
-// dx (nullable) overwritten; dw, db (nullable) accumulated into.
-void dense_backward(int64_t n, int64_t in, int64_t out, const float* x, const float* w, const float* dy, float* dx,
-                    float* dw, float* db);
 
 }  // namespace radius::cuda

@@ -1,6 +1,8 @@
-// BCE from logits (layers/bce.h): loss = max(z, 0) - z y + log(1 + e^-|z|).
+// BCE from logits (layers/bce.h): the per-logit loss max(z, 0) - z y + log(1 + e^-|z|)
+// and its gradient are kernels/formulas.h's, the functions layers/bce.cpp calls.
 #include <stdexcept>
 
+#include "kernels/formulas.h"
 #include "kernels/loss.h"
 #include "kernels/runtime.h"
 #include "tensor/device_memory.h"
@@ -22,9 +24,8 @@ __global__ void bce_forward_kernel(int64_t n, const float* __restrict__ z, const
   double s = 0.0;
   long long c = 0;
   for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
-    const double zi = double(z[i]), yi = double(y[i]);
-    s += fmax(zi, 0.0) - zi * yi + log1p(exp(-fabs(zi)));
-    c += (z[i] > 0.f) == (y[i] > 0.5f);
+    s += formula::bce_with_logits(double(z[i]), double(y[i]));
+    c += formula::bce_correct(z[i], y[i]);
   }
   __shared__ double s_sum[kThreads];
   __shared__ long long s_cnt[kThreads];
@@ -44,17 +45,8 @@ __global__ void bce_forward_kernel(int64_t n, const float* __restrict__ z, const
 __global__ void bce_backward_kernel(int64_t n, float inv_n, const float* __restrict__ z, const float* __restrict__ y,
                                     float* __restrict__ dz) {
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
-  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
-    const float x = z[i];
-    float s;
-    if (x >= 0.f) {
-      s = 1.f / (1.f + expf(-x));
-    } else {
-      const float e = expf(x);
-      s = e / (1.f + e);
-    }
-    dz[i] = (s - y[i]) * inv_n;
-  }
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
+    dz[i] = formula::bce_with_logits_grad(z[i], y[i], inv_n);
 }
 
 }  // namespace

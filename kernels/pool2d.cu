@@ -3,6 +3,8 @@
 // element that gathers from the windows covering it (no atomics, deterministic,
 // and every dx element is written, zeros included); it visits windows in the
 // CPU's order, so overlapping windows sum in the same order as on the CPU.
+// The window and index math is kernels/formulas.h's, shared with layers/pool2d.cpp.
+#include "kernels/formulas.h"
 #include "kernels/pool2d.h"
 #include "kernels/runtime.h"
 
@@ -17,18 +19,8 @@ __global__ void maxpool_forward_kernel(Pool2dGeom g, int64_t total, const float*
   for (int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; o < total; o += stride) {
     const int64_t oj = o % g.ow, oi = (o / g.ow) % g.oh, plane = o / (g.ow * g.oh);
     const float* in = x + plane * g.h * g.w;
-    int64_t best = oi * g.stride * g.w + oj * g.stride;
-    float best_v = in[best];
-    for (int64_t ki = 0; ki < g.ph; ++ki)
-      for (int64_t kj = 0; kj < g.pw; ++kj) {
-        const int64_t at = (oi * g.stride + ki) * g.w + oj * g.stride + kj;
-        const float v = in[at];
-        if (v > best_v) {  // strict: the first maximum wins ties (and NaN never wins, as on the CPU)
-          best = at;
-          best_v = v;
-        }
-      }
-    y[o] = best_v;
+    const int64_t best = formula::maxpool_argmax(g, in, oi, oj);  // the first maximum wins ties, as on the CPU
+    y[o] = in[best];
     argmax[o] = int32_t(best);
   }
 }
@@ -38,19 +30,8 @@ __global__ void avgpool_forward_kernel(Pool2dGeom g, int64_t total, float scale,
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; o < total; o += stride) {
     const int64_t oj = o % g.ow, oi = (o / g.ow) % g.oh, plane = o / (g.ow * g.oh);
-    const float* in = x + plane * g.h * g.w;
-    float sum = 0.f;
-    for (int64_t ki = 0; ki < g.ph; ++ki)
-      for (int64_t kj = 0; kj < g.pw; ++kj) sum += in[(oi * g.stride + ki) * g.w + oj * g.stride + kj];
-    y[o] = sum * scale;
+    y[o] = formula::avgpool_window_sum(g, x + plane * g.h * g.w, oi, oj) * scale;
   }
-}
-
-// The windows covering input row ii are oi in [lo, hi]: oi*S <= ii < oi*S + PH.
-__device__ __forceinline__ void window_range(int64_t i, int64_t pool, int64_t s, int64_t out, int64_t& lo,
-                                             int64_t& hi) {
-  lo = i < pool ? 0 : (i - pool) / s + 1;
-  hi = min(i / s, out - 1);
 }
 
 template <bool MAX>
@@ -60,13 +41,13 @@ __global__ void pool_backward_kernel(Pool2dGeom g, int64_t total, float scale, c
   for (int64_t idx = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; idx < total; idx += stride) {
     const int64_t jj = idx % g.w, ii = (idx / g.w) % g.h, plane = idx / (g.w * g.h);
     const int64_t at = ii * g.w + jj;
-    int64_t oi_lo, oi_hi, oj_lo, oj_hi;
-    window_range(ii, g.ph, g.stride, g.oh, oi_lo, oi_hi);
-    window_range(jj, g.pw, g.stride, g.ow, oj_lo, oj_hi);
+    // The windows covering (ii, jj): oi*S <= ii < oi*S + PH, likewise for columns.
+    const formula::WindowRange rows = formula::pool_windows_covering(ii, g.ph, g.stride, g.oh);
+    const formula::WindowRange cols = formula::pool_windows_covering(jj, g.pw, g.stride, g.ow);
     const int64_t base = plane * g.oh * g.ow;
     float sum = 0.f;
-    for (int64_t oi = oi_lo; oi <= oi_hi; ++oi)
-      for (int64_t oj = oj_lo; oj <= oj_hi; ++oj) {
+    for (int64_t oi = rows.lo; oi <= rows.hi; ++oi)
+      for (int64_t oj = cols.lo; oj <= cols.hi; ++oj) {
         const int64_t o = base + oi * g.ow + oj;
         if (MAX) {
           if (argmax[o] == at) sum += dy[o];

@@ -41,6 +41,28 @@ __global__ void scale_kernel(int64_t n, float k, float* x) {
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) x[i] *= k;
 }
 
+// One block per output k: the block's threads stride over the n * p values of
+// that channel; warp shuffles then shared memory finish the sum.
+__global__ void bias_grad_kernel(int64_t n, int64_t k_count, int64_t p, const float* __restrict__ dy,
+                                 float* __restrict__ db) {
+  const int64_t k = blockIdx.x;
+  const int64_t count = n * p;
+  float s = 0.f;
+  for (int64_t t = threadIdx.x; t < count; t += blockDim.x) {
+    const int64_t i = t / p, j = t % p;
+    s += dy[(i * k_count + k) * p + j];
+  }
+  for (int off = 16; off > 0; off >>= 1) s += __shfl_down_sync(0xffffffffu, s, off);
+  __shared__ float warp_sums[32];
+  if ((threadIdx.x & 31) == 0) warp_sums[threadIdx.x >> 5] = s;
+  __syncthreads();
+  if (threadIdx.x < 32) {
+    s = threadIdx.x < (blockDim.x >> 5) ? warp_sums[threadIdx.x] : 0.f;
+    for (int off = 16; off > 0; off >>= 1) s += __shfl_down_sync(0xffffffffu, s, off);
+    if (threadIdx.x == 0) db[k] += s;
+  }
+}
+
 }  // namespace
 
 void row_moments(const float* x, const float* y, int64_t rows, int64_t length, Moments* out) {
@@ -62,6 +84,12 @@ void scale(int64_t n, float k, float* x) {
   if (n <= 0) return;
   scale_kernel<<<grid_for(n, kThreads), kThreads, 0, stream()>>>(n, k, x);
   RADIUS_CUDA_CHECK_LAUNCH("scale_kernel");
+}
+
+void bias_grad(int64_t n, int64_t k_count, int64_t p, const float* dy, float* db) {
+  if (k_count <= 0 || n * p <= 0) return;
+  bias_grad_kernel<<<unsigned(k_count), kThreads, 0, stream()>>>(n, k_count, p, dy, db);
+  RADIUS_CUDA_CHECK_LAUNCH("bias_grad_kernel");
 }
 
 }  // namespace radius::cuda

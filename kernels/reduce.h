@@ -21,4 +21,9 @@ void row_moments(const float* x, const float* y, int64_t rows, int64_t length, M
 // x[i] *= k for i in [0, n) (device, asynchronous): the clipping step.
 void scale(int64_t n, float k, float* x);
 
+// db[k] += sum over i < n, j < p of dy[(i * k_count + k) * p + j] (asynchronous):
+// the bias gradient of a convolution (p = OH*OW) or a dense layer (p = 1). One
+// block per k, a fixed order within the block: deterministic, no atomics.
+void bias_grad(int64_t n, int64_t k_count, int64_t p, const float* dy, float* db);
+
 }  // namespace radius::cuda

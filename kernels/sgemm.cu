@@ -14,11 +14,20 @@
 // While the block computes on one smem buffer, each thread already holds the
 // next tile's global loads in registers and stores them into the other buffer:
 // one __syncthreads per K step.
+//
+// The shape decides the launch (kernels/sgemm_plan.h): the tile (128x128 for
+// big grids, 64x64 for smaller ones, 32x64 when M <= 32, e.g. a dense layer at
+// batch 32), and a split of K when even that grid is under two waves of an H100.
+// A split-K launch computes one partial product per K range into a scratch
+// buffer, and a second kernel adds the partials in range order and applies the
+// epilogue: a fixed reduction order and no atomics, so the same bits every run.
 #include <algorithm>
 #include <stdexcept>
 
 #include "kernels/runtime.h"
 #include "kernels/sgemm.h"
+#include "kernels/sgemm_plan.h"
+#include "tensor/device_memory.h"
 
 namespace radius::cuda {
 namespace {
@@ -48,18 +57,38 @@ __device__ __forceinline__ float4 load4(const float* __restrict__ p, int64_t sta
   return v;
 }
 
+// The epilogue of one element, x = alpha * (op(A) op(B))[row, col]: + beta * C
+// (C read only when beta != 0), + the biases, then ReLU. The GEMM kernel and the
+// split-K reduction both finish with it.
+__device__ __forceinline__ float finish(float x, float beta, const float* c, float row_bias, const GemmEpilogue& ep,
+                                        int64_t col) {
+  if (beta != 0.f) x += beta * *c;
+  x += row_bias;
+  if (ep.col_bias) x += ep.col_bias[col];
+  if (ep.relu) x = fmaxf(x, 0.f);
+  return x;
+}
+
+// blockIdx.z = batch index * splits + split: a block sums k in [k_begin, k_end),
+// the split-th range of k_split values (splits = 1, k_split = K: all of K), and
+// writes C + blockIdx.z * stride_c (split-K: the launcher points C at its
+// scratch buffer of partials, one slice per z).
 template <int BM, int BN, int BK, int TM, int TN, bool TA, bool TB, bool VEC>
 __global__ void __launch_bounds__(Tile<BM, BN, BK, TM, TN>::threads)
     sgemm_kernel(int64_t M, int64_t N, int64_t K, float alpha, const float* __restrict__ A, int64_t lda,
                  const float* __restrict__ B, int64_t ldb, float beta, float* __restrict__ C, int64_t ldc,
-                 GemmEpilogue ep, int64_t stride_a, int64_t stride_b, int64_t stride_c) {
+                 GemmEpilogue ep, int64_t stride_a, int64_t stride_b, int64_t stride_c, int64_t k_split,
+                 int splits) {
   using T = Tile<BM, BN, BK, TM, TN>;
   __shared__ __align__(16) float As[2][BK][BM + kPad];
   __shared__ __align__(16) float Bs[2][BK][BN + kPad];
 
-  A += blockIdx.z * stride_a;
-  B += blockIdx.z * stride_b;
-  C += blockIdx.z * stride_c;
+  const int64_t z = blockIdx.z, batch_index = z / splits;
+  const int64_t k_begin = (z % splits) * k_split;
+  const int64_t k_end = k_begin + k_split < K ? k_begin + k_split : K;  // loads past it read 0
+  A += batch_index * stride_a;
+  B += batch_index * stride_b;
+  C += z * stride_c;
   const int64_t m0 = int64_t(blockIdx.y) * BM, n0 = int64_t(blockIdx.x) * BN;
   const int tid = threadIdx.x;
   const int ty = tid / (BN / TN), tx = tid % (BN / TN);
@@ -74,10 +103,10 @@ __global__ void __launch_bounds__(Tile<BM, BN, BK, TM, TN>::threads)
       if (i >= T::a_vecs) break;
       if (!TA) {  // A [M, K]: a row of the tile is BK consecutive k
         const int mm = i / (BK / 4), kq = (i % (BK / 4)) * 4;
-        a_reg[r] = load4<VEC>(A + (m0 + mm) * lda, k0 + kq, K, m0 + mm < M);
+        a_reg[r] = load4<VEC>(A + (m0 + mm) * lda, k0 + kq, k_end, m0 + mm < M);
       } else {    // A [K, M]: a row of the tile is BM consecutive m
         const int kk = i / (BM / 4), mq = (i % (BM / 4)) * 4;
-        a_reg[r] = load4<VEC>(A + (k0 + kk) * lda, m0 + mq, M, k0 + kk < K);
+        a_reg[r] = load4<VEC>(A + (k0 + kk) * lda, m0 + mq, M, k0 + kk < k_end);
       }
     }
 #pragma unroll
@@ -86,10 +115,10 @@ __global__ void __launch_bounds__(Tile<BM, BN, BK, TM, TN>::threads)
       if (i >= T::b_vecs) break;
       if (!TB) {  // B [K, N]
         const int kk = i / (BN / 4), nq = (i % (BN / 4)) * 4;
-        b_reg[r] = load4<VEC>(B + (k0 + kk) * ldb, n0 + nq, N, k0 + kk < K);
+        b_reg[r] = load4<VEC>(B + (k0 + kk) * ldb, n0 + nq, N, k0 + kk < k_end);
       } else {    // B [N, K]
         const int nn = i / (BK / 4), kq = (i % (BK / 4)) * 4;
-        b_reg[r] = load4<VEC>(B + (n0 + nn) * ldb, k0 + kq, K, n0 + nn < N);
+        b_reg[r] = load4<VEC>(B + (n0 + nn) * ldb, k0 + kq, k_end, n0 + nn < N);
       }
     }
   };
@@ -129,13 +158,13 @@ __global__ void __launch_bounds__(Tile<BM, BN, BK, TM, TN>::threads)
 
   float acc[TM][TN] = {};
   float a_frag[TM], b_frag[TN];
-  const int64_t tiles = (K + BK - 1) / BK;
-  load_tiles(0);
+  const int64_t tiles = (k_end - k_begin + BK - 1) / BK;
+  load_tiles(k_begin);
   store_tiles(0);
   __syncthreads();
   int cur = 0;
   for (int64_t t = 0; t < tiles; ++t) {
-    if (t + 1 < tiles) load_tiles((t + 1) * BK);  // in flight while we compute
+    if (t + 1 < tiles) load_tiles(k_begin + (t + 1) * BK);  // in flight while we compute
 #pragma unroll
     for (int kk = 0; kk < BK; ++kk) {
 #pragma unroll
@@ -168,14 +197,8 @@ __global__ void __launch_bounds__(Tile<BM, BN, BK, TM, TN>::threads)
 #pragma unroll
       for (int q = 0; q < 4; ++q) {
         const int64_t cq = col + q;
-        float x = alpha * acc[i][j + q];
-        if (cq < N) {
-          if (beta != 0.f) x += beta * c_row[cq];
-          x += rb;
-          if (ep.col_bias) x += ep.col_bias[cq];
-          if (ep.relu) x = fmaxf(x, 0.f);
-        }
-        v[q] = x;
+        const float x = alpha * acc[i][j + q];
+        v[q] = cq < N ? finish(x, beta, c_row + cq, rb, ep, cq) : x;
       }
       if (VEC && col + 3 < N) {
         *reinterpret_cast<float4*>(c_row + col) = make_float4(v[0], v[1], v[2], v[3]);
@@ -188,50 +211,89 @@ __global__ void __launch_bounds__(Tile<BM, BN, BK, TM, TN>::threads)
   }
 }
 
-template <int BM, int BN, int BK, int TM, int TN, bool TA, bool TB, bool VEC>
-void launch(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
-            float beta, float* c, int64_t ldc, const GemmEpilogue& ep, int64_t batch, int64_t sa, int64_t sb,
-            int64_t sc) {
-  const dim3 grid(unsigned((n + BN - 1) / BN), unsigned((m + BM - 1) / BM), unsigned(batch));
-  sgemm_kernel<BM, BN, BK, TM, TN, TA, TB, VEC><<<grid, Tile<BM, BN, BK, TM, TN>::threads, 0, stream()>>>(
-      m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep, sa, sb, sc);
-  RADIUS_CUDA_CHECK_LAUNCH("sgemm_kernel");
+// Split-K, second pass: C = finish(alpha * the sum of the partials), adding
+// them in split order (a fixed order: the same bits on every run). partials:
+// [batch * splits][M][ld] with ld >= N, the slices of one batch index adjacent.
+__global__ void split_k_reduce_kernel(Gemm g, int splits, const float* __restrict__ partials, int64_t ld) {
+  const int64_t total = g.batch * g.m * g.n, slice = g.m * ld;
+  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t idx = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; idx < total; idx += stride) {
+    const int64_t col = idx % g.n, row = (idx / g.n) % g.m, batch_index = idx / (g.n * g.m);
+    const float* p = partials + batch_index * splits * slice + row * ld + col;
+    float sum = 0.f;
+    for (int s = 0; s < splits; ++s) sum += p[s * slice];
+    float* c = g.c + batch_index * g.stride_c + row * g.ldc + col;
+    const float rb = g.epilogue.row_bias ? g.epilogue.row_bias[row] : 0.f;
+    *c = finish(g.alpha * sum, g.beta, c, rb, g.epilogue, col);
+  }
 }
 
-// Two tile shapes: 128x128 (8x8 per thread) when the grid fills the GPU, else
-// 64x64 (4x4 per thread) so that small products still get enough blocks.
+// The split-K partials, from the caching allocator and returned to it at scope
+// end; stream order keeps the memory alive for the kernels queued on it.
+class PartialsBuffer {
+ public:
+  explicit PartialsBuffer(size_t floats) : p_(static_cast<float*>(device_alloc(floats * sizeof(float)))) {}
+  ~PartialsBuffer() { device_free(p_); }
+  PartialsBuffer(const PartialsBuffer&) = delete;
+  PartialsBuffer& operator=(const PartialsBuffer&) = delete;
+  float* get() const { return p_; }
+
+ private:
+  float* p_;
+};
+
+template <int BM, int BN, int BK, int TM, int TN, bool TA, bool TB, bool VEC>
+void launch(const Gemm& g, const GemmPlan& p) {
+  const dim3 grid(unsigned(ceil_div(g.n, BN)), unsigned(ceil_div(g.m, BM)), unsigned(g.batch * p.splits));
+  const dim3 threads(Tile<BM, BN, BK, TM, TN>::threads);
+  if (p.splits == 1) {
+    sgemm_kernel<BM, BN, BK, TM, TN, TA, TB, VEC><<<grid, threads, 0, stream()>>>(
+        g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc, g.epilogue, g.stride_a, g.stride_b,
+        g.stride_c, g.k, 1);
+    RADIUS_CUDA_CHECK_LAUNCH("sgemm_kernel");
+    return;
+  }
+  // Partials: raw products (alpha 1, beta 0, no epilogue), rows padded to a
+  // multiple of 4 floats so that the 16-byte stores stay aligned.
+  const int64_t ld = ceil_div(g.n, 4) * 4, slice = g.m * ld;
+  const PartialsBuffer partials(size_t(g.batch * p.splits * slice));
+  sgemm_kernel<BM, BN, BK, TM, TN, TA, TB, VEC><<<grid, threads, 0, stream()>>>(
+      g.m, g.n, g.k, 1.f, g.a, g.lda, g.b, g.ldb, 0.f, partials.get(), ld, GemmEpilogue{}, g.stride_a, g.stride_b,
+      slice, p.k_split, p.splits);
+  RADIUS_CUDA_CHECK_LAUNCH("sgemm_kernel (split-K)");
+  constexpr int kReduceThreads = 256;
+  split_k_reduce_kernel<<<grid_for(g.batch * g.m * g.n, kReduceThreads), kReduceThreads, 0, stream()>>>(
+      g, p.splits, partials.get(), ld);
+  RADIUS_CUDA_CHECK_LAUNCH("split_k_reduce_kernel");
+}
+
 template <bool TA, bool TB, bool VEC>
-void pick_tile(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
-               int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue& ep, int64_t batch, int64_t sa,
-               int64_t sb, int64_t sc) {
-  const int64_t big_blocks = ((m + 127) / 128) * ((n + 127) / 128) * batch;
-  if (big_blocks >= device_info().sm_count)
-    launch<128, 128, 8, 8, 8, TA, TB, VEC>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep, batch, sa, sb, sc);
-  else
-    launch<64, 64, 16, 4, 4, TA, TB, VEC>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep, batch, sa, sb, sc);
+void launch_planned(const Gemm& g) {
+  const GemmPlan p = plan_gemm(g.m, g.n, g.k, g.batch, device_info().sm_count);
+  switch (p.tile) {
+    case TileShape::large: return launch<128, 128, 8, 8, 8, TA, TB, VEC>(g, p);
+    case TileShape::medium: return launch<64, 64, 16, 4, 4, TA, TB, VEC>(g, p);
+    case TileShape::small_m: return launch<32, 64, 16, 4, 4, TA, TB, VEC>(g, p);
+  }
 }
 
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
 
 }  // namespace
 
-void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-           const float* b, int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue& ep, int64_t batch,
-           int64_t stride_a, int64_t stride_b, int64_t stride_c) {
-  if (m <= 0 || n <= 0 || batch <= 0) return;
-  if (batch > 65535) throw std::invalid_argument("sgemm: batch above 65535");
+void sgemm(const Gemm& g) {
+  if (g.m <= 0 || g.n <= 0 || g.batch <= 0) return;
+  if (g.batch > 65535) throw std::invalid_argument("sgemm: batch above 65535");
   // 16-byte loads and stores need every row start (and batch offset) on a 16-byte boundary.
-  const bool vec = aligned16(a) && aligned16(b) && aligned16(c) && lda % 4 == 0 && ldb % 4 == 0 && ldc % 4 == 0 &&
-                   stride_a % 4 == 0 && stride_b % 4 == 0 && stride_c % 4 == 0;
-#define RADIUS_SGEMM_CASE(TA, TB)                                                                              \
-  if (trans_a == TA && trans_b == TB) {                                                                        \
-    if (vec)                                                                                                   \
-      pick_tile<TA, TB, true>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep, batch, stride_a, stride_b,     \
-                              stride_c);                                                                       \
-    else                                                                                                       \
-      pick_tile<TA, TB, false>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep, batch, stride_a, stride_b,    \
-                               stride_c);                                                                      \
-    return;                                                                                                    \
+  const bool vec = aligned16(g.a) && aligned16(g.b) && aligned16(g.c) && g.lda % 4 == 0 && g.ldb % 4 == 0 &&
+                   g.ldc % 4 == 0 && g.stride_a % 4 == 0 && g.stride_b % 4 == 0 && g.stride_c % 4 == 0;
+#define RADIUS_SGEMM_CASE(TA, TB)         \
+  if (g.trans_a == TA && g.trans_b == TB) { \
+    if (vec)                                \
+      launch_planned<TA, TB, true>(g);      \
+    else                                    \
+      launch_planned<TA, TB, false>(g);     \
+    return;                                 \
   }
   RADIUS_SGEMM_CASE(false, false)
   RADIUS_SGEMM_CASE(false, true)

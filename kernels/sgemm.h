@@ -13,6 +13,8 @@
 //
 // The kernel is the playground's register-blocked, vectorised, double-buffered
 // version (kernels/playground/sgemm_playground.cu, v4): see kernels/README.md.
+// The launch is chosen by shape (kernels/sgemm_plan.h): the tile, and for grids
+// too small to fill the GPU a deterministic split of K.
 #pragma once
 #include <cstdint>
 
@@ -24,8 +26,27 @@ struct GemmEpilogue {
   bool relu = false;                // C = max(C, 0) after the bias
 };
 
-void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-           const float* b, int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue& epilogue = {},
-           int64_t batch = 1, int64_t stride_a = 0, int64_t stride_b = 0, int64_t stride_c = 0);
+// One product, every argument named. Fill it with designated initializers in
+// declaration order; what is left out takes the default, e.g. for y = x w^T + b:
+//   sgemm({.m = n, .n = out, .k = in, .a = x, .lda = in, .b = w, .ldb = in, .trans_b = true,
+//          .c = y, .ldc = out, .epilogue = {.col_bias = b}});
+struct Gemm {
+  int64_t m = 0, n = 0, k = 0;  // op(A) is [m, k], op(B) [k, n], C [m, n]
+  const float* a = nullptr;
+  int64_t lda = 0;              // row stride of A as stored
+  bool trans_a = false;         // A stored [k, m] (op(A) = A^T)
+  const float* b = nullptr;
+  int64_t ldb = 0;
+  bool trans_b = false;         // B stored [n, k] (op(B) = B^T)
+  float* c = nullptr;
+  int64_t ldc = 0;
+  float alpha = 1.f;
+  float beta = 0.f;             // 0: C is write-only
+  GemmEpilogue epilogue = {};
+  int64_t batch = 1;            // independent products; the i-th adds i * stride to each pointer
+  int64_t stride_a = 0, stride_b = 0, stride_c = 0;  // 0 shares the operand across the batch
+};
+
+void sgemm(const Gemm& g);
 
 }  // namespace radius::cuda

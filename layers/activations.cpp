@@ -1,37 +1,34 @@
 #include "layers/activations.h"
 
-#include <cmath>
-
 #ifdef RADIUS_WITH_CUDA
 #include "kernels/activations.h"
 #endif
 
 namespace radius {
 
-// Elementwise loops: OpenMP splits large arrays across threads; small ones stay
-// serial because waking threads costs more than the work.
+// Elementwise loops over the formulas of kernels/formulas.h (the CUDA kernels
+// call the same functions). OpenMP splits large arrays across threads; small
+// ones stay serial because waking threads costs more than the work.
 constexpr int64_t kParallelMin = 1 << 16;
 
 template <class T> void relu_forward(int64_t n, const T* x, T* y) {
 #pragma omp parallel for simd if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
+  for (int64_t i = 0; i < n; ++i) y[i] = formula::relu(x[i]);
 }
 
-// The derivative at exactly 0 is taken as 0 (as in PyTorch and TensorFlow).
 template <class T> void relu_backward(int64_t n, const T* x, const T* dy, T* dx) {
 #pragma omp parallel for simd if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > T(0) ? dy[i] : T(0);
+  for (int64_t i = 0; i < n; ++i) dx[i] = formula::relu_grad(x[i], dy[i]);
 }
 
 template <class T> void sigmoid_forward(int64_t n, const T* x, T* y) {
 #pragma omp parallel for if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) y[i] = stable_sigmoid(x[i]);
+  for (int64_t i = 0; i < n; ++i) y[i] = formula::stable_sigmoid(x[i]);
 }
 
-// Uses the saved output: d sigma/dx = sigma (1 - sigma).
 template <class T> void sigmoid_backward(int64_t n, const T* y, const T* dy, T* dx) {
 #pragma omp parallel for simd if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * y[i] * (T(1) - y[i]);
+  for (int64_t i = 0; i < n; ++i) dx[i] = formula::sigmoid_grad(y[i], dy[i]);
 }
 
 #define RADIUS_INSTANTIATE(T)                                              \

@@ -1,7 +1,6 @@
 // ReLU and Sigmoid: elementwise activations.
 #pragma once
-#include <cmath>
-
+#include "kernels/formulas.h"
 #include "layers/layer.h"
 
 namespace radius {
@@ -12,12 +11,8 @@ template <class T> void relu_backward(int64_t n, const T* x, const T* dy, T* dx)
 template <class T> void sigmoid_forward(int64_t n, const T* x, T* y);                // y = 1 / (1 + e^-x)
 template <class T> void sigmoid_backward(int64_t n, const T* y, const T* dy, T* dx); // dx = dy * y * (1 - y)
 
-// Numerically stable logistic function: never evaluates exp of a large positive number.
-template <class T> inline T stable_sigmoid(T x) {
-  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-  const T e = std::exp(x);
-  return e / (T(1) + e);
-}
+// The numerically stable logistic function (kernels/formulas.h, shared with CUDA).
+using formula::stable_sigmoid;
 
 class ReLU final : public Layer {
  public:

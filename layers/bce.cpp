@@ -1,9 +1,8 @@
 #include "layers/bce.h"
 
-#include <cmath>
 #include <stdexcept>
 
-#include "layers/activations.h"
+#include "kernels/formulas.h"
 #include "layers/layer.h"
 
 #ifdef RADIUS_WITH_CUDA
@@ -12,19 +11,17 @@
 
 namespace radius {
 
+// The per-logit loss and gradient are kernels/formulas.h's (shared with kernels/loss.cu).
 template <class T> double bce_with_logits_forward(int64_t n, const T* z, const T* y) {
   if (n <= 0) throw std::invalid_argument("bce: empty batch");
   double sum = 0.0;  // accumulate in double: a batch mean should not depend on order much
-  for (int64_t i = 0; i < n; ++i) {
-    const double zi = double(z[i]), yi = double(y[i]);
-    sum += std::max(zi, 0.0) - zi * yi + std::log1p(std::exp(-std::abs(zi)));
-  }
+  for (int64_t i = 0; i < n; ++i) sum += formula::bce_with_logits(double(z[i]), double(y[i]));
   return sum / double(n);
 }
 
 template <class T> void bce_with_logits_backward(int64_t n, const T* z, const T* y, T* dz) {
   const T inv_n = T(1) / T(n);
-  for (int64_t i = 0; i < n; ++i) dz[i] = (stable_sigmoid(z[i]) - y[i]) * inv_n;
+  for (int64_t i = 0; i < n; ++i) dz[i] = formula::bce_with_logits_grad(z[i], y[i], inv_n);
 }
 
 template double bce_with_logits_forward<float>(int64_t, const float*, const float*);
@@ -53,7 +50,7 @@ double bce_with_logits(const Tensor& logits, const Tensor& labels, int64_t* corr
     const float* z = logits.cpu();
     const float* y = labels.cpu();
     *correct = 0;
-    for (int64_t i = 0; i < n; ++i) *correct += (z[i] > 0.0f) == (y[i] > 0.5f);
+    for (int64_t i = 0; i < n; ++i) *correct += formula::bce_correct(z[i], y[i]);
   }
   return bce_with_logits_forward(n, logits.cpu(), labels.cpu());
 }

@@ -7,6 +7,7 @@
 // one is exact and finite for any finite z (tested at z = +-100). TensorFlow's
 // sigmoid_cross_entropy_with_logits uses the same formula.
 // Gradient:  dloss/dz_i = (s(z_i) - y_i) / n.
+// The per-logit formulas live in kernels/formulas.h, shared with the CUDA kernels.
 #pragma once
 #include <cstdint>
 

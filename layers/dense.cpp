@@ -5,7 +5,7 @@
 #include "tensor/eigen.h"
 
 #ifdef RADIUS_WITH_CUDA
-#include "kernels/conv2d.h"
+#include "kernels/dense.h"
 #endif
 
 namespace radius {

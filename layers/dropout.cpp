@@ -3,7 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "tensor/rng.h"
+#include "kernels/formulas.h"
 
 #ifdef RADIUS_WITH_CUDA
 #include "kernels/activations.h"
@@ -11,15 +11,14 @@
 
 namespace radius {
 
+// The mask rule (Philox block, keep test, scale) is kernels/formulas.h's, shared
+// with the CUDA kernel, so both devices draw the same mask bit for bit.
 template <class T> void dropout_mask(int64_t n, float rate, uint64_t seed, uint64_t stream, uint64_t call, T* mask) {
-  const T keep_scale = T(1) / (T(1) - T(rate));
+  const T keep_scale = formula::dropout_keep_scale<T>(rate);
   const int64_t blocks = (n + 3) / 4;
 #pragma omp parallel for schedule(static) if (n >= (1 << 16))
-  for (int64_t blk = 0; blk < blocks; ++blk) {
-    const Philox4x32 r = philox_at(seed, stream, (call << 32) | uint64_t(blk));
-    for (int64_t j = 0; j < 4 && blk * 4 + j < n; ++j)
-      mask[blk * 4 + j] = uniform01(r.v[j]) >= rate ? keep_scale : T(0);
-  }
+  for (int64_t blk = 0; blk < blocks; ++blk)
+    formula::dropout_mask_block(seed, stream, call, blk, n, rate, keep_scale, mask);
 }
 
 template <class T> void dropout_apply(int64_t n, const T* x, const T* mask, T* y) {

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "kernels/formulas.h"
+
 #ifdef RADIUS_WITH_CUDA
 #include "kernels/pool2d.h"
 #endif
@@ -17,16 +19,12 @@ Pool2dGeom Pool2dGeom::make(int64_t c, int64_t h, int64_t w, int64_t ph, int64_t
   return {c, h, w, ph, pw, stride, (h - ph) / stride + 1, (w - pw) / stride + 1};
 }
 
-// One (image, channel) plane, any window and stride.
+// One (image, channel) plane, any window and stride: the window rule (first
+// maximum wins ties) is kernels/formulas.h's, shared with the CUDA kernel.
 template <class T> void maxpool_plane(const Pool2dGeom& g, const T* in, T* out, int32_t* arg) {
   for (int64_t oi = 0; oi < g.oh; ++oi)
     for (int64_t oj = 0; oj < g.ow; ++oj) {
-      int64_t best = oi * g.stride * g.w + oj * g.stride;
-      for (int64_t ki = 0; ki < g.ph; ++ki)
-        for (int64_t kj = 0; kj < g.pw; ++kj) {
-          const int64_t at = (oi * g.stride + ki) * g.w + oj * g.stride + kj;
-          if (in[at] > in[best]) best = at;  // strict: the first maximum wins ties
-        }
+      const int64_t best = formula::maxpool_argmax(g, in, oi, oj);
       out[oi * g.ow + oj] = in[best];
       arg[oi * g.ow + oj] = int32_t(best);
     }
@@ -97,12 +95,7 @@ template <class T> void avgpool2d_forward(const Pool2dGeom& g, int64_t n, const 
     const T* in = x + p * g.h * g.w;
     T* out = y + p * g.oh * g.ow;
     for (int64_t oi = 0; oi < g.oh; ++oi)
-      for (int64_t oj = 0; oj < g.ow; ++oj) {
-        T sum = T(0);
-        for (int64_t ki = 0; ki < g.ph; ++ki)
-          for (int64_t kj = 0; kj < g.pw; ++kj) sum += in[(oi * g.stride + ki) * g.w + oj * g.stride + kj];
-        out[oi * g.ow + oj] = sum * scale;
-      }
+      for (int64_t oj = 0; oj < g.ow; ++oj) out[oi * g.ow + oj] = formula::avgpool_window_sum(g, in, oi, oj) * scale;
   }
 }
 
@@ -118,7 +111,7 @@ template <class T> void avgpool2d_backward(const Pool2dGeom& g, int64_t n, const
       for (int64_t oj = 0; oj < g.ow; ++oj) {
         const T share = d[oi * g.ow + oj] * scale;
         for (int64_t ki = 0; ki < g.ph; ++ki)
-          for (int64_t kj = 0; kj < g.pw; ++kj) grad[(oi * g.stride + ki) * g.w + oj * g.stride + kj] += share;
+          for (int64_t kj = 0; kj < g.pw; ++kj) grad[formula::pool_input_index(g, oi, oj, ki, kj)] += share;
       }
   }
 }

@@ -1,16 +1,10 @@
-// Adam (Kingma & Ba), in two forms that differ only in where epsilon goes.
-//
-// Keras form (default; what the seed paper's Keras model used), from
-// keras/src/optimizers/adam.py:
-//   alpha_t = lr * sqrt(1 - b2^t) / (1 - b1^t)
-//   m += (g - m) (1 - b1);   v += (g^2 - v) (1 - b2)
-//   w -= alpha_t * m / (sqrt(v) + eps)                eps = 1e-7, on the UNcorrected sqrt(v)
-//
-// PyTorch form (torch.optim.Adam):
-//   m = b1 m + (1 - b1) g;   v = b2 v + (1 - b2) g^2
-//   w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)   eps = 1e-8, on the corrected sqrt(v)
-//
-// The two agree except when sqrt(v) is comparable to eps (tiny gradients).
+// Adam (Kingma & Ba), in two forms that differ only in where epsilon goes:
+//   Keras form (default; what the seed paper's Keras model used): eps = 1e-7 on
+//     the UNcorrected sqrt(v), both bias corrections folded into the step size;
+//   PyTorch form (torch.optim.Adam): eps = 1e-8 on the bias-corrected sqrt(v).
+// They agree except when sqrt(v) is comparable to eps (tiny gradients). The
+// update formulas, written out with their sources, live in kernels/formulas.h,
+// shared by this CPU loop and the CUDA kernel (kernels/optim.cu).
 #pragma once
 #include "optim/config.h"
 #include "optim/optimizer.h"

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "kernels/formulas.h"
 #include "layers/layer.h"
 #ifdef RADIUS_WITH_CUDA
 #include "kernels/optim.h"
@@ -13,10 +14,7 @@ namespace radius {
 template <class T> void sgd_update(int64_t n, T* w, const T* g, T* u, const SgdConfig& c) {
   const T lr = T(c.lr), mu = T(c.momentum);
 #pragma omp parallel for simd if (n >= (1 << 16))
-  for (int64_t i = 0; i < n; ++i) {
-    u[i] = mu * u[i] + g[i];
-    w[i] -= lr * (c.nesterov ? g[i] + mu * u[i] : u[i]);
-  }
+  for (int64_t i = 0; i < n; ++i) formula::sgd_update(w[i], u[i], g[i], lr, mu, c.nesterov);  // kernels/formulas.h
 }
 
 template void sgd_update<float>(int64_t, float*, const float*, float*, const SgdConfig&);

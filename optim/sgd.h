@@ -1,7 +1,8 @@
-// SGD with momentum (PyTorch's form):
+// SGD with momentum (PyTorch's form; u is the momentum buffer):
 //   u = mu u + g;   w -= lr u              (nesterov: w -= lr (g + mu u))
-// For a constant learning rate this is the same trajectory as Keras'
-// u' = mu u' - lr g; w += u' (u' = -lr u). mu = 0 is plain gradient descent.
+// For a constant learning rate this is the same trajectory as Keras'; mu = 0 is
+// plain gradient descent. The per-element update lives in kernels/formulas.h,
+// shared with the CUDA kernel (kernels/optim.cu).
 #pragma once
 #include "optim/config.h"
 #include "optim/optimizer.h"

@@ -42,7 +42,11 @@ std::vector<float> gemm_reference(bool ta, bool tb, int64_t m, int64_t n, int64_
 TEST_CASE("cuda: SGEMM matches a double reference (all transposes, odd sizes, batches, epilogue)") {
   RADIUS_SKIP_WITHOUT_CUDA();
   struct Case { int64_t m, n, k; };
-  std::vector<Case> cases = {{1, 1, 1}, {3, 5, 7}, {17, 33, 9}, {64, 64, 16}, {129, 130, 131}};
+  std::vector<Case> cases = {{1, 1, 1}, {3, 5, 7}, {17, 33, 9}, {64, 64, 16}, {129, 130, 131},
+                             // Split-K (a grid under two waves with K >= 256): the 32x64 tile (M <= 32)
+                             // batched, and unbatched with padded rows; the 64x64 tile; a K range per split
+                             // that ends inside a row (K not a multiple of the split).
+                             {6, 10, 1500}, {9, 40, 3001}, {100, 70, 2000}, {32, 1, 513}};
   if (!small_tests()) {
     cases.push_back({300, 257, 1029});
     cases.push_back({32, 512, 6272});
@@ -75,9 +79,12 @@ TEST_CASE("cuda: SGEMM matches a double reference (all transposes, odd sizes, ba
         // beta == 0: C starts as NaN (must not be read); beta != 0: C starts as c0.
         Tensor dc = beta == 0.f ? poisoned_cuda(Shape{int64_t(c0.size())})
                                 : Tensor::from_vector(Shape{int64_t(c0.size())}, c0).to(Device::cuda);
-        cuda::sgemm(ta, tb, cc.m, cc.n, cc.k, alpha, da.data(), lda, db.data(), ldb, beta, dc.data(), ldc,
-                    cuda::GemmEpilogue{epi == 1 ? drb.data() : nullptr, epi == 2 ? dcb.data() : nullptr, relu},
-                    batch, sa, sb, sc);
+        cuda::sgemm({.m = cc.m, .n = cc.n, .k = cc.k, .a = da.data(), .lda = lda, .trans_a = ta, .b = db.data(),
+                     .ldb = ldb, .trans_b = tb, .c = dc.data(), .ldc = ldc, .alpha = alpha, .beta = beta,
+                     .epilogue = {.row_bias = epi == 1 ? drb.data() : nullptr,
+                                  .col_bias = epi == 2 ? dcb.data() : nullptr,
+                                  .relu = relu},
+                     .batch = batch, .stride_a = sa, .stride_b = sb, .stride_c = sc});
         const std::vector<float> got = dc.to(Device::cpu).to_vector();
         double diff = 0, norm = 0;
         bool nan = false;

@@ -30,6 +30,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/optim.h"
 #include "kernels/pool2d.h"
+#include "kernels/reduce.h"
 #include "kernels/sgemm.h"
 #include "layers/conv2d.h"
 #include "net/device_batches.h"
@@ -68,7 +69,9 @@ struct GemmShape {
 };
 
 std::vector<GemmShape> gemm_shapes() {
-  std::vector<GemmShape> s = {{"sgemm 4096x4096x4096", 4096, 4096, 4096, 1}};
+  std::vector<GemmShape> s = {{"sgemm 4096x4096x4096", 4096, 4096, 4096, 1},
+                              // The paper model's dense forward at batch 32: small-M tile, split-K.
+                              {"sgemm dense fwd 32x512x6272", 32, 512, 6272, 1}};
   for (const PaperConv& c : paper_convs()) {
     const Conv2dGeom g = Conv2dGeom::make(c.c, c.h, c.w, c.k, 3, 3, 1, Padding::valid);
     s.push_back({"sgemm " + std::string(c.name) + " fwd " + std::to_string(g.k) + "x" + std::to_string(g.pixels()) +
@@ -85,8 +88,8 @@ void gemm_bench(benchmark::State& state, GemmShape sh, bool ours) {
   const float one = 1.f, zero = 0.f;
   time_device(state, [&] {
     if (ours) {
-      cuda::sgemm(false, false, sh.m, sh.n, sh.k, 1.f, a.data(), sh.k, b.data(), sh.n, 0.f, c.data(), sh.n, {},
-                  sh.batch, 0, sh.k * sh.n, sh.m * sh.n);
+      cuda::sgemm({.m = sh.m, .n = sh.n, .k = sh.k, .a = a.data(), .lda = sh.k, .b = b.data(), .ldb = sh.n,
+                   .c = c.data(), .ldc = sh.n, .batch = sh.batch, .stride_b = sh.k * sh.n, .stride_c = sh.m * sh.n});
     } else {  // column-major view: C^T[N,M] = B^T[N,K] A^T[K,M]
 #ifdef RADIUS_HAVE_CUBLAS
       CUBLAS_CHECK(cublasSgemmStridedBatched(cublas(), CUBLAS_OP_N, CUBLAS_OP_N, int(sh.n), int(sh.m), int(sh.k), &one,
