@@ -19,6 +19,7 @@
 #include "net/sequential.h"
 #include "net/train.h"
 #include "optim/adam.h"
+#include "optim/clip.h"
 #include "tensor/parallel.h"
 #include "tests/gradcheck.h"
 
@@ -144,4 +145,19 @@ TEST_CASE("sgemm: an element of C does not depend on how C is cut") {
             cut.data() + i0 * n + j0, n);
     }
   CHECK(same_bits(cut, whole));
+}
+
+TEST_CASE("threads: the global gradient norm is bit-identical on 1, 2 and 4 threads") {
+  ThreadCountGuard guard;
+  // Many chunks of very different magnitudes, so that any other grouping of the sum rounds differently.
+  std::vector<float> g = test::random_floats(size_t(1) << 20, 13);
+  for (size_t i = 0; i < g.size(); ++i) g[i] *= float(1 + (i * 2654435761u) % 997);
+  const Tensor grads = Tensor::from_vector(Shape{int64_t(g.size())}, g);
+  set_num_threads(1);
+  const double one = global_norm(grads);
+  for (int threads : {2, 4}) {
+    CAPTURE(threads);
+    set_num_threads(threads);
+    CHECK(global_norm(grads) == one);
+  }
 }
