@@ -105,18 +105,20 @@ TEST_CASE("threads: conv2d and dense gradients are bit-identical on 1, 2 and 4 t
   const int64_t n = 13, xs = n * g.c * g.h * g.w, ys = n * g.k * g.pixels(), ws = g.k * g.patch();
   const std::vector<float> x = test::random_floats(size_t(xs), 1), w = test::random_floats(size_t(ws), 2);
   const std::vector<float> dy = test::random_floats(size_t(ys), 3);
-  const int64_t in = 300, out = 70;
-  const std::vector<float> dx_in = test::random_floats(size_t(n * in), 4), dw_in = test::random_floats(size_t(out * in), 5);
-  const std::vector<float> ddy = test::random_floats(size_t(n * out), 6);
+  const int64_t in = 700, out = 120;  // over sgemm_parallel's 1 M FMAs: the columns are split
+  const std::vector<float> dense_x = test::random_floats(size_t(n * in), 4);
+  const std::vector<float> dense_w = test::random_floats(size_t(out * in), 5);
+  const std::vector<float> dense_dy = test::random_floats(size_t(n * out), 6);
   auto grads = [&](int threads) {
     set_num_threads(threads);
-    // Accumulated onto random values, as a second backward pass would be.
-    std::vector<float> dx = std::vector<float>(size_t(xs)), dw = test::random_floats(size_t(ws), 7), db = test::random_floats(size_t(g.k), 8);
+    // Parameter gradients accumulate onto random values, as a second backward pass would.
+    std::vector<float> dx(size_t(xs), 0.0f);
+    std::vector<float> dw = test::random_floats(size_t(ws), 7), db = test::random_floats(size_t(g.k), 8);
     conv2d_backward(g, n, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data());
-    std::vector<float> y = std::vector<float>(size_t(n * out)), ddx = std::vector<float>(size_t(n * in)), ddw = test::random_floats(size_t(out * in), 9),
-        ddb = test::random_floats(size_t(out), 10);
-    dense_forward(n, in, out, dx_in.data(), dw_in.data(), ddb.data(), y.data());
-    dense_backward(n, in, out, dx_in.data(), dw_in.data(), ddy.data(), ddx.data(), ddw.data(), ddb.data());
+    std::vector<float> y(size_t(n * out), 0.0f), ddx(size_t(n * in), 0.0f);
+    std::vector<float> ddw = test::random_floats(size_t(out * in), 9), ddb = test::random_floats(size_t(out), 10);
+    dense_forward(n, in, out, dense_x.data(), dense_w.data(), ddb.data(), y.data());
+    dense_backward(n, in, out, dense_x.data(), dense_w.data(), dense_dy.data(), ddx.data(), ddw.data(), ddb.data());
     return std::vector<std::vector<float>>{dx, dw, db, y, ddx, ddw, ddb};
   };
   const auto one = grads(1);
