@@ -1,7 +1,5 @@
 #include "layers/conv2d.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <atomic>
 #include <stdexcept>
@@ -11,6 +9,7 @@
 #include "layers/activations.h"
 #include "layers/gemm.h"
 #include "tensor/eigen.h"
+#include "tensor/parallel.h"
 
 #ifdef RADIUS_WITH_CUDA
 #include "kernels/conv2d.h"
@@ -230,39 +229,45 @@ void conv2d_forward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, cons
   }
 }
 
-// Parameter gradients are summed per thread, then added in thread order, so the
-// result is the same on every run with the same thread count.
+// The batch's parameter gradients are summed in fixed chunks of images
+// (tensor/parallel.h): each chunk into its own partial, in image order, by
+// whichever thread runs it; then the partials are added in chunk order. The
+// result is the same bits on any thread count. Up to kConvGradChunks partials:
+// enough for 16 threads to share a batch, few enough that the partials of the
+// paper model's widest layer (128 x 1152 weights) stay under 10 MB.
+constexpr int64_t kConvGradChunks = 16;
+
 template <class T>
 void conv2d_backward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db) {
   const int64_t in_size = g.c * g.h * g.w, out_size = g.k * g.pixels(), step = conv2d_block_pixels(g);
-  const int64_t wsize = g.k * g.patch();
-  const int threads = omp_get_max_threads();
-  std::vector<T> partial(size_t(threads) * size_t(wsize + g.k), T(0));
+  const int64_t wsize = g.k * g.patch(), psize = wsize + g.k;  // one partial: dW then db
+  const FixedChunks chunks(n, kConvGradChunks);
+  thread_local std::vector<T> partial_buf;  // the calling thread's, reused across calls
+  T* partial = (dw || db) ? scratch(partial_buf, chunks.count * psize) : nullptr;
   PackedA packed;
   const PackedA* wtp = dx ? pack_weights(packed, Trans::yes, g, w) : nullptr;
   // Backward-filter on our GEMM only where it measured faster: not for a shallow
   // patch (the first layer's 27 = 3x3x3), where dW [K, 27] fills under 85 % of
   // the 16-wide tiles and Eigen was ~20 % faster (bench_gemm conv1 backward_filter).
   const bool ours = std::is_same_v<T, float> && conv2d_gemm() == ConvGemm::packed && g.patch() >= 64;
-#pragma omp parallel num_threads(threads)
-  {
-    const int t = omp_get_thread_num();
-    T* dw_t = partial.data() + t * (wsize + g.k);
-    T* db_t = dw_t + wsize;
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < chunks.count; ++c) {
     thread_local std::vector<T> col_buf;
     T* col = scratch(col_buf, g.patch() * step);
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < n; ++i) {
+    T* dw_c = partial ? partial + c * psize : nullptr;
+    T* db_c = dw_c ? dw_c + wsize : nullptr;
+    if (dw_c) std::fill(dw_c, dw_c + psize, T(0));
+    for (int64_t i = chunks.begin(c); i < chunks.end(c); ++i) {
       T* dxi = dx ? dx + i * in_size : nullptr;
       if (dxi) std::fill(dxi, dxi + in_size, T(0));
       for (int64_t p0 = 0; p0 < g.pixels(); p0 += step) {
         const int64_t p1 = std::min(p0 + step, g.pixels()), nb = p1 - p0;
         const T* dyb = dy + i * out_size + p0;
-        if (dw || db) {
+        if (dw_c) {
           im2col(g, x + i * in_size, p0, p1, col);
-          gemm_backward_filter(g, ours, dyb, g.pixels(), col, nb, dw_t);
+          gemm_backward_filter(g, ours, dyb, g.pixels(), col, nb, dw_c);
           ConstBlock<T> dy_block(dyb, g.k, nb, Eigen::OuterStride<>(g.pixels()));
-          for (int64_t k = 0; k < g.k; ++k) db_t[k] += dy_block.row(k).sum();
+          for (int64_t k = 0; k < g.k; ++k) db_c[k] += dy_block.row(k).sum();
         }
         if (dxi) {
           gemm_backward_data(g, wtp, w, dyb, g.pixels(), nb, col);  // col now holds dcol
@@ -271,12 +276,16 @@ void conv2d_backward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, con
       }
     }
   }
-  for (int t = 0; t < threads; ++t) {
-    const T* p = partial.data() + t * (wsize + g.k);
-    if (dw)
-      for (int64_t j = 0; j < wsize; ++j) dw[j] += p[j];
-    if (db)
-      for (int64_t k = 0; k < g.k; ++k) db[k] += p[wsize + k];
+  if (!partial) return;
+  // The batch's gradient = chunk 0 + chunk 1 + ... in chunk order, then added to
+  // what dW and db held; each element is independent, so threads split them freely.
+#pragma omp parallel for schedule(static) if (psize * chunks.count >= (1 << 16))
+  for (int64_t j = 0; j < psize; ++j) {
+    T* to = j < wsize ? (dw ? dw + j : nullptr) : (db ? db + (j - wsize) : nullptr);
+    if (!to) continue;
+    T sum = partial[j];
+    for (int64_t c = 1; c < chunks.count; ++c) sum += partial[c * psize + j];
+    *to += sum;
   }
 }
 

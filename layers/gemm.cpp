@@ -28,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <omp.h>
 #include <vector>
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -253,6 +254,23 @@ void sgemm(Trans ta, Trans tb, int64_t m, int64_t n, int64_t k, const float* a, 
     return static_cast<const float*>(ap);
   };
   gemm_loops(m, n, k, a_block, tb, b, ldb, beta, c, ldc);
+}
+
+void sgemm_parallel(Trans ta, Trans tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                    int64_t ldb, float beta, float* c, int64_t ldc) {
+  // Slices of whole NR-column panels, at most one per thread; a product under
+  // ~1 M FMAs stays on one thread, where waking the others costs more.
+  const int64_t panels = (n + NR - 1) / NR;
+  const int64_t threads = omp_in_parallel() || m * n * k < (1 << 20) ? 1 : omp_get_max_threads();
+  const int64_t slices = std::clamp<int64_t>(threads, 1, std::max<int64_t>(panels, 1));
+  const int64_t width = (panels + slices - 1) / slices * NR;
+#pragma omp parallel for schedule(static) num_threads(int(slices)) if (slices > 1)
+  for (int64_t s = 0; s < slices; ++s) {
+    const int64_t j0 = s * width, j1 = std::min(n, j0 + width);
+    if (j0 >= j1) continue;
+    const float* bs = tb == Trans::no ? b + j0 : b + j0 * ldb;  // column j0 of op(B)
+    sgemm(ta, tb, m, j1 - j0, k, a, lda, bs, ldb, beta, c + j0, ldc);
+  }
 }
 
 void sgemm_eigen(Trans ta, Trans tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,

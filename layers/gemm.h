@@ -13,8 +13,8 @@
 // weights are packed once per layer call (PackedA) and reused by every block and
 // every image. The loop nest and the micro-kernel are explained in gemm.cpp.
 //
-// One call runs on the calling thread only: the convolutions already give each
-// thread whole images.
+// sgemm runs on the calling thread only (the convolutions already give each
+// thread whole images); sgemm_parallel splits C's columns among threads.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -45,6 +45,14 @@ class PackedA {
 // anything, NaN included); lda/ldb/ldc are the row strides as stored.
 void sgemm(Trans ta, Trans tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
            int64_t ldb, float beta, float* c, int64_t ldc);
+
+// The same product with C's columns shared out among the OpenMP threads, for a
+// caller outside any parallel region (the dense layer). Every element of C is one
+// fixed chain of FMAs over the depth, the same whichever tile or column slice it
+// falls in, so the result is the same bits on any thread count
+// (tests/test_threads.cpp checks both).
+void sgemm_parallel(Trans ta, Trans tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                    int64_t ldb, float beta, float* c, int64_t ldc);
 
 // The same with op(A) packed beforehand: C [a.rows(), n] = beta * C + A x op(B).
 void sgemm_packed(const PackedA& a, Trans tb, int64_t n, const float* b, int64_t ldb, float beta, float* c,

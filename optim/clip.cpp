@@ -1,7 +1,9 @@
 #include "optim/clip.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <vector>
 
 #include "layers/layer.h"
 #include "tensor/moments.h"
@@ -13,10 +15,19 @@ namespace radius {
 
 namespace {
 
+// Chunks of 64 K elements fixed by n alone, each summed in order, the chunk sums
+// added in chunk order: the same norm on any thread count (tensor/parallel.h).
 double sum_squares(const float* p, int64_t n) {
+  const int64_t chunk = 1 << 16, count = (n + chunk - 1) / chunk;
+  std::vector<double> partial(size_t(count), 0.0);
+#pragma omp parallel for schedule(static) if (count > 1)
+  for (int64_t c = 0; c < count; ++c) {
+    double s = 0;
+    for (int64_t i = c * chunk; i < std::min(n, (c + 1) * chunk); ++i) s += double(p[i]) * double(p[i]);
+    partial[size_t(c)] = s;
+  }
   double s = 0;
-#pragma omp parallel for reduction(+ : s) schedule(static) if (n >= (1 << 16))
-  for (int64_t i = 0; i < n; ++i) s += double(p[i]) * double(p[i]);
+  for (double part : partial) s += part;
   return s;
 }
 
