@@ -30,18 +30,8 @@ namespace {
 using Run = radius::test::CliRun;
 using radius::test::q;
 using radius::test::radius_cli;
+using radius::test::tiny_dataset;
 const std::string& kTiny = radius::test::kTinySpec;
-
-// ~40 small images in the Kaggle layout (train/val/test).
-std::string tiny_dataset(const TempDir& dir) {
-  radius::SynthDatasetOptions opt;
-  opt.render.min_side = 40;
-  opt.render.max_side = 56;
-  opt.render.model_side = 32;
-  const std::string root = dir.file("data");
-  radius::write_synthetic_dataset(root, {24, 8, 8}, 3, opt);
-  return root;
-}
 
 }  // namespace
 

@@ -20,6 +20,7 @@
 using radius::test::TempDir;
 using radius::test::q;
 using radius::test::radius_cli;
+using radius::test::tiny_dataset;
 namespace fs = std::filesystem;
 
 namespace {
@@ -49,17 +50,6 @@ std::set<std::string> table_flags(const std::string& table) {
   for (auto it = std::sregex_iterator(table.begin(), table.end(), row); it != std::sregex_iterator(); ++it)
     flags.insert((*it)[1]);
   return flags;
-}
-
-// ~40 small images in the Kaggle layout (train/val/test).
-std::string tiny_dataset(const TempDir& dir) {
-  radius::SynthDatasetOptions opt;
-  opt.render.min_side = 40;
-  opt.render.max_side = 56;
-  opt.render.model_side = 32;
-  const std::string root = dir.file("data");
-  radius::write_synthetic_dataset(root, {24, 8, 8}, 3, opt);
-  return root;
 }
 
 }  // namespace
