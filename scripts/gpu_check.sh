@@ -148,7 +148,7 @@ fi
 # The test suite "provokes-cuda-errors" makes CUDA fail on purpose: left out.
 # memcheck and initcheck run with exact allocations, so an overrun past a
 # tensor's end is past the allocation's end (tensor/device_allocator.h).
-SHARED_MEMORY_TESTS="cuda: SGEMM*,cuda: conv2d*,cuda: dense*,cuda: BCE*,cuda: moments*,cuda: augment*,cuda: max and average*"
+SHARED_MEMORY_TESTS="cuda: SGEMM*,cuda: conv2d*,cuda: dense*,cuda: BCE*,cuda: moments*,cuda: augment*,cuda: max and average*,cuda: batchnorm2d*"
 sanitize() {  # sanitize TOOL TEST_FILTER [ENV...]
   local tool=$1 filter=$2 report="$WORK/sanitizer.$1.log"
   shift 2
