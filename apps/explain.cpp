@@ -26,6 +26,7 @@
 #include "data/encode.h"
 #include "eval/tile_grid.h"
 #include "io/atomic_file.h"
+#include "net/health.h"
 #include "layers/registry.h"
 #include "net/explain.h"
 #include "net/spec.h"
@@ -190,6 +191,29 @@ json explain_json(const Sequential& model, const std::string& source, const Imag
   return j;
 }
 
+// A run directory's training story, from its health.json: when the model left the
+// class prior (net/health.h, "Takeoff"). Null for a spec, a weights file, or a run
+// trained with health checks off.
+json run_takeoff(const std::string& model) {
+  const std::string health = (fs::path(model) / "health.json").string();
+  if (!fs::is_directory(model) || !fs::exists(health)) return nullptr;
+  const json h = read_json_file(health);
+  if (!h.contains("takeoff")) return nullptr;                        // written before takeoffs were recorded
+  return h["takeoff"].is_null() ? json(json::object()) : h["takeoff"];  // {}: recorded, never took off
+}
+
+void print_takeoff(const json& takeoff) {
+  if (takeoff.is_null()) return;
+  if (takeoff.contains("step"))
+    std::printf("\ntraining: left the class prior at step %lld (epoch %d, batch %lld): its training loss fell %.1f nats "
+                "under the prior entropy there (health.json)\n",
+                (long long)takeoff["step"].get<int64_t>(), takeoff["epoch"].get<int>(),
+                (long long)takeoff["batch"].get<int64_t>(), kTakeoffMargin);
+  else
+    std::printf("\ntraining: never left the class prior (health.json records no takeoff): the model predicts the "
+                "class balance; see its warnings there\n");
+}
+
 void run_explain(const ExplainCommand& o, bool spec_given) {
   set_num_threads(o.threads);
   if (o.device == "cuda" && !cuda_available())
@@ -198,6 +222,8 @@ void run_explain(const ExplainCommand& o, bool spec_given) {
   std::unique_ptr<Sequential> model = load_model(o, spec_given, source);
   Tensor x = o.image.empty() ? Tensor() : read_image(*model, o);  // before any output: a bad image fails fast
   std::printf("model: %s\n%s", source.c_str(), model->summary().c_str());
+  const json takeoff = run_takeoff(o.model);
+  print_takeoff(takeoff);
 
   std::unique_ptr<ImageRun> run;
   if (x.defined()) {
@@ -219,7 +245,9 @@ void run_explain(const ExplainCommand& o, bool spec_given) {
     if (!run) std::printf("  (feature maps need an IMAGE)\n");
   }
   if (!o.json_out.empty()) {
-    write_file_atomic(o.json_out, explain_json(*model, source, run.get(), o, grids).dump(2) + "\n");
+    json j = explain_json(*model, source, run.get(), o, grids);
+    if (!takeoff.is_null()) j["training"] = {{"takeoff", takeoff}};
+    write_file_atomic(o.json_out, j.dump(2) + "\n");
     std::printf("wrote %s\n", o.json_out.c_str());
   }
 }

@@ -216,15 +216,25 @@ class ConsoleObserver final : public FitObserver {
     warnings_.push_back(w);
     write_health_json();
   }
+  void on_takeoff(int64_t step, int epoch, int64_t batch) override {
+    if (live_) std::printf("\r\033[K");
+    std::printf("left the class prior at step %lld (epoch %d, batch %lld): the training loss over the last batches "
+                "fell %.1f nats under the prior entropy\n",
+                (long long)step, epoch, (long long)batch, kTakeoffMargin);
+    std::fflush(stdout);
+    takeoff_ = json{{"step", step}, {"epoch", epoch}, {"batch", batch}};
+    write_health_json();
+  }
   void on_health_epoch(const std::vector<LayerHealthRow>& rows) override {
     health_.insert(health_.end(), rows.begin(), rows.end());
     write_health_csv(run_dir_ + "/health.csv", health_);
     write_health_json();
   }
   // Resume: the rows and warnings of the epochs already run, so the files list the whole run.
-  void set_health(std::vector<LayerHealthRow> rows, std::vector<HealthWarning> warnings) {
+  void set_health(std::vector<LayerHealthRow> rows, std::vector<HealthWarning> warnings, nlohmann::json takeoff) {
     health_ = std::move(rows);
     warnings_ = std::move(warnings);
+    takeoff_ = std::move(takeoff);
   }
   const std::vector<LayerHealthRow>& health() const { return health_; }
   const std::vector<HealthWarning>& health_warnings() const { return warnings_; }
@@ -235,7 +245,8 @@ class ConsoleObserver final : public FitObserver {
     json ws = json::array();
     for (const HealthWarning& w : warnings_)
       ws.push_back({{"code", w.code}, {"epoch", w.epoch}, {"batch", w.batch}, {"layer", w.layer}, {"message", w.message}});
-    write_json_file(run_dir_ + "/health.json", json{{"warnings", ws}});
+    // takeoff: {step, epoch, batch} once the model left the class prior, null before.
+    write_json_file(run_dir_ + "/health.json", json{{"warnings", ws}, {"takeoff", takeoff_}});
   }
 
   bool live_;
@@ -244,6 +255,7 @@ class ConsoleObserver final : public FitObserver {
   std::vector<HistoryRow> history_;
   std::vector<LayerHealthRow> health_;
   std::vector<HealthWarning> warnings_;
+  json takeoff_ = nullptr;  // {step, epoch, batch} once the model left the class prior
 };
 
 void print_split_counts(const ImageCache& cache, const ModelRun& run) {
@@ -373,7 +385,16 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
     if (fs::exists(run.out + "/health.csv"))
       for (const LayerHealthRow& row : read_health_csv(run.out + "/health.csv"))
         if (row.epoch <= state.epoch) kept.push_back(row);
-    observer.set_health(std::move(kept), state.health ? state.health->warnings : std::vector<HealthWarning>{});
+    // The takeoff health.json names, if the checkpoint had reached it (a killed epoch's is found again).
+    json takeoff = nullptr;
+    if (state.health && state.health->takeoff_step >= 0 && fs::exists(run.out + "/health.json")) {
+      const json old = read_json_file(run.out + "/health.json");
+      if (old.contains("takeoff") && old["takeoff"].is_object() &&
+          old["takeoff"].value("step", int64_t(-1)) == state.health->takeoff_step)
+        takeoff = old["takeoff"];
+    }
+    observer.set_health(std::move(kept), state.health ? state.health->warnings : std::vector<HealthWarning>{},
+                        takeoff);
   }
   ModelRunResult res;
   res.fit = fit(model, optimizer, train_batches, val_batches, fo, &observer, run.resume ? &state : nullptr);

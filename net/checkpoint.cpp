@@ -67,7 +67,8 @@ json health_to_json(const HealthState& h) {
               {"first_grad_norm", num(h.first_grad_norm)},
               {"loss_window", window},
               {"window_total", batch_loss_to_json(h.window_total)},
-              {"steps_seen", h.steps_seen}};
+              {"steps_seen", h.steps_seen},
+              {"takeoff_step", h.takeoff_step}};
 }
 
 HealthState health_from_json(const json& j) {
@@ -78,6 +79,7 @@ HealthState health_from_json(const json& j) {
   for (const json& b : j.at("loss_window")) h.loss_window.push_back(batch_loss_from_json(b, "loss_window"));
   h.window_total = batch_loss_from_json(j.at("window_total"), "window_total");
   h.steps_seen = json_integer_at<int64_t>(j, "steps_seen");
+  if (j.contains("takeoff_step")) h.takeoff_step = json_integer_at<int64_t>(j, "takeoff_step");  // older: none
   return h;
 }
 

@@ -188,6 +188,8 @@ void train_batch(FitRun& r, const Tensor& x, const Tensor& y, int epoch, int64_t
     r.res.health_warnings.push_back(w);
     r.obs.on_health_warning(w);
   }
+  if (r.health.takeoff_step() >= 0 && r.health.takeoff_step() == r.health.state().steps_seen)
+    r.obs.on_takeoff(r.health.takeoff_step(), epoch, b);  // the step it happened: once per run
   stop_if_non_finite(r, s.loss, epoch, b, batches);
   const int64_t n = x.dim(0);
   totals.loss_sum += s.loss * double(n);

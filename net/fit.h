@@ -103,6 +103,9 @@ class FitObserver {
   // (called before on_epoch_end).
   virtual void on_health_warning(const HealthWarning& /*warning*/) {}
   virtual void on_health_epoch(const std::vector<LayerHealthRow>& /*rows*/) {}
+  // The step (1-based over the run; batch b of epoch e) at which the model left the
+  // class prior (net/health.h, "Takeoff"); called once per run.
+  virtual void on_takeoff(int64_t /*step*/, int /*epoch*/, int64_t /*batch*/) {}
 };
 
 struct FitResult {

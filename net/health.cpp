@@ -208,8 +208,27 @@ void HealthMonitor::detect(const Sequential& model, int epoch, int64_t batch, st
                                             global_grad_norm_ / first, first) + kUpdateHelp);
 }
 
-void HealthMonitor::detect_loss(double loss, const Tensor& labels_cpu, int epoch, int64_t batch,
-                                std::vector<HealthWarning>& fired) {
+std::string HealthMonitor::diagnosis(const Sequential& model) const {
+  int deadest = -1, weakest = -1;
+  double dead = 0, weak = kNaN;
+  for (size_t i = 0; i < last_.size(); ++i) {
+    const LayerSample& s = last_[i];
+    if (s.dead_fraction > dead) dead = s.dead_fraction, deadest = int(i);
+    const double relative = s.weight_grad_norm / s.weight_norm;
+    if (s.weight_norm > 0 && std::isfinite(relative) && !(relative >= weak)) weak = relative, weakest = int(i);
+  }
+  std::string seen = "Measured at the last sample: ";
+  seen += deadest < 0 ? "no dead ReLU units"
+                      : fmt("%.0f %% dead units in ", 100 * dead) + layer_name(model, deadest);
+  if (weakest >= 0)
+    seen += "; the weakest weight gradient is " + layer_name(model, weakest) + "'s, " +
+            fmt("%.2g of its weights' norm", weak);
+  return seen + fmt("; the output probability is %.3f +- %.2g over the batch", output_mean_, output_std_) +
+         (output_std_ < 10 * options_.collapse_std ? " (almost constant: a collapse). " : ". ");
+}
+
+void HealthMonitor::detect_loss(const Sequential& model, double loss, const Tensor& labels_cpu, int epoch,
+                                int64_t batch, std::vector<HealthWarning>& fired) {
   const int64_t n = labels_cpu.numel();
   double positives = 0;
   const float* y = labels_cpu.cpu();
@@ -224,20 +243,22 @@ void HealthMonitor::detect_loss(double loss, const Tensor& labels_cpu, int epoch
     memory_.loss_window.pop_front();
   }
   ++memory_.steps_seen;
-  // A grace period of one window: every model starts near the prior entropy.
-  if (options_.entropy_window <= 0 || memory_.steps_seen < 2 * options_.entropy_window) return;
+  if (options_.entropy_window <= 0 || memory_.steps_seen < options_.entropy_window) return;
   const double mean = total.loss_sum / total.samples;
   const double prior = total.positives / total.samples;
   const double h = class_prior_entropy(prior);
+  if (memory_.takeoff_step < 0 && mean <= h - kTakeoffMargin) memory_.takeoff_step = memory_.steps_seen;
+  // A grace period of one window: every model starts near the prior entropy.
+  if (memory_.steps_seen < 2 * options_.entropy_window) return;
   if (persistent("prior-entropy/-1", std::fabs(mean - h) < options_.entropy_tolerance, 1))
     fire(fired, HealthWarning{"prior-entropy", epoch, batch, -1,
                               "the training loss has averaged " +
                                   fmt("%.4f over the last %.0f batches, the class-prior entropy (%.4f nats", mean,
                                       double(memory_.loss_window.size()), h) +
                                   fmt(" for %.0f %% positives): the model predicts the class balance and has not "
-                                      "learned from the images. If it collapsed (see the other warnings): ",
+                                      "learned from the images. ",
                                       100 * prior) +
-                                  std::string(kDeadHelp) +
+                                  diagnosis(model) + "If it collapsed: " + std::string(kDeadHelp) +
                                   " If it is just slow: more epochs, another --seed, or let the augmentation grow "
                                   "from none (--augment-warmup 10): on the built-in data that cut a plateau of "
                                   "thousands of steps to a few hundred for some seeds, not all "
@@ -254,7 +275,7 @@ std::vector<HealthWarning> HealthMonitor::after_step(Sequential& model, const Te
     detect(model, epoch, batch, fired);
   }
   before_ = Tensor();
-  if (std::isfinite(loss)) detect_loss(loss, labels_cpu, epoch, batch, fired);
+  if (std::isfinite(loss)) detect_loss(model, loss, labels_cpu, epoch, batch, fired);
   return fired;
 }
 

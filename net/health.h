@@ -16,9 +16,15 @@
 //   large-updates        a weight tensor's update ratio > 0.05 (the rate rewrites the weights)
 //   exploding-gradients  the global gradient norm > 100x its first sampled value
 //   vanishing-gradients  a weight tensor's gradient norm < 1e-6 of its norm (no signal)
-//   prior-entropy        the mean loss over a window equals the class-prior entropy
+//   prior-entropy        the mean loss over a window equals the class-prior entropy;
+//                        the message says what the last sample measured (dead units,
+//                        the weakest gradient, the output's spread)
 //   non-finite           names the first layer whose output (or gradient) is NaN/inf;
 //                        fit() still stops with NonFiniteError right after
+// Takeoff: the first step at which the training loss, averaged over the last
+// entropy_window batches, is kTakeoffMargin nats under the class-prior entropy (for
+// balanced classes: under 0.593). Before it the model predicts the prior; the step
+// is printed, kept in health.json, and shown by `radius explain RUN`.
 // Warnings only inform: nothing here changes the run.
 //
 // Cost: on a sampled batch, one pass over every activation, one over the
@@ -76,11 +82,14 @@ struct HealthState {
   std::deque<BatchLoss> loss_window;  // prior-entropy: the last entropy_window batches
   BatchLoss window_total;             // their sum, kept as it ran (not re-added: bit-exact)
   int64_t steps_seen = 0;             // training batches seen (the prior-entropy grace period)
+  int64_t takeoff_step = -1;          // 1-based step the model left the prior (-1: not yet)
 };
 
 // -p ln p - (1 - p) ln(1 - p), in nats (0 at p = 0 or 1): the loss of a model that
 // predicts the class prior p for every image.
 double class_prior_entropy(double p);
+
+inline constexpr double kTakeoffMargin = 0.1;  // nats under the prior entropy: left the prior
 
 // One layer on one sampled batch (NaN where it does not apply).
 struct LayerSample {
@@ -111,6 +120,7 @@ class HealthMonitor {
 
   const std::vector<LayerSample>& last_sample() const { return last_; }  // per body layer
   const std::vector<HealthWarning>& warnings() const { return memory_.warnings; }
+  int64_t takeoff_step() const { return memory_.takeoff_step; }  // -1: still at the prior
   // For checkpoints: the memory between batches, and continuing from it (resume).
   const HealthState& state() const { return memory_; }
   void restore(const HealthState& state);
@@ -136,7 +146,10 @@ class HealthMonitor {
   void measure(Sequential& model, bool have_before);
   void measure_params(Sequential& model, bool have_before);
   void detect(const Sequential& model, int epoch, int64_t batch, std::vector<HealthWarning>& fired);
-  void detect_loss(double loss, const Tensor& labels_cpu, int epoch, int64_t batch, std::vector<HealthWarning>& fired);
+  void detect_loss(const Sequential& model, double loss, const Tensor& labels_cpu, int epoch, int64_t batch,
+                   std::vector<HealthWarning>& fired);
+  // What the last sample measured that can hold a model at the prior, in one sentence.
+  std::string diagnosis(const Sequential& model) const;
   // Counts consecutive samples where `condition` holds; true once when it reaches `needed`.
   bool persistent(const std::string& key, bool condition, int needed);
   void fire(std::vector<HealthWarning>& fired, HealthWarning w);

@@ -91,3 +91,27 @@ TEST_CASE("cli: explain reads trained weights like predict, and fails clearly on
   CHECK(junk.out.find("total parameters") == std::string::npos);  // fails before printing anything
   CHECK(radius_cli("explain " + q(kTiny) + " --repeats 0").rc != 0);
 }
+
+TEST_CASE("cli: train records in health.json whether the model left the class prior, and explain RUN says so") {
+  TempDir dir("explain_cli_takeoff");
+  const std::string data = radius::test::tiny_dataset(dir), run = dir.file("run");
+  const Run t = radius_cli("train " + q(data) + " --model " + q(kTiny) + " --epochs 1 --batch 8 --threads 1 --quiet" +
+                           " --out " + q(run));
+  REQUIRE(t.rc == 0);
+  std::ifstream f(run + "/health.json");
+  const nlohmann::json health = nlohmann::json::parse(f);
+  REQUIRE(health.contains("takeoff"));
+  CHECK(health["takeoff"].is_null());  // 3 steps: not even one loss window (50 batches)
+  const Run e = radius_cli("explain " + q(run));
+  CAPTURE(e.out);
+  CHECK(e.rc == 0);
+  CHECK(e.out.find("training: never left the class prior") != std::string::npos);
+
+  // A run whose health.json names a takeoff.
+  std::ofstream(run + "/health.json") << R"({"warnings": [], "takeoff": {"step": 120, "epoch": 2, "batch": 45}})";
+  const Run e2 = radius_cli("explain " + q(run) + " --json " + q(dir.file("e.json")));
+  CAPTURE(e2.out);
+  CHECK(e2.out.find("training: left the class prior at step 120 (epoch 2, batch 45)") != std::string::npos);
+  std::ifstream j(dir.file("e.json"));
+  CHECK(nlohmann::json::parse(j)["training"]["takeoff"]["step"] == 120);
+}

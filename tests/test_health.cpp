@@ -65,7 +65,9 @@ MemoryBatches toy_batches(int batches, int n, uint64_t seed) {
 
 struct Collect final : FitObserver {
   std::vector<HealthWarning> warnings;
+  std::vector<int64_t> takeoffs;  // on_takeoff's steps
   void on_health_warning(const HealthWarning& w) override { warnings.push_back(w); }
+  void on_takeoff(int64_t step, int, int64_t) override { takeoffs.push_back(step); }
   bool has(const std::string& code, int layer = -2) const {
     for (const HealthWarning& w : warnings)
       if (w.code == code && (layer == -2 || w.layer == layer)) return true;
@@ -220,6 +222,28 @@ TEST_CASE("health: a constant-output model fires collapse and prior-entropy") {
   CHECK(c.has("prior-entropy"));
   CHECK(!c.has("dead-units"));
   expect_no_repeats(c.warnings);
+  // The prior-entropy message says what it measured: here, the constant output.
+  for (const HealthWarning& w : c.warnings)
+    if (w.code == "prior-entropy") {
+      CHECK(w.message.find("Measured at the last sample") != std::string::npos);
+      CHECK(w.message.find("almost constant: a collapse") != std::string::npos);
+    }
+  CHECK(c.takeoffs.empty());  // it never leaves the prior
+}
+
+TEST_CASE("health: the takeoff is the first step whose windowed loss is 0.1 nats under the prior entropy, once") {
+  auto m = tiny_conv(8);
+  MemoryBatches train = toy_batches(8, 16, 14);
+  Adam adam(AdamConfig::keras(3e-3f));
+  Collect c;
+  FitOptions o = sampled_every_batch(4);
+  o.health.entropy_window = 8;
+  const FitResult r = fit(*m, adam, train, nullptr, o, &c);
+  REQUIRE(c.takeoffs.size() == 1);
+  REQUIRE(r.state.health);
+  CHECK(r.state.health->takeoff_step == c.takeoffs[0]);
+  CHECK(c.takeoffs[0] >= o.health.entropy_window);  // a full window first
+  CHECK(c.takeoffs[0] <= 32);
 }
 
 TEST_CASE("health: quiet on a healthy small run, and one row per layer and epoch") {
