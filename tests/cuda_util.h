@@ -5,7 +5,7 @@
 // through the public Tensor/Layer API where they can, so they compile in a
 // CPU-only build too; direct kernel tests are guarded by RADIUS_WITH_CUDA.
 //
-// Method (shared/notes and the device tool's METHOD.md): fresh random inputs for
+// Method: fresh random inputs for
 // every check, GPU outputs poisoned with NaN before each run so an unwritten
 // element fails, and ||gpu - cpu|| / ||cpu|| in double as the error measure.
 #pragma once

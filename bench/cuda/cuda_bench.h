@@ -1,7 +1,6 @@
 // Shared pieces of the GPU benchmarks (bench/cuda/*.cpp, CUDA builds only).
 //
-// Timing follows shared/notes/performance.md and the device tool's METHOD.md:
-// device events around the work (manual time, so host overhead between
+// Timing: device events around the work (manual time, so host overhead between
 // iterations does not count), warm-up first, random never-zero inputs, median
 // over repetitions (run with --benchmark_repetitions=N
 // --benchmark_report_aggregates_only=true). Names are "<op>/<impl>", impl one
