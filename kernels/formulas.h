@@ -4,8 +4,9 @@
 // Each function here is the ONE definition of its formula. The CPU loop calls it
 // per element (T = float, or double for the gradient checks); the CUDA kernel
 // calls the same function with T = float. So the two backends cannot drift apart:
-// they may differ only in the order of a reduction, never in the arithmetic of
-// an element. Functions are inline and branch-light, so a CPU loop that calls
+// they compute the same expression for each element, and differ only in the order
+// of a reduction and in rounding (nvcc fuses a*b+c into one multiply-add where the
+// host compiler may not, and the device's exp is not the host's). Functions are inline and branch-light, so a CPU loop that calls
 // them still vectorises (`#pragma omp simd`; for those with std::sqrt, thanks to
 // -fno-math-errno in CMakeLists.txt).
 //

@@ -6,11 +6,15 @@
 // would not, 32x64 when M <= 32 (a dense layer at batch 32, whose 64- or 128-row
 // tiles would leave most rows idle).
 // Split-K: when the grid is under two waves of an H100 (2 x 132 SMs) and K is
-// long, K is cut into `splits` ranges of k_split values (whole BK steps, so each
-// range starts 16-byte aligned); each range's partial product is computed by its
-// own blocks and a second pass adds the partials in range order. A fixed order
-// and no atomics: the same bits on every run, and, because the wave count is a
-// constant rather than this card's SM count, on every card.
+// long, K is cut into `splits` ranges of k_split values (whole steps of 16, a
+// multiple of every tile's BK, so each range starts 16-byte aligned); each
+// range's partial product is computed by its own blocks and a second pass adds
+// the partials in range order. A fixed order and no atomics: the same bits on
+// every run. And on every card: the split is decided on the grid of the tile
+// that does not depend on the card (64x64, or 32x64 when M <= 32) against a
+// constant wave count, never on the launched tile or this card's SM count; and
+// every tile adds a range's K values in increasing order, one fused
+// multiply-add each, so the tile does not change the bits either.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -43,12 +47,13 @@ inline GemmPlan plan_gemm(int64_t m, int64_t n, int64_t k, int64_t batch, int sm
   else if (blocks(TileShape::large) >= sm_count) p.tile = TileShape::large;
   p.grid = blocks(p.tile);
   p.k_split = k;
-  if (p.grid >= kSplitKTwoWaves) return p;
-  const int64_t want =
-      std::min({ceil_div(kSplitKTwoWaves, p.grid), k / kSplitKMinRange, int64_t(kSplitKMax), 65535 / batch});
+  const int64_t card_free_grid = blocks(m <= 32 ? TileShape::small_m : TileShape::medium);
+  if (card_free_grid >= kSplitKTwoWaves) return p;
+  const int64_t want = std::min(
+      {ceil_div(kSplitKTwoWaves, card_free_grid), k / kSplitKMinRange, int64_t(kSplitKMax), 65535 / batch});
   if (want < 2) return p;
-  const int64_t bk = tile_depth(p.tile);
-  p.k_split = ceil_div(ceil_div(k, want), bk) * bk;
+  constexpr int64_t step = 16;  // a multiple of every tile's BK (8 or 16)
+  p.k_split = ceil_div(ceil_div(k, want), step) * step;
   p.splits = int(ceil_div(k, p.k_split));  // <= want, and no range is empty
   return p;
 }

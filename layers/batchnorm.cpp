@@ -112,6 +112,7 @@ void BatchNorm2D::forward(const Tensor& x, Tensor& y, Mode mode) {
   expect_batch_io(x, y, shape_, shape_, "batchnorm2d");
   expect_params_on(x.device(), "batchnorm2d");
   const int64_t n = x.dim(0), c = shape_[0], hw = shape_[1] * shape_[2];
+  if (n == 0) return;  // no images: no statistics (0 / 0 would poison the running averages)
   if (!mean_.defined() || mean_.device() != x.device()) {
     mean_ = Tensor::empty(Shape{c}, x.device());
     invstd_ = Tensor::empty(Shape{c}, x.device());
@@ -133,6 +134,7 @@ void BatchNorm2D::forward(const Tensor& x, Tensor& y, Mode mode) {
 void BatchNorm2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
   expect_batch_io(x, dy, shape_, shape_, "batchnorm2d backward");
   expect_device(dx, x.device(), "batchnorm2d backward dx");
+  if (x.dim(0) == 0) return;  // nothing to add, nothing to write
   if (!mean_.defined() || mean_.device() != x.device())
     throw std::logic_error("batchnorm2d backward without a matching forward");
   const int64_t n = x.dim(0), c = shape_[0], hw = shape_[1] * shape_[2];

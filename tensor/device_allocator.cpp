@@ -21,7 +21,7 @@ AllocationMode allocation_mode() {
 size_t round_allocation(size_t bytes) {
   if (bytes <= 256) return 256;
   size_t top = 1;
-  while (top * 2 <= bytes) top *= 2;  // the largest power of two <= bytes
+  while (top <= bytes / 2) top *= 2;  // the largest power of two <= bytes (top * 2 could wrap to 0)
   const size_t step = std::max<size_t>(256, top / 4);
   return (bytes + step - 1) / step * step;
 }

@@ -178,6 +178,17 @@ TEST_CASE("batchnorm2d: trains in a model, eval uses the running statistics, opt
   CHECK(m->state().to_vector() == state1);
 }
 
+TEST_CASE("batchnorm2d: an empty batch changes nothing (no 0 / 0 in the running statistics)") {
+  auto m = parse_model_spec("input height=4 width=4 channels=2\nbatchnorm2d\n", "empty batch");
+  m->init(1);
+  const std::vector<float> before = m->state().to_vector();
+  m->forward(Tensor::zeros(Shape{0, 2, 4, 4}), Mode::train);
+  m->zero_grad();
+  m->backward(Tensor::zeros(Shape{0, 2, 4, 4}));
+  CHECK(m->state().to_vector() == before);
+  CHECK(m->grads().to_vector() == std::vector<float>(4, 0.0f));
+}
+
 TEST_CASE("batchnorm2d: weights files carry the running statistics by name") {
   TempDir dir("batchnorm_weights");
   auto m = bn_model();

@@ -32,6 +32,22 @@ TEST_CASE("sgemm plan: split-K ranges partition K in whole tile steps, only for 
           }
 }
 
+TEST_CASE("sgemm plan: the split of K is the same on every card (the summation order, so the bits)") {
+  for (const int64_t m : {1, 32, 33, 100, 128, 200, 256, 512, 1541})
+    for (const int64_t n : {1, 27, 300, 1024, 6272, 7680})
+      for (const int64_t k : {255, 256, 512, 1500, 4096, 6272})
+        for (const int64_t batch : {1, 2, 23, 32}) {
+          CAPTURE(m); CAPTURE(n); CAPTURE(k); CAPTURE(batch);
+          const GemmPlan h100 = plan_gemm(m, n, k, batch, 132);
+          for (const int sm_count : {16, 108, 114, 144}) {
+            CAPTURE(sm_count);
+            const GemmPlan other = plan_gemm(m, n, k, batch, sm_count);
+            CHECK(other.splits == h100.splits);
+            CHECK(other.k_split == h100.k_split);
+          }
+        }
+}
+
 TEST_CASE("sgemm plan: the paper model's dense layers at batch 32 get the small-M tile and a split") {
   // Forward of the 6272 -> 512 dense layer: y [32, 512] = x [32, 6272] w^T.
   const GemmPlan fwd = plan_gemm(32, 512, 6272, 1, 132);
