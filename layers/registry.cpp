@@ -66,11 +66,6 @@ int64_t dense_backward_flops(const Layer& layer, const Shape& in, const Shape& o
 int64_t per_input(const Layer&, const Shape& in, const Shape&, bool) { return in.numel(); }
 int64_t none(const Layer&, const Shape&, const Shape&, bool) { return 0; }
 
-Layer& absorb_relu(Layer& conv, const Tensor& x, Tensor& y) {
-  static_cast<Conv2D&>(conv).forward_relu(x, y);
-  return conv;
-}
-
 // The table: one entry per kind (designated initialisers: a role left out is false).
 std::vector<LayerKind> make_table() {
   return {
@@ -83,7 +78,7 @@ std::vector<LayerKind> make_table() {
        .convolution = true,
        .feature_maps = true,
        .gemm = true,
-       .forward_with_relu = [](Layer& l, const Tensor& x, Tensor& y) { absorb_relu(l, x, y); }},
+       .forward_with_relu = [](Layer& l, const Tensor& x, Tensor& y) { static_cast<Conv2D&>(l).forward_relu(x, y); }},
       {.keyword = "maxpool2d",
        .keys = {"pool", "stride"},
        .required = 1,

@@ -8,7 +8,7 @@
 
 #include <doctest/doctest.h>
 
-#include "data/synth_dataset.h"
+#include "tests/synth_util.h"
 #include "tests/temp_dir.h"
 
 namespace radius::test {
@@ -39,14 +39,6 @@ inline CliRun radius_cli(const std::string& args) {
 inline const std::string kTinySpec = std::string(RADIUS_SOURCE_DIR) + "/models/tiny.spec";
 
 // ~40 small images in the Kaggle layout (train/val/test) under DIR/data.
-inline std::string tiny_dataset(const TempDir& dir) {
-  SynthDatasetOptions opt;
-  opt.render.min_side = 40;
-  opt.render.max_side = 56;
-  opt.render.model_side = 32;
-  const std::string root = dir.file("data");
-  write_synthetic_dataset(root, {24, 8, 8}, 3, opt);
-  return root;
-}
+inline std::string tiny_dataset(const TempDir& dir) { return small_synthetic_dataset(dir, {24, 8, 8}, 3, 40, 56); }
 
 }  // namespace radius::test

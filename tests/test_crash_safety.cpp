@@ -19,6 +19,7 @@
 #include "io/atomic_file.h"
 #include "net/checkpoint.h"
 #include "process_util.h"
+#include "synth_util.h"
 #include "temp_dir.h"
 
 using namespace radius;
@@ -30,15 +31,7 @@ namespace {
 const std::string kTinySpec = std::string(RADIUS_SOURCE_DIR) + "/models/tiny.spec";
 
 // 16 train + 8 val small images: an epoch of the tiny model takes milliseconds.
-std::string small_dataset(const TempDir& dir) {
-  SynthDatasetOptions opt;
-  opt.render.min_side = 36;
-  opt.render.max_side = 44;
-  opt.render.model_side = 32;
-  const std::string root = dir.file("data");
-  write_synthetic_dataset(root, {16, 8, 0}, 5, opt);
-  return root;
-}
+std::string small_dataset(const TempDir& dir) { return test::small_synthetic_dataset(dir, {16, 8, 0}, 5, 36, 44); }
 
 std::vector<std::string> train_args(const std::string& data, const std::string& run, int epochs) {
   return {"train", data, "--model", kTinySpec, "--out", run, "--epochs", std::to_string(epochs),
