@@ -5,7 +5,10 @@
 
 namespace radius::app {
 
-std::string default_model_path();  // models/paper.spec in the source tree
+// The model specs: installed beside the program (<prefix>/share/radius/models, seen
+// from <prefix>/bin/radius), else the source tree's models/ (a build not installed).
+std::string models_dir();
+std::string default_model_path();  // models_dir()/paper.spec
 
 void add_summary_command(CLI::App& app);
 void add_demo_command(CLI::App& app);

@@ -1,6 +1,7 @@
 #include "apps/training_options.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 #include <sstream>
 #include <type_traits>
@@ -15,13 +16,14 @@ using nlohmann::json;
 namespace {
 
 // How a default reads in README.md's table: a switch is off, an empty string is none,
-// the paper spec's path is relative to the source tree (wherever that is).
+// the paper spec's path is relative to the folder above models/ (the source tree, or
+// share/radius/ when installed).
 template <class T>
 std::string shown_default(const T& value) {
   if constexpr (std::is_same_v<T, bool>) {
     return value ? "on" : "off";
   } else if constexpr (std::is_same_v<T, std::string>) {
-    const std::string root = std::string(RADIUS_SOURCE_DIR) + "/";
+    const std::string root = std::filesystem::path(models_dir()).parent_path().string() + "/";
     if (value.empty()) return "none";
     return "`" + (value.rfind(root, 0) == 0 ? value.substr(root.size()) : value) + "`";
   } else {

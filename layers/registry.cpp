@@ -1,5 +1,6 @@
 #include "layers/registry.h"
 
+#include <deque>
 #include <stdexcept>
 
 #include "layers/activations.h"
@@ -127,11 +128,32 @@ std::vector<LayerKind> make_table() {
   };
 }
 
+// A deque: registering a kind never moves the others (kind_of hands out references).
+std::deque<LayerKind>& table() {
+  static std::deque<LayerKind> kinds = [] {
+    std::vector<LayerKind> built_in = make_table();
+    return std::deque<LayerKind>(built_in.begin(), built_in.end());
+  }();
+  return kinds;
+}
+
 }  // namespace
 
-const std::vector<LayerKind>& layer_kinds() {
-  static const std::vector<LayerKind> table = make_table();
-  return table;
+const std::deque<LayerKind>& layer_kinds() { return table(); }
+
+void register_layer_kind(LayerKind kind) {
+  if (kind.keyword.empty()) throw std::invalid_argument("register_layer_kind: the kind has no keyword");
+  if (find_layer_kind(kind.keyword))
+    throw std::invalid_argument("register_layer_kind: '" + kind.keyword + "' is already a layer kind");
+  if (!kind.make) throw std::invalid_argument("register_layer_kind: '" + kind.keyword + "' has no make function");
+  if (kind.required > kind.keys.size())
+    throw std::invalid_argument("register_layer_kind: '" + kind.keyword + "' requires more keys than it has");
+  if (kind.forward_with_relu)
+    throw std::invalid_argument("register_layer_kind: '" + kind.keyword +
+                                "': fusing a relu (forward_with_relu) is for built-in kinds only");
+  if (!kind.backward_flops) kind.backward_flops = none;
+  kind.registered = true;
+  table().push_back(std::move(kind));
 }
 
 const LayerKind* find_layer_kind(const std::string& keyword) {

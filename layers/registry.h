@@ -8,9 +8,11 @@
 // Adding a layer: write it (layers/<name>.{h,cpp}, its CUDA kernels in
 // kernels/<name>.cu, shared formulas in kernels/formulas.h), then add its entry
 // to layer_kinds() in layers/registry.cpp. README.md, "Adding a layer", walks
-// through it.
+// through it. A program using Radius as a library adds its own kinds with
+// register_layer_kind().
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -44,10 +46,19 @@ struct LayerKind {
   // Set for a layer that can run a following rectifier in its own forward on
   // CUDA (conv2d's SGEMM epilogue, net/fusion.h): y = relu(layer(x)).
   std::function<void(Layer&, const Tensor& x, Tensor& y)> forward_with_relu = {};
+
+  bool registered = false;  // set by register_layer_kind: defined outside Radius
 };
 
-// Every kind, in the order `radius` lists them.
-const std::vector<LayerKind>& layer_kinds();
+// Every kind, in the order `radius` lists them: the built-in ones, then the registered.
+const std::deque<LayerKind>& layer_kinds();
+
+// Adds a kind defined outside Radius (examples/custom_layer.cpp): from then on spec
+// files may use its keyword. Its layer's kind() must return the keyword. Throws
+// std::invalid_argument for an empty or taken keyword, a missing maker, or a fusion
+// (forward_with_relu, built-in kinds only). backward_flops may be left out (counted 0).
+// Not thread-safe: register before building models.
+void register_layer_kind(LayerKind kind);
 // The entry for a spec keyword, or nullptr.
 const LayerKind* find_layer_kind(const std::string& keyword);
 // The entry of a layer (throws std::logic_error for a layer missing from the table).
