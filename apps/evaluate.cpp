@@ -6,8 +6,7 @@
 
 #include "apps/commands.h"
 #include "apps/run_common.h"
-#include "net/safetensors.h"
-#include "net/spec.h"
+#include "apps/training.h"
 #include "tensor/parallel.h"
 
 namespace radius::app {
@@ -22,38 +21,33 @@ struct EvaluateCommand {
   int batch = 32, threads = 0;
 };
 
+// The class names the run trained on (config.json "classes"), or none for a bare weights file.
+std::vector<std::string> recorded_classes(const std::string& target) {
+  const fs::path config = fs::path(fs::is_directory(target) ? target : fs::path(target).parent_path().string()) /
+                          "config.json";
+  if (!fs::is_regular_file(config)) return {};
+  const nlohmann::json j = read_json_file(config.string());
+  return j.contains("classes") && j["classes"].is_array() ? j["classes"].get<std::vector<std::string>>()
+                                                          : std::vector<std::string>{};
+}
+
 void run_evaluate(EvaluateCommand o) {
   set_num_threads(o.threads);
-  if (!fs::exists(o.target)) throw std::runtime_error("'" + o.target + "' does not exist (a run directory or a weights file)");
-  std::string weights = o.target, base_dir;
-  if (fs::is_directory(o.target)) {
-    weights = o.target + "/weights.safetensors";
-    base_dir = o.target;
-    if (!fs::exists(weights)) throw std::runtime_error("'" + o.target + "' has no weights.safetensors (not a finished run?)");
-    if (o.model.empty() && fs::exists(o.target + "/config.json"))
-      o.model = read_json_file(o.target + "/config.json").at("model").get<std::string>();
-  } else {
-    base_dir = fs::path(o.target).parent_path().string();
-    if (base_dir.empty()) base_dir = ".";
-  }
-  if (o.model.empty()) o.model = default_model_path();
-  if (o.out.empty()) o.out = base_dir + "/eval-" + o.split;
-
-  auto model = load_model_spec(o.model);
-  model->init(0);
-  // A checkpoint works too: its optimizer.* tensors are skipped.
-  load_weights(*model, read_safetensors(weights), weights, "optimizer.");
-  if (o.device == "cuda") {
-#ifdef RADIUS_WITH_CUDA
-    model->to(Device::cuda);
-#else
-    throw std::runtime_error("--device cuda: this radius was built without CUDA");
-#endif
-  } else if (o.device != "cpu") {
-    throw std::runtime_error("unknown device '" + o.device + "' (cpu, cuda)");
-  }
+  // The spec: --model, else the run's (config.json, or the weights file's metadata), else the paper's.
+  const ModelFiles files = locate_model(o.target, o.model.empty() ? default_model_path() : o.model, !o.model.empty());
+  const std::string base_dir = fs::is_directory(o.target) ? o.target : fs::path(files.weights).parent_path().string();
+  if (o.out.empty()) o.out = (base_dir.empty() ? std::string(".") : base_dir) + "/eval-" + o.split;
+  auto model = load_trained_model(files);  // a checkpoint works too
+  const std::string& weights = files.weights;
+  o.model = files.spec;
+  model->to(parse_device(o.device));
 
   const Dataset data = list_dataset(o.data);
+  expect_two_classes(data);
+  if (const auto trained = recorded_classes(o.target); !trained.empty() && trained != data.classes)
+    std::fprintf(stderr, "radius evaluate: warning: %s names its classes %s / %s, the run trained on %s / %s "
+                 "(config.json): labels are compared by index\n", o.data.c_str(), data.classes[0].c_str(),
+                 data.classes[1].c_str(), trained.front().c_str(), trained.back().c_str());
   const bool split_folders = data.has_split("train") || data.has_split("val") || data.has_split("test");
   std::vector<size_t> idx;
   if (split_folders) {

@@ -32,6 +32,7 @@
 
 #include "apps/commands.h"
 #include "apps/run_common.h"
+#include "apps/run_folder.h"
 #include "apps/training.h"
 #include "data/csv.h"
 #include "data/splits.h"
@@ -48,6 +49,7 @@ namespace {
 struct KfoldCommand {
   std::string data, out = "runs/kfold";
   int k = 5;
+  bool overwrite = false;
   TrainingOptions recipe;
 };
 
@@ -219,8 +221,8 @@ void write_summary(const KfoldCommand& o, const json& config, const std::vector<
               o.out.c_str());
 }
 
-void run_kfold(const KfoldCommand& o) {
-  const TrainingOptions& t = o.recipe;
+void run_kfold(KfoldCommand o) {
+  TrainingOptions& t = o.recipe;
   if (o.data.empty()) throw std::runtime_error("no DATA folder given");
   if (o.k < 2) throw std::runtime_error("-k " + std::to_string(o.k) + ": k-fold needs at least 2 folds");
   set_num_threads(t.threads);
@@ -234,13 +236,18 @@ void run_kfold(const KfoldCommand& o) {
   std::printf("%s\n", cache.summary().c_str());
   const std::vector<size_t> kept = cache.sample_indices();
   check_k(data, kept, o.k, t.group);
-  fs::create_directories(o.out);
+  prepare_run_folder(o.out, o.overwrite, "radius kfold");
+  const std::string source_spec = t.model;
+  t.model = copy_spec_into(t.model, o.out);  // every fold's weights name this copy
+  on_interrupt_say("");
   if (!cache.bad_files().empty()) write_bad_files_csv(cache, o.out + "/bad_files.csv");
   const std::vector<int> fold_of = kfold_assign(labels_at(data, kept), groups_at(data, kept, t.group), o.k, t.seed);
 
   json config = training_config(t);
-  config["data"] = o.data;
-  config["out"] = o.out;
+  config["model"] = kRunSpecName;  // the copy, relative to the run folder
+  config["model_source"] = absolute_path(source_spec);
+  config["data"] = absolute_path(o.data);
+  config["data_fingerprint"] = data_fingerprint(data);
   config["k"] = o.k;
   config["images"] = kept.size();
   config["created"] = now_iso8601();
@@ -266,6 +273,7 @@ void add_kfold_command(CLI::App& app) {
   cmd->add_option("-k,--folds", o->k, "Number of folds (>= 2)")->capture_default_str();
   cmd->add_option("--out", o->out, "Run directory")->capture_default_str();
   add_training_options(*cmd, o->recipe);
+  cmd->add_flag("--overwrite", o->overwrite, "Replace the run in --out (emptied first; a folder without config.json is never touched)");
   cmd->callback([o] { run_kfold(*o); });
 }
 

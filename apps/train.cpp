@@ -17,6 +17,7 @@
 
 #include "apps/commands.h"
 #include "apps/run_common.h"
+#include "apps/run_folder.h"
 #include "apps/training.h"
 #include "data/splits.h"
 #include "io/atomic_file.h"
@@ -33,6 +34,7 @@ namespace {
 struct TrainCommand {
   std::string data, out, resume;
   int limit = 0;
+  bool overwrite = false;
   TrainingOptions recipe;
   std::vector<std::string> given;  // the training-option flags on the command line (--resume reads them)
 };
@@ -40,7 +42,6 @@ struct TrainCommand {
 json to_config(const TrainCommand& o) {
   json j = training_config(o.recipe);
   j["data"] = o.data;
-  j["out"] = o.out;
   j["limit"] = o.limit;
   return j;
 }
@@ -48,11 +49,30 @@ json to_config(const TrainCommand& o) {
 // A resumed run takes its configuration from config.json, except the options whose
 // row in the options table says they may change (OnResume, apps/training_options.h):
 // the epoch count (where the run stops: the learning-rate schedule keeps its length),
-// threads, device and quiet.
+// threads and device (the recorded ones unless given again), and quiet.
 void from_config(const json& j, TrainCommand& o) {
   read_training_config(j, o.recipe, o.given);
   o.data = j.at("data");
   o.limit = json_integer_at<int>(j, "limit");
+  // The run's copy of its spec ("model.spec", relative to the run folder); runs
+  // written before the copy existed name the spec as it was given.
+  const fs::path copy = fs::path(o.resume) / o.recipe.model;
+  if (fs::path(o.recipe.model).is_relative() && fs::is_regular_file(copy)) o.recipe.model = copy.string();
+}
+
+// --resume continues the run in its folder on its recorded data: says what that means
+// for what the command line gave (DATA, --out, --limit) and whether the data changed.
+void explain_resume(const TrainCommand& given, const TrainCommand& o, const json& config) {
+  std::vector<std::string> ignored;
+  if (!given.out.empty() && absolute_path(given.out) != absolute_path(o.resume)) ignored.push_back("--out");
+  if (given.limit != 0 && given.limit != o.limit) ignored.push_back("--limit");
+  for (const std::string& flag : ignored)
+    std::fprintf(stderr, "radius train: warning: ignored on --resume: %s (the run continues in %s as recorded in "
+                 "config.json)\n", flag.c_str(), o.resume.c_str());
+  const std::string recorded = config.at("data").get<std::string>();
+  if (!given.data.empty() && absolute_path(given.data) != absolute_path(recorded))
+    std::fprintf(stderr, "radius train: warning: DATA %s is not the data this run trained on (%s, config.json): "
+                 "resuming on %s\n", given.data.c_str(), recorded.c_str(), given.data.c_str());
 }
 
 // At most `limit` of the training images, stratified (group-aware with --group).
@@ -68,29 +88,43 @@ std::vector<size_t> limit_training(const Dataset& data, const std::vector<size_t
 
 void run_train(TrainCommand o) {
   CheckpointFile resume_ckpt;
+  json resume_config;
   bool resuming = false;
   if (!o.resume.empty()) {
     const std::string cfg = o.resume + "/config.json";
     if (!fs::exists(cfg)) throw std::runtime_error("--resume " + o.resume + ": no config.json there (not a run directory?)");
-    const std::string given_data = o.data;
+    const TrainCommand given = o;
     try {
-      from_config(read_json_file(cfg), o);
+      resume_config = read_json_file(cfg);
+      from_config(resume_config, o);
     } catch (const std::exception& e) {
       throw std::runtime_error("--resume: " + cfg + ": " + e.what());
     }
-    if (!given_data.empty()) o.data = given_data;
-    if (const std::string note = ignored_on_resume_note(o.given); !note.empty()) std::printf("%s\n", note.c_str());
+    explain_resume(given, o, resume_config);
+    if (!given.data.empty()) o.data = given.data;
+    if (const std::string note = ignored_on_resume_note(o.given); !note.empty())
+      std::fprintf(stderr, "radius train: warning: %s\n", note.c_str());
     if (const std::string note = resumed_schedule_note(o.recipe); !note.empty()) std::printf("%s\n", note.c_str());
     o.out = o.resume;
     const std::string last = o.resume + "/last.ckpt.safetensors";
     if (!fs::exists(last)) throw std::runtime_error("--resume " + o.resume + ": no last.ckpt.safetensors (no epoch finished?)");
     resume_ckpt = read_checkpoint(last);
     resuming = true;
+    const CheckpointState& done = resume_ckpt.state;
+    if (done.stopped || done.epoch >= o.recipe.epochs) {
+      std::printf("%s finished already, after epoch %d of %d (%s): nothing to train, and its evaluation is in "
+                  "the folder. To train further, pass --epochs N > %d%s.\n",
+                  o.resume.c_str(), done.epoch, o.recipe.epochs,
+                  done.stopped ? "early stopping ended it" : "it ran every epoch", done.epoch,
+                  done.stopped ? " (early stopping still applies)" : "");
+      return;
+    }
     // Half-written files of a killed run: never read, removed so they do not pile up.
     if (const int n = remove_stale_temporaries(o.resume))
       std::printf("removed %d unfinished temporary file(s) of an interrupted run\n", n);
   }
   const TrainingOptions& t = o.recipe;
+  std::string source_spec;  // the spec as given (a new run copies it into its folder)
   if (o.data.empty()) throw std::runtime_error("no DATA folder given");
   if (o.out.empty()) o.out = "runs/train";
   if (!(t.val_fraction > 0 && t.val_fraction < 1)) throw std::runtime_error("--val-fraction must be in (0, 1)");
@@ -116,11 +150,27 @@ void run_train(TrainCommand o) {
   train_idx = limit_training(data, train_idx, o);
   const std::vector<size_t> test_idx = data.has_split("test") ? data.indices("test") : std::vector<size_t>{};
 
+  if (resuming) {
+    if (resume_config.contains("data_fingerprint") && resume_config["data_fingerprint"] != data_fingerprint(data))
+      std::fprintf(stderr, "radius train: warning: the data in %s differ from those this run started on (other "
+                   "files, labels or splits than config.json's fingerprint): the resumed epochs train on the new "
+                   "listing\n", o.data.c_str());
+  } else {
+    prepare_run_folder(o.out, o.overwrite, "radius train");
+    source_spec = o.recipe.model;
+    o.recipe.model = copy_spec_into(o.recipe.model, o.out);
+  }
+  on_interrupt_say("radius train --resume " + o.out);
   fs::create_directories(o.out + "/splits");
   write_split_csv(o.out + "/splits/train.csv", data, train_idx);
   write_split_csv(o.out + "/splits/val.csv", data, val_idx);
   if (!test_idx.empty()) write_split_csv(o.out + "/splits/test.csv", data, test_idx);
   json config = to_config(o);
+  config["model"] = kRunSpecName;  // the copy, relative to the run folder
+  config["model_source"] = source_spec.empty() ? resume_config.value("model_source", "") : absolute_path(source_spec);
+  config["data"] = absolute_path(o.data);
+  config["data_fingerprint"] = data_fingerprint(data);
+  config["threads"] = num_threads();  // the count used, so that --resume uses it too
   config["created"] = now_iso8601();
   config["val_source"] = val_source;
   config["classes"] = data.classes;
@@ -165,6 +215,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--limit", o->limit, "Use at most N training images (stratified), for quick runs")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--resume", o->resume, "Continue the run in this directory from its last checkpoint");
+  cmd->add_flag("--overwrite", o->overwrite, "Replace the run in --out (emptied first; a folder without config.json is never touched)");
   cmd->callback([o, cmd] {
     o->given = training_flags_given(*cmd);
     run_train(*o);

@@ -103,7 +103,9 @@ Dataset list_training_data(const std::string& path, const TrainingOptions& o) {
   } catch (const std::regex_error& e) {
     throw std::runtime_error("--group-regex '" + o.group_regex + "' is not a valid regex: " + e.what());
   }
-  return list_dataset(path, lo);
+  Dataset data = list_dataset(path, lo);
+  expect_two_classes(data);
+  return data;
 }
 
 std::vector<int> labels_at(const Dataset& d, const std::vector<size_t>& idx) {
@@ -307,6 +309,15 @@ Metrics evaluate_run(const TrainingOptions& o, const Dataset& data, const ModelR
   return write_evaluation(run.out, res.predictions, o.threshold, rep, run.print_evaluation);
 }
 
+// The spec as the weights' "model" metadata records it: relative to the weights'
+// folder ("model.spec", or "../../model.spec" in a k-fold run's fold), so that a moved
+// run folder still names it (net/inference.h resolves it against the folder).
+std::string spec_relative_to(const std::string& spec, const std::string& folder) {
+  std::error_code ec;
+  const fs::path rel = fs::relative(fs::absolute(spec), fs::absolute(folder), ec);
+  return ec || rel.empty() ? spec : rel.generic_string();
+}
+
 // Where training and validation batches come from. On the CPU the Loader's worker
 // threads augment them; with a CUDA model the uint8 images and the host-drawn
 // transform parameters are uploaded and warped on the device (net/device_batches.h):
@@ -403,7 +414,7 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
   write_learning_curves(run.out, r.history);
   const int epoch = r.best_epoch > 0 ? r.best_epoch : r.state.epoch;
   save_weights(model, run.out + "/weights.safetensors",
-               {{"model", o.model}, {"seed", std::to_string(o.seed)}, {"epoch", std::to_string(epoch)}});
+               {{"model", spec_relative_to(o.model, run.out)}, {"seed", std::to_string(o.seed)}, {"epoch", std::to_string(epoch)}});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   std::printf("wrote %s/weights.safetensors (%s weights), history.csv%s; %s\n", run.out.c_str(),
               r.best_epoch > 0 ? ("best: epoch " + std::to_string(r.best_epoch)).c_str() : "final",

@@ -48,8 +48,8 @@ struct TrainingOptions {
 // What a resumed run (`radius train --resume RUN`) does with an option.
 enum class OnResume {
   kept,        // part of the recipe: config.json's value, whatever the command line says
-  may_change,  // config.json's value unless given again (--epochs: where the run stops)
-  as_given,    // not part of the recipe (threads, device, progress bar): the command line's
+  may_change,  // config.json's value unless given again (--epochs: where the run stops; threads, device)
+  as_given,    // not part of the recipe (the progress bar): the command line's
 };
 
 // Where an option goes in config.json.

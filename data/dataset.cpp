@@ -166,6 +166,24 @@ std::vector<int64_t> Dataset::class_counts(const std::string& split) const {
   return counts;
 }
 
+std::string class_count_summary(const Dataset& d) {
+  std::vector<int64_t> counts(d.classes.size(), 0);
+  for (const Sample& s : d.samples) counts.at(size_t(s.label))++;
+  std::string out;
+  for (size_t c = 0; c < d.classes.size(); ++c)
+    out += (c ? ", " : "") + d.classes[c] + ": " + std::to_string(counts[c]);
+  return out;
+}
+
+void expect_two_classes(const Dataset& d) {
+  if (d.classes.size() == 2) return;
+  const std::string n = std::to_string(d.classes.size());
+  throw std::runtime_error(
+      d.root + ": " + n + (d.classes.size() == 1 ? " class" : " classes") + " (" + class_count_summary(d) +
+      " images), but the model's one sigmoid output tells exactly two classes apart: give two class folders (or, "
+      "in a manifest, two label names; a mistyped label counts as a class of its own)");
+}
+
 Dataset list_dataset(const std::string& path, const ListOptions& options) {
   const fs::path p(path);
   std::error_code ec;

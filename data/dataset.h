@@ -42,6 +42,13 @@ struct ListOptions {
 // class that train does not have, manifest syntax (file:line), unknown label.
 Dataset list_dataset(const std::string& path, const ListOptions& options = {});
 
+// Each class with its image count over every split: "fractured: 12, not fractured: 9".
+std::string class_count_summary(const Dataset& d);
+// The one-sigmoid models Radius trains tell exactly two classes apart: throws
+// std::runtime_error naming the data, its classes and their counts otherwise (three
+// class folders, one, or a manifest label mistyped as a third class name).
+void expect_two_classes(const Dataset& d);
+
 // File extensions Keras' flow_from_directory accepts (case-insensitive).
 bool has_image_extension(const std::string& path);
 

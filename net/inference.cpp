@@ -25,38 +25,67 @@ ImageCacheOptions cache_options_for(const Sequential& model, int threads) {
   return o;
 }
 
+namespace {
+
+// A spec path a run recorded, resolved: against `base` (the run folder, where a run
+// keeps its copy, model.spec) first, then as written (older runs recorded the path
+// as it was typed, relative to where training ran).
+std::string resolve_recorded(const std::string& recorded, const fs::path& base) {
+  std::error_code ec;
+  if (recorded.empty() || fs::path(recorded).is_absolute()) return recorded;
+  if (fs::is_regular_file(base / recorded, ec)) return (base / recorded).string();
+  return recorded;
+}
+
+// config.json's "model" in `folder` (resolved), or "" when there is none.
+std::string spec_in_config(const fs::path& folder) {
+  std::error_code ec;
+  const fs::path config = folder / "config.json";
+  if (!fs::is_regular_file(config, ec)) return "";
+  std::ifstream in(config);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(config.string() + ": not valid JSON: " + e.what());
+  }
+  if (!j.is_object() || !j.contains("model") || !j["model"].is_string()) return "";
+  return resolve_recorded(j["model"].get<std::string>(), folder);
+}
+
+// The "model" metadata radius train writes into weights.safetensors (resolved), or "".
+std::string spec_in_metadata(const std::string& weights) {
+  const SafetensorsFile file = read_safetensors(weights);
+  const auto it = file.metadata.find("model");
+  return it == file.metadata.end() ? "" : resolve_recorded(it->second, fs::path(weights).parent_path());
+}
+
+}  // namespace
+
 ModelFiles locate_model(const std::string& model_path, const std::string& spec, bool spec_given) {
   ModelFiles f;
   const fs::path model(model_path);
   std::error_code ec;
   if (!fs::exists(model, ec)) throw std::runtime_error(model_path + ": no such model file or run directory");
-  std::string config_spec;
+  fs::path folder;  // where config.json may name the spec
   if (fs::is_directory(model, ec)) {
     f.weights = (model / "weights.safetensors").string();
     if (!fs::is_regular_file(f.weights, ec))
       throw std::runtime_error(model_path + ": a directory without weights.safetensors (expected a run directory or a .safetensors file)");
-    const fs::path config = model / "config.json";
-    if (fs::is_regular_file(config, ec)) {
-      std::ifstream in(config);
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(in);
-      } catch (const nlohmann::json::exception& e) {
-        throw std::runtime_error(config.string() + ": not valid JSON: " + e.what());
-      }
-      if (j.is_object() && j.contains("model") && j["model"].is_string()) {
-        config_spec = j["model"].get<std::string>();
-        // A relative spec path: as written (from where training ran), else beside the run.
-        if (fs::path(config_spec).is_relative() && !fs::exists(config_spec, ec) && fs::exists(model / config_spec, ec))
-          config_spec = (model / config_spec).string();
-      }
-    }
+    folder = model;
   } else {
     f.weights = model_path;
+    folder = model.has_parent_path() ? model.parent_path() : fs::path(".");
   }
-  if (spec_given) f.spec = spec, f.spec_source = "--model";
-  else if (!config_spec.empty()) f.spec = config_spec, f.spec_source = "config.json";
-  else f.spec = spec, f.spec_source = "default";
+  if (spec_given) {
+    f.spec = spec, f.spec_source = "--model";
+  } else if (std::string recorded = spec_in_config(folder); !recorded.empty()) {
+    f.spec = recorded, f.spec_source = "config.json";
+  } else if (std::string recorded = spec_in_metadata(f.weights); !recorded.empty() && fs::exists(recorded, ec)) {
+    f.spec = recorded, f.spec_source = "the weights file's metadata";
+  } else {
+    f.spec = spec, f.spec_source = "default";
+  }
   return f;
 }
 
@@ -64,10 +93,11 @@ std::unique_ptr<Sequential> load_trained_model(const ModelFiles& files) {
   std::unique_ptr<Sequential> model = load_model_spec(files.spec);
   model->init(0);
   try {
-    load_weights(*model, files.weights);
+    // A checkpoint works too: its optimizer.* tensors are not the model's.
+    load_weights(*model, read_safetensors(files.weights), files.weights, "optimizer.");
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string(e.what()) + "\n(the weights do not fit the spec " + files.spec + " [" +
-                             files.spec_source + "]; pass the spec the model was trained with as --model)");
+                             files.spec_source + "]; give the spec the model was trained with: radius --model SPEC)");
   }
   return model;
 }

@@ -24,15 +24,19 @@
 namespace radius {
 
 // ---- a trained model ---------------------------------------------------------------
-// MODEL is a weights .safetensors file (or a checkpoint), or a run directory holding
-// weights.safetensors (and config.json, whose "model" key names the spec the run
-// trained). The spec is, in order: `spec` when spec_given (--model), config.json's
-// "model", `spec` (the caller's default).
+// MODEL is a run directory holding weights.safetensors and config.json (whose "model"
+// key names the spec the run trained: its copy in the folder), or a weights or
+// checkpoint .safetensors file. The spec is, in order: `spec` when spec_given
+// (--model); the "model" of config.json in the run folder (or beside the file);
+// the weights file's "model" metadata (what radius train records); `spec` (the
+// caller's default). Recorded relative paths are tried against the run folder first.
 struct ModelFiles {
-  std::string weights, spec, spec_source;  // spec_source: "--model", "config.json" or "default"
+  std::string weights, spec;
+  std::string spec_source;  // "--model", "config.json", "the weights file's metadata" or "default"
 };
 ModelFiles locate_model(const std::string& model, const std::string& spec, bool spec_given);
-// Builds the spec and loads the weights; a mismatch says to pass the right spec as --model.
+// Builds the spec and loads the weights (a checkpoint's optimizer state is skipped); a
+// mismatch says to give the spec the model was trained with.
 std::unique_ptr<Sequential> load_trained_model(const ModelFiles& files);
 // A run directory (its config.json names the spec), or weights with the spec given.
 std::unique_ptr<Sequential> load_trained_model(const std::string& run_or_weights, const std::string& spec = "");

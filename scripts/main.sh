@@ -12,9 +12,9 @@ source scripts/main_recipe.sh
 data=${RADIUS_DATA:-data-synth/main}
 run=${RADIUS_RUN:-runs/main}
 prepare_main_data "$data" "$([ -n "${RADIUS_DATA:-}" ] && echo 1 || echo 0)"
-rm -rf "$run"
 start=$(date +%s)
 # The recipe: scripts/main_recipe.sh.
 mapfile -t args < <(recipe_with "$@")
-./build/radius train "$data" --out "$run" "${args[@]}"
+# --overwrite: a new main job replaces the last one (never a folder that is not a run).
+./build/radius train "$data" --out "$run" --overwrite "${args[@]}"
 echo "== main job: training + evaluation took $(( $(date +%s) - start )) s; report: $run/report.html"

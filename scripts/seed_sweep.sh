@@ -33,9 +33,8 @@ train_one() {  # train_one SEED [extra options...]
   shift
   local args
   mapfile -t args < <(recipe_with "$@")
-  rm -rf "$run"
   local start=$SECONDS
-  if ./build/radius train "$data" --out "$run" "${args[@]}" --seed "$seed" --threads "$threads" --quiet > "$out/seed-$seed.log" 2>&1; then
+  if ./build/radius train "$data" --out "$run" --overwrite "${args[@]}" --seed "$seed" --threads "$threads" --quiet > "$out/seed-$seed.log" 2>&1; then
     echo $(( SECONDS - start )) > "$run/sweep-seconds"
     echo "   seed $seed: done in $(( SECONDS - start )) s"
   else

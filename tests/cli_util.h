@@ -21,9 +21,8 @@ struct CliRun {
 // A path quoted for the shell (test paths hold no single quotes).
 inline std::string q(const std::string& s) { return "'" + s + "'"; }
 
-// `radius ARGS 2>&1` through the shell.
-inline CliRun radius_cli(const std::string& args) {
-  const std::string cmd = std::string(RADIUS_CLI) + " " + args + " 2>&1";
+// A shell command's exit code and output (stdout and stderr together).
+inline CliRun run_shell(const std::string& cmd) {
   CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
@@ -33,6 +32,14 @@ inline CliRun radius_cli(const std::string& args) {
   const int status = pclose(p);
   r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// `radius ARGS 2>&1` through the shell.
+inline CliRun radius_cli(const std::string& args) { return run_shell(std::string(RADIUS_CLI) + " " + args + " 2>&1"); }
+
+// The same with DIR as the working directory.
+inline CliRun radius_cli_in(const std::string& dir, const std::string& args) {
+  return run_shell("cd " + q(dir) + " && " + std::string(RADIUS_CLI) + " " + args + " 2>&1");
 }
 
 // The small model spec the CLI tests train.

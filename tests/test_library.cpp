@@ -76,7 +76,11 @@ TEST_CASE("library: a run folder loads by its config.json and predicts as the mo
     CHECK(got[i].score == expected[i].score);  // batch size and threads do not change a score
   }
 
-  // Weights alone need their spec; the message says so.
-  CHECK_THROWS_WITH(load_trained_model(run + "/weights.safetensors"), doctest::Contains("no model spec"));
-  CHECK_NOTHROW(load_trained_model(run + "/weights.safetensors", kTinySpec));
+  // The weights file in its run folder finds the spec through config.json; weights alone
+  // (no run folder, no "model" metadata) need their spec, and the message says so.
+  CHECK(load_trained_model(run + "/weights.safetensors")->num_params() == trained->num_params());
+  fs::create_directories(dir.file("alone"));
+  fs::copy_file(run + "/weights.safetensors", dir.file("alone/w.safetensors"));
+  CHECK_THROWS_WITH(load_trained_model(dir.file("alone/w.safetensors")), doctest::Contains("no model spec"));
+  CHECK_NOTHROW(load_trained_model(dir.file("alone/w.safetensors"), kTinySpec));
 }
