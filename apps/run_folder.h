@@ -7,6 +7,7 @@
 //    ("model": "model.spec", relative to the folder) and the data by absolute path, so
 //    predict, evaluate, explain and --resume work from any directory, and the folder
 //    can move.
+//  - One writer: a folder a live radius is training into is locked (.lock).
 //  - Explicit on resume: config.json's data listing fingerprint tells whether the data
 //    changed since the run started.
 #pragma once
@@ -18,8 +19,14 @@ namespace radius::app {
 
 inline constexpr const char* kRunSpecName = "model.spec";
 
-// Creates `out` or checks it may be written (see above); `command` names the caller in messages.
+// Creates `out` or checks it may be written (see above), and locks it (lock_run_folder);
+// `command` names the caller in messages.
 void prepare_run_folder(const std::string& out, bool overwrite, const std::string& command);
+
+// Holds OUT/.lock (an flock) until the process exits, so that a second radius writing
+// into the same folder (a new run, --overwrite or --resume) refuses, naming the pid that
+// holds it. A killed process holds nothing: the kernel drops its locks.
+void lock_run_folder(const std::string& out, const std::string& command);
 
 // Copies `spec` into `out` as model.spec (atomically) and returns the copy's path.
 std::string copy_spec_into(const std::string& spec, const std::string& out);

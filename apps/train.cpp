@@ -100,6 +100,7 @@ void run_train(TrainCommand o) {
     } catch (const std::exception& e) {
       throw std::runtime_error("--resume: " + cfg + ": " + e.what());
     }
+    lock_run_folder(o.resume, "radius train --resume");
     explain_resume(given, o, resume_config);
     if (!given.data.empty()) o.data = given.data;
     if (const std::string note = ignored_on_resume_note(o.given); !note.empty())
@@ -111,7 +112,15 @@ void run_train(TrainCommand o) {
     resume_ckpt = read_checkpoint(last);
     resuming = true;
     const CheckpointState& done = resume_ckpt.state;
-    if (done.stopped || done.epoch >= o.recipe.epochs) {
+    const bool trained = done.stopped || done.epoch >= o.recipe.epochs;
+    // "finished" is written last, after the evaluation: without it (a run killed while
+    // writing its weights or report) the outputs are written again below.
+    const bool complete = resume_config.contains("finished") && resume_config["finished"].is_object() &&
+                          resume_config["finished"].value("epoch", -1) == done.epoch;
+    if (trained && !complete)
+      std::printf("%s: every epoch is trained but its weights and evaluation were not all written (interrupted): "
+                  "writing them\n", o.resume.c_str());
+    if (trained && complete) {
       std::printf("%s finished already, after epoch %d of %d (%s): nothing to train, and its evaluation is in "
                   "the folder. To train further, pass --epochs N > %d%s.\n",
                   o.resume.c_str(), done.epoch, o.recipe.epochs,
@@ -149,6 +158,7 @@ void run_train(TrainCommand o) {
   }
   train_idx = limit_training(data, train_idx, o);
   const std::vector<size_t> test_idx = data.has_split("test") ? data.indices("test") : std::vector<size_t>{};
+  check_split_classes(data, train_idx, val_idx, test_idx);
 
   if (resuming) {
     if (resume_config.contains("data_fingerprint") && resume_config["data_fingerprint"] != data_fingerprint(data))
@@ -201,7 +211,11 @@ void run_train(TrainCommand o) {
     run.files.emplace_back("unreadable images", "bad_files.csv");
     run.warnings.push_back(std::to_string(cache.bad_files().size()) + " unreadable image(s) skipped (bad_files.csv)");
   }
-  train_and_evaluate(t, *model, *optimizer, data, cache, run);
+  const ModelRunResult result = train_and_evaluate(t, *model, *optimizer, data, cache, run);
+  // Every output is written: a later --resume says the run is finished.
+  json finished = read_json_file(o.out + "/config.json");
+  finished["finished"] = {{"epoch", result.fit.state.epoch}, {"at", now_iso8601()}};
+  write_json_file(o.out + "/config.json", finished);
 }
 
 }  // namespace

@@ -114,6 +114,33 @@ std::vector<int> labels_at(const Dataset& d, const std::vector<size_t>& idx) {
   return l;
 }
 
+namespace {
+
+// The classes of `d` with no image among `idx`.
+std::vector<std::string> missing_classes(const Dataset& d, const std::vector<size_t>& idx) {
+  std::vector<bool> seen(d.classes.size(), false);
+  for (size_t i : idx) seen[size_t(d.samples[i].label)] = true;
+  std::vector<std::string> missing;
+  for (size_t c = 0; c < seen.size(); ++c)
+    if (!seen[c]) missing.push_back(d.classes[c]);
+  return missing;
+}
+
+}  // namespace
+
+void check_split_classes(const Dataset& d, const std::vector<size_t>& train, const std::vector<size_t>& val,
+                         const std::vector<size_t>& test) {
+  if (const auto m = missing_classes(d, train); !m.empty())
+    throw std::runtime_error(d.root + ": the training images hold no '" + m.front() + "' image (" +
+                             std::to_string(train.size()) + " images, all of one class): a classifier needs both "
+                             "classes to learn");
+  for (const auto& [name, idx] : {std::pair{"validation", &val}, std::pair{"test", &test}})
+    if (!idx->empty())
+      for (const std::string& c : missing_classes(d, *idx))
+        std::fprintf(stderr, "radius: warning: the %s images (%zu) hold no '%s' image: its recall and precision "
+                     "there are undefined\n", name, idx->size(), c.c_str());
+}
+
 std::vector<std::string> groups_at(const Dataset& d, const std::vector<size_t>& idx, bool group) {
   std::vector<std::string> g;
   if (!group) return g;

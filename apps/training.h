@@ -40,6 +40,11 @@ AugmentConfig augment_config(const TrainingOptions& o);
 // list_dataset with the recipe's group pattern (a bad --group-regex is a clear error).
 Dataset list_training_data(const std::string& path, const TrainingOptions& o);
 std::vector<int> labels_at(const Dataset& d, const std::vector<size_t>& idx);
+// A binary classifier learns nothing without both classes in training: throws when the
+// training images lack one (naming it); warns on stderr when validation or test does
+// (their metrics of that class are then undefined).
+void check_split_classes(const Dataset& d, const std::vector<size_t>& train, const std::vector<size_t>& val,
+                         const std::vector<size_t>& test);
 // The samples' group keys, or none when the recipe is not group-aware.
 std::vector<std::string> groups_at(const Dataset& d, const std::vector<size_t>& idx, bool group);
 

@@ -117,6 +117,7 @@ TEST_CASE("cli runs: --out over a run is refused, --overwrite replaces it whole,
   CAPTURE(refuse.out);
   CHECK(refuse.rc == 1);
   CHECK(refuse.out.find("not a Radius run folder") != std::string::npos);
+  CHECK_FALSE(fs::exists(other + "/.lock"));  // refused before it was locked
   CHECK(fs::exists(other + "/thesis.tex"));
   const Run kf = radius_cli("kfold " + q(data) + " -k 2" + quick(" --out " + q(other)));
   CHECK(kf.rc == 1);
@@ -220,4 +221,48 @@ TEST_CASE("cli runs: Ctrl-C during training exits 130 with the command that resu
   CHECK(r.out.find("rc=130") != std::string::npos);
   CHECK(r.out.find("interrupted; the last finished epoch is saved: resume with") != std::string::npos);
   CHECK(r.out.find("radius train --resume " + run) != std::string::npos);
+}
+
+TEST_CASE("cli runs: a folder a live radius trains into is locked, and a killed run leaves no stuck lock") {
+  TempDir dir("runs_lock");
+  const std::string data = tiny_dataset(dir);
+  const std::string run = dir.file("run");
+  // A long run in the background; while it trains, a second writer is refused.
+  const Run r = run_shell(std::string(RADIUS_CLI) + " train " + q(data) + " --model " + q(kTinySpec) +
+                          " --epochs 100000 --patience 0 --batch 8 --threads 1 --quiet --out " + q(run) +
+                          " >/dev/null 2>&1 & pid=$!; sleep 2; " + RADIUS_CLI + " train " + q(data) + quick(" --overwrite --out " + q(run)) +
+                          " 2>&1; echo second=$?; " + RADIUS_CLI + " train --resume " + q(run) +
+                          " --quiet 2>&1; echo resume=$?; kill -KILL $pid; wait $pid; " + RADIUS_CLI +
+                          " train --resume " + q(run) + " --epochs 1 --quiet 2>&1; echo after=$?");
+  CAPTURE(r.out);
+  CHECK(r.out.find("is in use by another radius (pid ") != std::string::npos);
+  CHECK(r.out.find("second=1") != std::string::npos);
+  CHECK(r.out.find("resume=1") != std::string::npos);
+  CHECK(r.out.find("after=0") != std::string::npos);  // the killed run's lock went with it
+}
+
+TEST_CASE("cli runs: training images of one class are refused, a validation or test split missing one is warned of") {
+  TempDir dir("runs_split_classes");
+  const fs::path data = tiny_dataset(dir);
+  std::ofstream m(dir.file("m.csv"));
+  m << "path,label,split\n";
+  for (const char* cls : {"fractured", "not fractured"})
+    for (const auto& e : fs::directory_iterator(data / "train" / cls))
+      m << e.path().string() << "," << cls << "," << (std::string(cls) == "fractured" ? "train" : "val") << "\n";
+  m.close();
+  const Run t = radius_cli("train " + q(dir.file("m.csv")) + quick(" --out " + q(dir.file("r1"))));
+  CAPTURE(t.out);
+  CHECK(t.rc == 1);
+  CHECK(t.out.find("the training images hold no 'not fractured' image") != std::string::npos);
+
+  std::ofstream m2(dir.file("m2.csv"));
+  m2 << "path,label,split\n";
+  for (const char* cls : {"fractured", "not fractured"})
+    for (const auto& e : fs::directory_iterator(data / "train" / cls)) m2 << e.path().string() << "," << cls << ",train\n";
+  for (const auto& e : fs::directory_iterator(data / "test" / "fractured")) m2 << e.path().string() << ",fractured,test\n";
+  m2.close();
+  const Run w = radius_cli("train " + q(dir.file("m2.csv")) + quick(" --out " + q(dir.file("r2"))));
+  CAPTURE(w.out);
+  CHECK(w.rc == 0);
+  CHECK(w.out.find("warning: the test images (4) hold no 'not fractured' image") != std::string::npos);
 }

@@ -220,3 +220,80 @@ TEST_CASE("atomic_file: stale temporaries of dead processes are removed, live on
                                                           "last.ckpt.safetensors", "notes.tmp.txt", "x.tmp.12ab.1"})
     CHECK(fs::exists(dir.file(kept)));
 }
+
+namespace {
+
+// history.csv without its wall-time column (the one thing a resumed run cannot repeat).
+std::string history_without_seconds(const std::string& path) {
+  std::string out;
+  for (const HistoryRow& r : read_history_csv(path))
+    out += std::to_string(r.epoch) + " " + std::to_string(r.train_loss) + " " + std::to_string(r.train_accuracy) + " " +
+           std::to_string(r.val_loss) + " " + std::to_string(r.val_accuracy) + " " +
+           std::to_string(r.learning_rate) + "\n";
+  return out;
+}
+
+std::string bytes_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+// RADIUS_KILLS (default 3; scripts/kill_anywhere.sh runs 20) SIGKILLs at random moments
+// (start-up, batches, validation, checkpoint writes, the final evaluation), each followed
+// by a resume (or a fresh start when no epoch had finished); the finished run must be the
+// uninterrupted run of the same seed, bit for bit.
+TEST_CASE("crash safety: killed anywhere and resumed, a run finishes bit-identical to an uninterrupted one") {
+  const char* env = std::getenv("RADIUS_KILLS");
+  const int kills = env ? std::max(1, std::atoi(env)) : 3;
+  const int epochs = 2 * kills + 4;  // each round moves the run on by about one epoch at most
+  TempDir dir("crash_exact");
+  const std::string data = test::small_synthetic_dataset(dir, {16, 8, 8}, 5, 36, 44);
+  const std::string ref = dir.file("ref"), run = dir.file("run"), log = dir.file("train.log");
+  // With augmentation (the draws must resume exactly too); one thread, as resume requires.
+  const auto train = [&](const std::string& out) {
+    return std::vector<std::string>{"train", data, "--model", kTinySpec, "--out", out, "--epochs",
+                                    std::to_string(epochs), "--patience", "0", "--batch", "8", "--threads", "1",
+                                    "--quiet", "--overwrite"};
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(test::wait_child(test::spawn_radius(train(ref), {{}, -1, log})) == 0);
+  const double run_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double per_epoch = run_seconds / epochs;
+
+  std::mt19937_64 rng(20261207);
+  test::ChildOptions child{{{kWriteDelayEnv, "1"}}, -1, log};
+  int killed = 0, finished_rc = -1;
+  for (int round = 0; killed < kills && round < 4 * kills; ++round) {
+    CAPTURE(round);
+    const bool resume = fs::exists(run + "/last.ckpt.safetensors");
+    const pid_t pid = test::spawn_radius(resume ? resume_args(run, epochs) : train(run), child);
+    // A quarter of the kills during start-up; the rest up to ~1.5 epochs into training.
+    if (round % 4 != 1) wait_for_text(log, "Epoch ", 30.0);
+    std::this_thread::sleep_for(std::chrono::duration<double>(
+        std::uniform_real_distribution<double>(0.0, 1.5 * per_epoch)(rng)));
+    ::kill(pid, SIGKILL);
+    const int rc = test::wait_child(pid);
+    if (rc == 0) {  // it finished before the kill landed
+      finished_rc = 0;
+      break;
+    }
+    CAPTURE(test::read_text(log));
+    REQUIRE(rc == 128 + SIGKILL);
+    ++killed;
+    fs::remove(log);
+  }
+  MESSAGE(killed << " kills over a " << epochs << "-epoch run");
+  CHECK(killed >= std::min(kills, 3));
+  if (finished_rc != 0) {
+    const bool resume = fs::exists(run + "/last.ckpt.safetensors");
+    REQUIRE(test::wait_child(test::spawn_radius(resume ? resume_args(run, epochs) : train(run), child)) == 0);
+  }
+  CHECK(bytes_of(run + "/weights.safetensors") == bytes_of(ref + "/weights.safetensors"));
+  CHECK(history_without_seconds(run + "/history.csv") == history_without_seconds(ref + "/history.csv"));
+  CHECK(bytes_of(run + "/health.csv") == bytes_of(ref + "/health.csv"));
+  CHECK(bytes_of(run + "/predictions.csv") == bytes_of(ref + "/predictions.csv"));
+}
