@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "data/csv.h"
+#include "tensor/memory.h"
 
 namespace radius {
 
@@ -63,6 +64,13 @@ ImageCache::ImageCache(const Dataset& dataset, std::vector<size_t> sample_indice
                               std::to_string(dataset.samples.size()) + " samples)");
   const auto t0 = std::chrono::steady_clock::now();
   const size_t n = sample_indices.size(), bytes = image_bytes();
+  const int64_t limit = options.max_bytes == 0 ? default_memory_budget() : options.max_bytes;
+  if (limit > 0 && int64_t(n) > limit / int64_t(bytes))
+    throw std::runtime_error("decoding " + std::to_string(n) + " images at " + std::to_string(width_) + "x" +
+                             std::to_string(height_) + "x" + std::to_string(channels_) + " needs " +
+                             human_bytes(int64_t(n) * int64_t(bytes)) + " of memory, over the image cache's limit of " +
+                             human_bytes(limit) + (options.max_bytes == 0 ? " (80 % of this machine's memory)" : "") +
+                             ": use fewer images (--limit) or a smaller model input");
   requested_ = int64_t(n);
   pixels_.resize(n * bytes);  // one slot per requested sample; compacted below
   std::vector<Outcome> outcome(n);

@@ -32,6 +32,10 @@ struct ImageCacheOptions {
   int channels = 3;  // 3: ColorMode::rgb (gray replicated, Keras' default); 1: ColorMode::gray
   Interpolation interpolation = Interpolation::nearest;  // Keras' default; bilinear optional
   int threads = 0;  // decode threads; <= 0: std::thread::hardware_concurrency()
+  // The most the decoded images may take: the cache refuses, before decoding anything,
+  // a request over it (naming the bytes needed and the limit). 0: the default budget,
+  // 80 % of physical memory (tensor/memory.h); < 0: no limit.
+  int64_t max_bytes = 0;
 };
 
 struct BadFile {

@@ -62,6 +62,18 @@ std::vector<LayerCost> layer_costs(const Sequential& model) {
   return costs;
 }
 
+TrainingMemory training_memory(const Sequential& model) {
+  TrainingMemory m;
+  int64_t largest = model.input_shape().numel(), floats = model.input_shape().numel();
+  for (size_t i = 0; i < model.size(); ++i) {
+    floats += model.layer_output(i).numel();
+    largest = std::max(largest, model.layer_output(i).numel());
+  }
+  m.per_sample = (floats + 2 * largest) * int64_t(sizeof(float));
+  m.fixed = (4 * model.num_params() + model.num_buffers()) * int64_t(sizeof(float));
+  return m;
+}
+
 std::string cost_table(const Sequential& model) {
   const char* const row = "%-4s %-32s %-15s %-15s %10s %13s %13s %11s\n";
   char line[256];

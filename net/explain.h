@@ -45,6 +45,17 @@ std::vector<LayerCost> layer_costs(const Sequential& model);
 // The cost table with totals (what `radius summary` prints).
 std::string cost_table(const Sequential& model);
 
+// The memory a training step holds on the model's device (Sequential's buffers):
+// per sample, every layer's output (kept for backward), the input and the two
+// gradient buffers as large as the largest activation; fixed, the flat parameters,
+// their gradients, the optimizer's two moments (Adam: the most) and the state buffers.
+// The layers' own scratch (im2col blocks) is small and bounded, and left out.
+struct TrainingMemory {
+  int64_t per_sample = 0, fixed = 0;
+  int64_t for_batch(int64_t batch) const { return fixed + batch * per_sample; }
+};
+TrainingMemory training_memory(const Sequential& model);
+
 
 // Runs the layers one at a time (the sigmoid head too) on x [N, input...] on the
 // model's device; result[i] is layer i's output.

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz/fuzz_*.cpp) in build-fuzz and runs each for
-# SECONDS_PER_TARGET seconds (default 20) from its seeds, one after the other.
+# SECONDS_PER_TARGET seconds (default 20), or for FUZZ_RUNS executions, from its seeds,
+# one after the other, and writes a table (build-fuzz/fuzz_summary.txt): executions,
+# exec/s, coverage (edges and features), corpus size, result.
 #   bash scripts/fuzz.sh              # CI smoke: 20 s per target
-#   nice -n 10 bash scripts/fuzz.sh 300  # the documented long run (tests/fuzz/README.md)
+#   nice -n 10 bash scripts/fuzz.sh 300  # 5 minutes per target
+#   FUZZ_RUNS=10000000 nice -n 19 bash scripts/fuzz.sh   # the campaign: 10 million executions each
 #   FUZZ_TARGETS="png jpeg" bash scripts/fuzz.sh 60   # some targets only
 # Corpora: tests/fuzz/corpus/<target>/ (committed seeds, read only) and
 # tests/fuzz/regressions/<target>/ (kept crash inputs) feed build-fuzz/corpus/<target>/,
@@ -36,7 +39,10 @@ targets=${FUZZ_TARGETS:-$(cd tests/fuzz && ls fuzz_*.cpp | sed 's/^fuzz_//; s/\.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 failed=()
-printf '%-12s %12s %10s %8s  %s\n' target executions "exec/s" corpus result > "$build/fuzz_summary.txt"
+budget=(-max_total_time="$seconds")
+[ -n "${FUZZ_RUNS:-}" ] && budget=(-runs="$FUZZ_RUNS")
+printf '%-12s %12s %8s %8s %8s %8s %7s  %s\n' target executions "exec/s" seconds edges features corpus result \
+  > "$build/fuzz_summary.txt"
 for t in $targets; do
   work="$build/corpus/$t" findings="$build/findings/$t/"
   mkdir -p "$work" "$findings"
@@ -44,13 +50,18 @@ for t in $targets; do
   [ -d "tests/fuzz/regressions/$t" ] && dirs+=("tests/fuzz/regressions/$t")
   dict=()
   [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
-  echo "== fuzz_$t for $seconds s"
+  echo "== fuzz_$t for ${FUZZ_RUNS:+$FUZZ_RUNS executions}${FUZZ_RUNS:-$seconds s}"
   log="$build/fuzz_$t.log"
   rc=0
-  "$build/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2560 -max_len=65536 \
+  t0=$SECONDS
+  "$build/fuzz_$t" "${budget[@]}" -timeout=10 -rss_limit_mb=2560 -max_len=65536 \
       -print_final_stats=1 -artifact_prefix="$findings" "${dict[@]}" "${dirs[@]}" >"$log" 2>&1 || rc=$?
   execs=$(grep -oP 'stat::number_of_executed_units:\s*\K\d+' "$log" || echo "?")
   rate=$(grep -oP 'stat::average_exec_per_sec:\s*\K\d+' "$log" || echo "?")
+  took=$((SECONDS - t0))
+  # The last status line: "#N DONE cov: E ft: F corp: ..." (edges and features covered).
+  edges=$(grep -oP '(DONE|pulse|NEW|REDUCE|INITED).*?cov: \K\d+' "$log" | tail -1 || echo "?")
+  features=$(grep -oP '(DONE|pulse|NEW|REDUCE|INITED).*?ft: \K\d+' "$log" | tail -1 || echo "?")
   corpus=$(ls "$work" | wc -l)
   result=ok
   if [ "$rc" -ne 0 ]; then
@@ -58,7 +69,8 @@ for t in $targets; do
     failed+=("$t")
     grep -E "ERROR|runtime error|uncaught|SUMMARY" "$log" | head -5 || true
   fi
-  printf '%-12s %12s %10s %8s  %s\n' "$t" "$execs" "$rate" "$corpus" "$result" | tee -a "$build/fuzz_summary.txt"
+  printf '%-12s %12s %8s %8s %8s %8s %7s  %s\n' "$t" "$execs" "$rate" "$took" "${edges:-?}" "${features:-?}" "$corpus" \
+    "$result" | tee -a "$build/fuzz_summary.txt"
 done
 echo "== fuzzing finished after $((SECONDS - start)) s (summary: $build/fuzz_summary.txt)"
 cat "$build/fuzz_summary.txt"
