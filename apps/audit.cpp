@@ -8,6 +8,8 @@
 #include <stdexcept>
 
 #include "apps/commands.h"
+#include "apps/common_flags.h"
+#include "apps/training_options.h"
 #include "data/audit.h"
 #include "io/atomic_file.h"
 
@@ -16,7 +18,8 @@ namespace radius::app {
 namespace {
 
 struct AuditCommandOptions {
-  std::string dataset, json, group_pattern;
+  std::string dataset, json;
+  TrainingOptions recipe;  // --group-regex, shared with train and kfold
   AuditOptions audit;
   bool no_symmetries = false;
   size_t max_list = 10;
@@ -24,7 +27,7 @@ struct AuditCommandOptions {
 
 void run_audit(const AuditCommandOptions& o) {
   ListOptions list;
-  list.group_pattern = o.group_pattern;
+  list.group_pattern = o.recipe.group_regex;
   const Dataset d = list_dataset(o.dataset, list);  // throws: nothing to audit
   AuditOptions a = o.audit;
   a.symmetries = !o.no_symmetries;
@@ -45,22 +48,17 @@ void add_audit_command(CLI::App& app) {
   auto o = std::make_shared<AuditCommandOptions>();
   cmd->add_option("dataset", o->dataset, "Class folders (optionally under train/ val/ test/) or a CSV manifest")
       ->required();
-  cmd->add_option("--json", o->json, "Also write every finding as JSON to this file");
-  cmd->add_option("--group-pattern", o->group_pattern,
-                  "Regex on the file stem whose first capture is the group key (default: the name before '-rotated')");
-  cmd->add_option("--near-threshold", o->audit.near_threshold,
-                  "Near-duplicate candidates: Hamming distance of the 63-bit perceptual hashes at most this")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 63));
-  cmd->add_option("--min-similarity", o->audit.min_similarity,
-                  "Near-duplicates: candidates whose fine-detail correlation is at least this (-1: hash alone)")
-      ->capture_default_str()
-      ->check(CLI::Range(-1.0, 1.0));
+  cmd->add_option("--json", o->json, "Also write the full result as JSON to this file");
+  add_training_option(*cmd, o->recipe, "--group-regex");
+  add_number(*cmd, "--near-threshold", o->audit.near_threshold,
+             "Near-duplicate candidates: Hamming distance of the 63-bit perceptual hashes at most this", closed(0, 63));
+  add_number(*cmd, "--min-similarity", o->audit.min_similarity,
+             "Near-duplicates: candidates whose fine-detail correlation is at least this (-1: hash alone)",
+             closed(-1, 1));
   cmd->add_flag("--no-rotations", o->no_symmetries,
                 "Compare hashes as they are, not up to quarter turns and mirroring (8x fewer comparisons)");
-  cmd->add_option("--threads", o->audit.threads, "Threads for decoding and the search (0: all cores)")
-      ->capture_default_str();
-  cmd->add_option("--max-list", o->max_list, "Entries shown per list in the text report")->capture_default_str();
+  add_shared_flag(*cmd, "--threads", o->audit.threads);
+  add_number(*cmd, "--max-list", o->max_list, "Entries shown per list in the text report", non_negative());
   cmd->callback([o] { run_audit(*o); });
 }
 

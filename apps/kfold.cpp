@@ -31,6 +31,7 @@
 #include <tuple>
 
 #include "apps/commands.h"
+#include "apps/common_flags.h"
 #include "apps/run_common.h"
 #include "apps/training.h"
 #include "data/csv.h"
@@ -263,8 +264,8 @@ void add_kfold_command(CLI::App& app) {
   auto o = std::make_shared<KfoldCommand>();
   cmd->add_option("DATA", o->data, "Data folder (every split: train/ val/ test/) or class folders or a manifest")
       ->required();
-  cmd->add_option("-k,--folds", o->k, "Number of folds (>= 2)")->capture_default_str();
-  cmd->add_option("--out", o->out, "Run directory")->capture_default_str();
+  add_number(*cmd, "-k,--folds", o->k, "Number of folds", {2.0, std::nullopt});
+  add_shared_flag(*cmd, "--out", o->out, "Run directory")->capture_default_str();
   add_training_options(*cmd, o->recipe);
   cmd->callback([o] { run_kfold(*o); });
 }

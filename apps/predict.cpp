@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "apps/commands.h"
+#include "apps/common_flags.h"
 #include "apps/run_common.h"
 #include "data/csv.h"
 #include "data/dataset.h"
@@ -311,23 +312,22 @@ void add_predict_command(CLI::App& app) {
   o->spec = default_model_path();
   cmd->add_option("model", o->model, "Weights (.safetensors) or a run directory with weights.safetensors")->required();
   cmd->add_option("inputs", o->inputs, "Image files and/or folders (searched recursively)")->required();
-  auto* spec = cmd->add_option("--model", o->spec,
+  auto* spec = add_shared_flag(*cmd, "--model", o->spec,
                                "Model spec file (default: the run's config.json \"model\", else models/paper.spec)");
-  cmd->add_option("--out", o->out,
+  add_shared_flag(*cmd, "--out", o->out,
                   "Write the predictions to FILE.csv (path,label,score,p_fractured,class,gradcam; score = "
                   "P(not fractured)) or FILE.json");
-  cmd->add_option("--threshold", o->threshold, "Predict 'not fractured' when P(not fractured) > threshold")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  add_shared_flag(*cmd, "--threshold", o->threshold);
   cmd->add_option("--explain", o->explain, "Write a Grad-CAM overlay <stem>_gradcam.png per image to this folder");
-  cmd->add_option("--layer", o->layer, "Grad-CAM: layer index to explain (default: the last conv layer's output)");
-  cmd->add_option("--alpha", o->alpha, "Grad-CAM: heat-map opacity over the X-ray")->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--batch", o->batch, "Images per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)")->capture_default_str();
-  cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+  add_number(*cmd, "--layer", o->layer, "Grad-CAM: layer index to explain (-1: the last conv layer's output)",
+             {-1.0, std::nullopt});
+  add_number(*cmd, "--alpha", o->alpha, "Grad-CAM: heat-map opacity over the X-ray", closed(0, 1));
+  add_shared_flag(*cmd, "--batch", o->batch);
+  add_shared_flag(*cmd, "--threads", o->threads);
+  add_shared_flag(*cmd, "--device", o->device);
   cmd->add_option("--interpolation", o->interpolation, "Resize to the model input: nearest (Keras' default) or bilinear")
       ->capture_default_str()->check(CLI::IsMember({"nearest", "bilinear"}));
-  cmd->add_flag("--quiet,-q", o->quiet, "No table or summary on stdout (skipped files still go to stderr)");
+  add_shared_flag(*cmd, "--quiet", o->quiet);
   cmd->callback([o, spec] { run_predict(*o, spec->count() > 0); });
 }
 

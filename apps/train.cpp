@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "apps/commands.h"
+#include "apps/common_flags.h"
 #include "apps/run_common.h"
 #include "apps/training.h"
 #include "data/splits.h"
@@ -160,10 +161,9 @@ void add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Train a model (the seed paper's recipe by default) on an image folder");
   auto o = std::make_shared<TrainCommand>();
   cmd->add_option("DATA", o->data, "Data folder: train/ [val/] [test/] of class folders, or class folders");
-  cmd->add_option("--out", o->out, "Run directory (default runs/train)");
+  add_shared_flag(*cmd, "--out", o->out, "Run directory (default runs/train)");
   add_training_options(*cmd, o->recipe);
-  cmd->add_option("--limit", o->limit, "Use at most N training images (stratified), for quick runs")
-      ->check(CLI::NonNegativeNumber);
+  add_shared_flag(*cmd, "--limit", o->limit);
   cmd->add_option("--resume", o->resume, "Continue the run in this directory from its last checkpoint");
   cmd->callback([o, cmd] {
     o->given = training_flags_given(*cmd);

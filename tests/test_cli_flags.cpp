@@ -3,16 +3,30 @@
 // across commands, warnings on stderr, clean numbers in config.json.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "cli_util.h"
 #include "temp_dir.h"
 
 using radius::test::q;
+using radius::test::radius_cli;
 using radius::test::radius_cli_streams;
 using radius::test::TempDir;
+namespace fs = std::filesystem;
 
 namespace {
+
+std::string text_of(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
@@ -46,9 +60,91 @@ TEST_CASE("cli flags: an unknown command or option says what was probably meant"
   CHECK(has(radius_cli_streams("evalute run data", dir).err, "did you mean 'evaluate'?"));
   CHECK(has(radius_cli_streams("train --epoch 3 data", dir).err, "unknown option '--epoch' for 'radius train': did you mean --epochs?"));
   CHECK(has(radius_cli_streams("predict m i --treshold 0.3", dir).err, "did you mean --threshold?"));
+  CHECK(has(radius_cli_streams("audit d --group-pattern x", dir).err, "it is now --group-regex"));
+  CHECK(has(radius_cli_streams("augment i --width-shift 0.1", dir).err, "it is now --shift"));
   // Nothing close: no guess.
   const auto far = radius_cli_streams("frobnicate", dir);
   CHECK(has(far.err, "unknown command 'frobnicate'"));
   CHECK(!has(far.err, "did you mean"));
+}
+
+TEST_CASE("cli flags: numbers are refused in plain words, with their range") {
+  TempDir dir("cli_numbers");
+  const std::map<std::string, std::string> cases = {
+      {"train d --lr abc", "--lr: 'abc' is not a number"},
+      {"train d --lr -1", "--lr: must be > 0, got -1"},
+      {"train d --batch 1.5", "--batch: '1.5' is not a whole number"},
+      {"train d --threshold 2", "--threshold: must be in [0, 1], got 2"},
+      {"kfold d --threshold 2", "--threshold: must be in [0, 1], got 2"},
+      {"evaluate r d --threshold 2", "--threshold: must be in [0, 1], got 2"},
+      {"predict m i --threshold 2", "--threshold: must be in [0, 1], got 2"},
+      {"metrics p.csv --threshold 2", "--threshold: must be in [0, 1], got 2"},
+      {"evaluate r d --threads abc", "--threads: 'abc' is not a number"},
+      {"explain m --threads -2", "--threads: must be at least 0, got -2"},
+      {"synth --out o --subtle 1.5", "--subtle: must be in [0, 1], got 1.5"},
+      {"audit d --near-threshold x", "--near-threshold: 'x' is not a number"},
+      {"demo --steps 0", "--steps: must be > 0, got 0"},
+      {"kfold d -k 1", "--folds: must be at least 2, got 1"},
+      {"metrics --counts 1 2 x 4", "--counts: 'x' is not a number"},
+      {"train d --val-fraction 1", "--val-fraction: must be in (0, 1), got 1"},
+  };
+  for (const auto& [args, message] : cases) {
+    const auto r = radius_cli_streams(args, dir);
+    CAPTURE(args);
+    CAPTURE(r.err);
+    CHECK(r.rc == 2);
+    CHECK(has(r.err, message));
+    CHECK(r.err.size() < 300);  // no 309-digit range
+  }
+}
+
+TEST_CASE("cli flags: a flag several commands take has one name, one help and one range everywhere") {
+  const auto listing = radius_cli("options --flags");
+  REQUIRE(listing.rc == 0);
+  const nlohmann::json commands = nlohmann::json::parse(listing.out);
+  REQUIRE(commands.size() >= 10);
+  // flag -> the commands that take it, with what they say about it
+  std::map<std::string, std::vector<std::pair<std::string, nlohmann::json>>> uses;
+  for (const auto& [command, flags] : commands.items())
+    for (const nlohmann::json& f : flags) uses[f.at("flag").get<std::string>()].emplace_back(command, f);
+
+  // The shared vocabulary: each in every command that has the notion.
+  const std::map<std::string, std::set<std::string>> expected = {
+      {"--threads", {"train", "kfold", "evaluate", "predict", "explain", "audit", "synth", "demo"}},
+      {"--batch", {"train", "kfold", "evaluate", "predict", "demo"}},
+      {"--device", {"train", "kfold", "evaluate", "predict", "explain"}},
+      {"--threshold", {"train", "kfold", "evaluate", "predict", "metrics"}},
+      {"--seed", {"train", "kfold", "explain", "augment", "synth", "demo"}},
+      {"--quiet", {"train", "kfold", "predict"}},
+      {"--limit", {"train"}},
+      {"--group-regex", {"train", "kfold", "audit"}},
+      {"--shift", {"train", "kfold", "augment"}},
+      {"--model", {"train", "kfold", "evaluate", "predict", "explain", "demo"}},
+      {"--out", {"train", "kfold", "evaluate", "predict", "augment", "synth", "demo"}},
+  };
+  for (const auto& [flag, want] : expected) {
+    std::set<std::string> got;
+    for (const auto& [command, _] : uses[flag]) got.insert(command);
+    CHECK_MESSAGE(got == want, flag);
+  }
+  CHECK(uses.count("--group-pattern") == 0);
+  CHECK(uses.count("--width-shift") == 0);
+  CHECK(uses.count("--height-shift") == 0);
+
+  // Every flag in more than one command: the same names, the same type and range, the same
+  // help (--out and --model say per command what they write or where the spec comes from).
+  for (const auto& [flag, list] : uses) {
+    if (list.size() < 2) continue;
+    const nlohmann::json& first = list.front().second;
+    for (const auto& [command, f] : list) {
+      CAPTURE(flag);
+      CAPTURE(command);
+      CHECK(f.at("names") == first.at("names"));
+      CHECK(f.at("type") == first.at("type"));
+      if (flag != "--out" && flag != "--model") CHECK(f.at("help") == first.at("help"));
+    }
+  }
+  for (const auto& [command, f] : uses["--quiet"]) CHECK_MESSAGE(has(f.at("names").get<std::string>(), "-q"), command);
+  for (const auto& [command, f] : uses["--threshold"]) CHECK_MESSAGE(has(f.at("type").get<std::string>(), "[0, 1]"), command);
 }
 
