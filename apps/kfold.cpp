@@ -34,6 +34,7 @@
 #include "apps/common_flags.h"
 #include "apps/run_common.h"
 #include "apps/training.h"
+#include "apps/warning.h"
 #include "data/csv.h"
 #include "data/splits.h"
 #include "net/spec.h"
@@ -227,6 +228,8 @@ void run_kfold(const KfoldCommand& o) {
   set_num_threads(t.threads);
   parse_device(t.device);
   const auto spec = load_model_spec(t.model);  // the input size for the cache; each fold builds its own model
+
+  if (const std::string w = no_training_warning(t); !w.empty()) print_warning(w);
 
   const Dataset data = list_training_data(o.data, t);
   std::vector<size_t> every(data.samples.size());

@@ -19,6 +19,7 @@
 #include "apps/common_flags.h"
 #include "apps/run_common.h"
 #include "apps/training.h"
+#include "apps/warning.h"
 #include "data/splits.h"
 #include "io/atomic_file.h"
 #include "io/json_checked.h"
@@ -94,6 +95,8 @@ void run_train(TrainCommand o) {
   const TrainingOptions& t = o.recipe;
   if (o.data.empty()) throw std::runtime_error("no DATA folder given");
   if (o.out.empty()) o.out = "runs/train";
+  if (!resuming)
+    if (const std::string w = no_training_warning(t); !w.empty()) print_warning(w);
   if (!(t.val_fraction > 0 && t.val_fraction < 1)) throw std::runtime_error("--val-fraction must be in (0, 1)");
   set_num_threads(t.threads);
   auto model = build_model(t);

@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "apps/run_common.h"
+#include "apps/warning.h"
 #include "data/csv.h"
 #include "data/loader.h"
 #include "data/splits.h"
@@ -130,6 +131,12 @@ std::pair<std::vector<size_t>, std::vector<size_t>> split_off_validation(const D
   return {train, val};
 }
 
+std::string no_training_warning(const TrainingOptions& o) {
+  if (o.epochs != 0) return "";
+  return "--epochs 0: no training; the weights saved and evaluated are the untrained initial ones (--seed " +
+         std::to_string(o.seed) + ")";
+}
+
 void write_split_csv(const std::string& path, const Dataset& data, const std::vector<size_t>& idx) {
   std::vector<CsvRow> rows{{"path", "label", "class", "group"}};
   for (size_t i : idx) {
@@ -211,8 +218,8 @@ class ConsoleObserver final : public FitObserver {
   }
   void on_health_warning(const HealthWarning& w) override {
     if (live_) std::printf("\r\033[K");
-    std::printf("%s\n", health_line(w).c_str());
     std::fflush(stdout);
+    std::fprintf(stderr, "%s\n", health_line(w).c_str());  // a warning: stderr, as every warning
     warnings_.push_back(w);
     write_health_json();
   }
@@ -410,7 +417,7 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
               run.checkpoints ? ", checkpoints" : "", fmt_time(seconds).c_str());
 
   res.collapse = collapse_warning(r.history);
-  if (!res.collapse.empty()) std::printf("warning: %s\n", res.collapse.c_str());
+  if (!res.collapse.empty()) print_warning(res.collapse);
   if (!run.test_pos.empty()) {
     if (run.print_evaluation) std::printf("\ntest set (%zu images), fractured = positive:\n", run.test_pos.size());
     res.predictions = predict_positions(model, data, cache, run.test_pos, o.batch);

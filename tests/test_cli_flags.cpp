@@ -148,3 +148,18 @@ TEST_CASE("cli flags: a flag several commands take has one name, one help and on
   for (const auto& [command, f] : uses["--threshold"]) CHECK_MESSAGE(has(f.at("type").get<std::string>(), "[0, 1]"), command);
 }
 
+TEST_CASE("cli flags: --epochs 0 warns on stderr; warnings stay off stdout") {
+  TempDir dir("cli_epochs0");
+  const std::string data = radius::test::tiny_dataset(dir);
+  const auto r = radius_cli_streams("train " + q(data) + " --model " + q(radius::test::kTinySpec) +
+                                        " --epochs 0 --threads 1 --quiet --out " + q(dir.file("run")),
+                                    dir);
+  CAPTURE(r.out);
+  CAPTURE(r.err);
+  REQUIRE(r.rc == 0);
+  CHECK(has(r.err, "warning: --epochs 0"));
+  CHECK(has(r.err, "untrained"));
+  CHECK(!has(r.out, "warning"));
+  CHECK(has(r.out, "test set"));  // the results stay on stdout
+}
+
