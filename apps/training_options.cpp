@@ -9,6 +9,7 @@
 #include "apps/commands.h"
 #include "apps/common_flags.h"
 #include "io/json_checked.h"
+#include "io/json_number.h"
 
 namespace radius::app {
 
@@ -82,6 +83,8 @@ TrainingOption row_of(const std::string& flag, const std::string& names, T Train
     if (config.name.empty()) return;
     if constexpr (std::is_same_v<T, bool>)
       j[config.name] = (o.*field) != config.negated;
+    else if constexpr (std::is_same_v<T, float>)
+      j[config.name] = short_double(o.*field);
     else
       j[config.name] = o.*field;
   };

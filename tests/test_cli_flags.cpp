@@ -3,16 +3,20 @@
 // across commands, warnings on stderr, clean numbers in config.json.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "cli_util.h"
+#include "io/json_number.h"
 #include "temp_dir.h"
 
 using radius::test::q;
@@ -163,3 +167,42 @@ TEST_CASE("cli flags: --epochs 0 warns on stderr; warnings stay off stdout") {
   CHECK(has(r.out, "test set"));  // the results stay on stdout
 }
 
+TEST_CASE("cli flags: config.json holds the float options as typed, and reads them back as the same floats") {
+  TempDir dir("cli_config_numbers");
+  const std::string data = radius::test::tiny_dataset(dir);
+  const std::string run = dir.file("run");
+  const auto r = radius_cli_streams("train " + q(data) + " --model " + q(radius::test::kTinySpec) +
+                                        " --epochs 0 --lr 0.001 --shift 0.1 --zoom 0.3 --threads 1 --quiet --out " +
+                                        q(run),
+                                    dir);
+  REQUIRE(r.rc == 0);
+  const std::string config = text_of(run + "/config.json");
+  CAPTURE(config);
+  CHECK(has(config, "\"lr\": 0.001,"));
+  CHECK(has(config, "\"shift\": 0.1,"));
+  CHECK(has(config, "\"zoom\": 0.3\n"));
+  CHECK(!has(config, "00000"));
+  const nlohmann::json j = nlohmann::json::parse(config);
+  CHECK(j.at("lr").get<float>() == 0.001f);
+  CHECK(j.at("shift").get<float>() == 0.1f);
+  CHECK(j.at("zoom").get<float>() == 0.3f);
+}
+
+TEST_CASE("cli flags: a float written as its shortest decimal reads back as the same float") {
+  CHECK(nlohmann::json(radius::short_double(0.001f)).dump() == "0.001");
+  CHECK(nlohmann::json(radius::short_double(3e-4f)).dump() == "0.0003");
+  CHECK(nlohmann::json(radius::short_double(40.0f)).dump() == "40.0");
+  std::mt19937 rng(7);
+  int checked = 0;
+  for (int i = 0; i < 300000; ++i) {
+    const uint32_t bits = rng();
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    if (!std::isfinite(f)) continue;
+    const nlohmann::json back = nlohmann::json::parse(nlohmann::json(radius::short_double(f)).dump());
+    const float g = back.get<float>();
+    if (std::memcmp(&f, &g, sizeof f) != 0 && !(f == 0 && g == 0)) FAIL("float " << f << " came back as " << g);
+    ++checked;
+  }
+  CHECK(checked > 250000);
+}
