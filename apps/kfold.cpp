@@ -49,7 +49,7 @@ namespace {
 
 struct KfoldCommand {
   std::string data, out = "runs/kfold";
-  int k = 5;
+  int k = 5, limit = 0;
   TrainingOptions recipe;
 };
 
@@ -234,6 +234,7 @@ void run_kfold(const KfoldCommand& o) {
   const Dataset data = list_training_data(o.data, t);
   std::vector<size_t> every(data.samples.size());
   for (size_t i = 0; i < every.size(); ++i) every[i] = i;
+  every = limit_images(data, every, o.limit, t);  // --limit: before decoding, so a quick run is quick
   const ImageCache cache(data, every, cache_options_for(*spec, t.threads));
   std::printf("%s\n", cache.summary().c_str());
   const std::vector<size_t> kept = cache.sample_indices();
@@ -246,6 +247,7 @@ void run_kfold(const KfoldCommand& o) {
   config["data"] = o.data;
   config["out"] = o.out;
   config["k"] = o.k;
+  config["limit"] = o.limit;
   config["images"] = kept.size();
   config["created"] = now_iso8601();
   config["classes"] = data.classes;
@@ -270,6 +272,7 @@ void add_kfold_command(CLI::App& app) {
   add_number(*cmd, "-k,--folds", o->k, "Number of folds", {2.0, std::nullopt});
   add_shared_flag(*cmd, "--out", o->out, "Run directory")->capture_default_str();
   add_training_options(*cmd, o->recipe);
+  add_shared_flag(*cmd, "--limit", o->limit);
   cmd->callback([o] { run_kfold(*o); });
 }
 

@@ -57,17 +57,6 @@ void from_config(const json& j, TrainCommand& o) {
   o.limit = json_integer_at<int>(j, "limit");
 }
 
-// At most `limit` of the training images, stratified (group-aware with --group).
-std::vector<size_t> limit_training(const Dataset& data, const std::vector<size_t>& train_idx, const TrainCommand& o) {
-  if (o.limit <= 0 || size_t(o.limit) >= train_idx.size()) return train_idx;
-  const auto bins = assign_bins(labels_at(data, train_idx), groups_at(data, train_idx, o.recipe.group),
-                                {double(o.limit), double(train_idx.size() - size_t(o.limit))}, o.recipe.seed + 7);
-  std::vector<size_t> keep;
-  for (size_t k = 0; k < train_idx.size(); ++k)
-    if (bins[k] == 0) keep.push_back(train_idx[k]);
-  return keep;
-}
-
 void run_train(TrainCommand o) {
   CheckpointFile resume_ckpt;
   bool resuming = false;
@@ -117,7 +106,7 @@ void run_train(TrainCommand o) {
     val_source = std::string(t.group ? "group-aware" : "stratified") + " split of train (" +
                  std::to_string(int(std::lround(t.val_fraction * 100))) + " %)";
   }
-  train_idx = limit_training(data, train_idx, o);
+  train_idx = limit_images(data, train_idx, o.limit, t);
   const std::vector<size_t> test_idx = data.has_split("test") ? data.indices("test") : std::vector<size_t>{};
 
   fs::create_directories(o.out + "/splits");

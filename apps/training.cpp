@@ -131,6 +131,16 @@ std::pair<std::vector<size_t>, std::vector<size_t>> split_off_validation(const D
   return {train, val};
 }
 
+std::vector<size_t> limit_images(const Dataset& d, const std::vector<size_t>& idx, int limit, const TrainingOptions& o) {
+  if (limit <= 0 || size_t(limit) >= idx.size()) return idx;
+  const auto bins = assign_bins(labels_at(d, idx), groups_at(d, idx, o.group),
+                                {double(limit), double(idx.size() - size_t(limit))}, o.seed + 7);
+  std::vector<size_t> keep;
+  for (size_t k = 0; k < idx.size(); ++k)
+    if (bins[k] == 0) keep.push_back(idx[k]);
+  return keep;
+}
+
 std::string no_training_warning(const TrainingOptions& o) {
   if (o.epochs != 0) return "";
   return "--epochs 0: no training; the weights saved and evaluated are the untrained initial ones (--seed " +

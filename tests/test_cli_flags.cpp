@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_util.h"
+#include "data/csv.h"
 #include "io/json_number.h"
 #include "temp_dir.h"
 
@@ -120,7 +121,7 @@ TEST_CASE("cli flags: a flag several commands take has one name, one help and on
       {"--threshold", {"train", "kfold", "evaluate", "predict", "metrics"}},
       {"--seed", {"train", "kfold", "explain", "augment", "synth", "demo"}},
       {"--quiet", {"train", "kfold", "predict"}},
-      {"--limit", {"train"}},
+      {"--limit", {"train", "kfold"}},
       {"--group-regex", {"train", "kfold", "audit"}},
       {"--shift", {"train", "kfold", "augment"}},
       {"--model", {"train", "kfold", "evaluate", "predict", "explain", "demo"}},
@@ -205,4 +206,23 @@ TEST_CASE("cli flags: a float written as its shortest decimal reads back as the 
     ++checked;
   }
   CHECK(checked > 250000);
+}
+
+TEST_CASE("cli flags: kfold --limit draws at most N images, stratified, as train's --limit") {
+  TempDir dir("cli_kfold_limit");
+  const std::string data = radius::test::tiny_dataset(dir);  // 40 images, 20 per class
+  const std::string run = dir.file("kf");
+  const auto r = radius_cli_streams("kfold " + q(data) + " -k 2 --limit 16 --model " + q(radius::test::kTinySpec) +
+                                        " --epochs 1 --batch 8 --threads 1 --quiet --out " + q(run),
+                                    dir);
+  CAPTURE(r.err);
+  REQUIRE(r.rc == 0);
+  const nlohmann::json config = nlohmann::json::parse(text_of(run + "/config.json"));
+  CHECK(config.at("limit") == 16);
+  CHECK(config.at("images") == 16);
+  const auto rows = radius::read_csv(run + "/predictions.csv");  // header + every image once
+  REQUIRE(rows.size() == 17);
+  int fractured = 0;
+  for (size_t i = 1; i < rows.size(); ++i) fractured += rows[i][1] == "0";
+  CHECK(fractured == 8);  // stratified: half of each class, as in the data
 }
