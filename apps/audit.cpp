@@ -1,7 +1,8 @@
 // radius audit DIR|MANIFEST: counts, unreadable files, exact and near-duplicates, leakage
 // across splits and class confounders of a dataset, before anyone trusts an accuracy on it.
-// A report: the exit code is 0 whatever it finds, non-zero only when the dataset cannot be
-// listed (or the JSON cannot be written).
+// A report: the exit code is 0 whatever it finds (the last line counts the errors), 1 when
+// the dataset cannot be listed or the JSON cannot be written, and with --strict (for CI)
+// also when it found an error: a label error or leakage across splits.
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -21,9 +22,19 @@ struct AuditCommandOptions {
   std::string dataset, json;
   TrainingOptions recipe;  // --group-regex, shared with train and kfold
   AuditOptions audit;
-  bool no_symmetries = false;
+  bool no_symmetries = false, strict = false;
   size_t max_list = 10;
 };
+
+// The findings that make a data set wrong to train or test on, not merely worth a look:
+// labels that contradict each other and copies across splits (format_audit_text's
+// "LABEL ERROR" and "leakage" lines). Confounders, redundancy and unreadable files are
+// warnings: a loader copes with them.
+size_t count_errors(const AuditReport& report) {
+  size_t n = 0;
+  for (const std::string& w : report.warnings) n += w.starts_with("LABEL ERROR") || w.starts_with("leakage:");
+  return n;
+}
 
 void run_audit(const AuditCommandOptions& o) {
   ListOptions list;
@@ -38,6 +49,12 @@ void run_audit(const AuditCommandOptions& o) {
     write_file_atomic(o.json, audit_to_json(report).dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     std::printf("\nJSON report: %s\n", o.json.c_str());
   }
+  const size_t errors = count_errors(report);
+  std::printf("\naudit: %zu error%s (label errors, leakage across splits), %zu other warning%s\n", errors,
+              errors == 1 ? "" : "s", report.warnings.size() - errors, report.warnings.size() - errors == 1 ? "" : "s");
+  if (o.strict && errors > 0)
+    throw std::runtime_error("audit --strict: " + std::to_string(errors) + " error" + (errors == 1 ? "" : "s") +
+                             " in " + o.dataset);
 }
 
 }  // namespace
@@ -59,6 +76,8 @@ void add_audit_command(CLI::App& app) {
                 "Compare hashes as they are, not up to quarter turns and mirroring (8x fewer comparisons)");
   add_shared_flag(*cmd, "--threads", o->audit.threads);
   add_number(*cmd, "--max-list", o->max_list, "Entries shown per list in the text report", non_negative());
+  cmd->add_flag("--strict", o->strict,
+                "Exit with code 1 when the audit finds an error (a label error or leakage across splits), for CI");
   cmd->callback([o] { run_audit(*o); });
 }
 

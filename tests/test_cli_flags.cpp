@@ -226,3 +226,27 @@ TEST_CASE("cli flags: kfold --limit draws at most N images, stratified, as train
   for (size_t i = 1; i < rows.size(); ++i) fractured += rows[i][1] == "0";
   CHECK(fractured == 8);  // stratified: half of each class, as in the data
 }
+
+TEST_CASE("cli flags: audit counts its errors, and --strict fails on them (for CI)") {
+  TempDir dir("cli_audit_strict");
+  const std::string data = radius::test::tiny_dataset(dir);
+  SUBCASE("a clean data set passes --strict") {
+    const auto r = radius_cli_streams("audit " + q(data) + " --strict --threads 1", dir);
+    CAPTURE(r.out);
+    CHECK(r.rc == 0);
+    CHECK(has(r.out, "audit: 0 errors"));
+  }
+  SUBCASE("one image under both labels is a label error") {
+    const fs::path fractured = fs::path(data) / "train" / "fractured";
+    const fs::path first = fs::directory_iterator(fractured)->path();
+    fs::copy_file(first, fs::path(data) / "train" / "not fractured" / ("copy-" + first.filename().string()));
+    const auto report = radius_cli_streams("audit " + q(data) + " --threads 1", dir);
+    CAPTURE(report.out);
+    CHECK(report.rc == 0);  // a report: it says so and succeeds
+    CHECK(has(report.out, "LABEL ERROR"));
+    CHECK(has(report.out, "audit: 1 error "));
+    const auto strict = radius_cli_streams("audit " + q(data) + " --strict --threads 1", dir);
+    CHECK(strict.rc == 1);
+    CHECK(has(strict.err, "audit --strict: 1 error"));
+  }
+}
