@@ -2,6 +2,7 @@
 // stderr with a suggestion, numbers refused in plain words, one vocabulary of shared flags
 // across commands, warnings on stderr, clean numbers in config.json.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -17,6 +18,8 @@
 
 #include "cli_util.h"
 #include "data/csv.h"
+#include "data/encode.h"
+#include "io/atomic_file.h"
 #include "io/json_number.h"
 #include "temp_dir.h"
 
@@ -248,5 +251,47 @@ TEST_CASE("cli flags: audit counts its errors, and --strict fails on them (for C
     const auto strict = radius_cli_streams("audit " + q(data) + " --strict --threads 1", dir);
     CHECK(strict.rc == 1);
     CHECK(has(strict.err, "audit --strict: 1 error"));
+  }
+}
+
+TEST_CASE("cli flags: a write that fails names the user's file, never the temporary written first") {
+  TempDir dir("cli_write_error");
+  { std::ofstream(dir.file("a_file")) << "not a folder\n"; }
+  const std::string under_file = dir.file("a_file") + "/x.json";
+  try {
+    radius::write_file_atomic(under_file, "{}");
+    FAIL("writing under a regular file succeeded");
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    CAPTURE(what);
+    CHECK(has(what, "'" + under_file + "'"));
+    CHECK(has(what, "Not a directory"));
+    CHECK(!has(what, ".tmp."));
+  }
+  // Through the command line: augment's grid into a folder that is a file.
+  radius::Image img(20, 16, 3);
+  for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = uint8_t(i * 37 % 251);
+  radius::encode_png(img, dir.file("in.png"));
+  const auto r = radius_cli_streams("augment " + q(dir.file("in.png")) + " -n 2 --size 16 --out " +
+                                        q(dir.file("a_file") + "/grid.png"),
+                                    dir);
+  CAPTURE(r.err);
+  CHECK(r.rc == 1);
+  CHECK(has(r.err, "grid.png"));
+  CHECK(!has(r.err, ".tmp."));
+  if (::geteuid() != 0) {  // a read-only folder refuses only users other than root
+    const std::string locked = dir.file("locked");
+    fs::create_directories(locked);
+    fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec);
+    std::string what;
+    try {
+      radius::write_file_atomic(locked + "/a.png", "x");
+    } catch (const std::runtime_error& e) {
+      what = e.what();
+    }
+    fs::permissions(locked, fs::perms::owner_all);
+    CHECK(has(what, locked + "/a.png"));
+    CHECK(has(what, "Permission denied"));
+    CHECK(!has(what, ".tmp."));
   }
 }
