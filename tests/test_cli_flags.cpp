@@ -21,6 +21,8 @@
 #include "data/encode.h"
 #include "io/atomic_file.h"
 #include "io/json_number.h"
+#include "net/safetensors.h"
+#include "net/spec.h"
 #include "temp_dir.h"
 
 using radius::test::q;
@@ -293,5 +295,42 @@ TEST_CASE("cli flags: a write that fails names the user's file, never the tempor
     CHECK(has(what, locked + "/a.png"));
     CHECK(has(what, "Permission denied"));
     CHECK(!has(what, ".tmp."));
+  }
+}
+
+TEST_CASE("cli flags: summary of a run directory or a weights file shows the recorded spec; of a binary file, says so") {
+  TempDir dir("cli_summary");
+  const std::string data = radius::test::tiny_dataset(dir);
+  const std::string run = dir.file("run");
+  REQUIRE(radius_cli_streams("train " + q(data) + " --model " + q(radius::test::kTinySpec) +
+                                 " --epochs 0 --threads 1 --quiet --out " + q(run),
+                             dir)
+              .rc == 0);
+  const auto spec = radius_cli_streams("summary " + q(radius::test::kTinySpec), dir);
+  REQUIRE(spec.rc == 0);
+  const std::string table = spec.out.substr(spec.out.find('\n'));  // after the "model: ..." line
+  for (const std::string& target : {run, run + "/weights.safetensors"}) {
+    const auto r = radius_cli_streams("summary " + q(target), dir);
+    CAPTURE(target);
+    CAPTURE(r.err);
+    CHECK(r.rc == 0);
+    CHECK(has(r.out, "tiny.spec"));
+    CHECK(has(r.out, "the spec recorded in"));
+    CHECK(has(r.out, table));  // the same summary as the spec's
+  }
+  {  // a binary file that is no weights file
+    std::ofstream(dir.file("junk.bin"), std::ios::binary) << std::string("\x7f" "ELF\0\0\x01\x02 binary", 16);
+    const auto r = radius_cli_streams("summary " + q(dir.file("junk.bin")), dir);
+    CHECK(r.rc == 1);
+    CHECK(has(r.err, "not a model spec"));
+    CHECK(!has(r.err, "ELF"));
+  }
+  {  // weights that do not say which spec they fit
+    auto model = radius::load_model_spec(radius::test::kTinySpec);
+    model->init(1);
+    radius::save_weights(*model, dir.file("bare.safetensors"));
+    const auto r = radius_cli_streams("summary " + q(dir.file("bare.safetensors")), dir);
+    CHECK(r.rc == 1);
+    CHECK(has(r.err, "does not record its model spec"));
   }
 }
