@@ -38,7 +38,6 @@
 #include "apps/commands.h"
 #include "apps/common_flags.h"
 #include "apps/run_common.h"
-#include "data/csv.h"
 #include "data/dataset.h"
 #include "data/decode.h"
 #include "data/encode.h"
@@ -46,6 +45,7 @@
 #include "data/resize.h"
 #include "io/atomic_file.h"
 #include "eval/metrics.h"
+#include "eval/predictions_csv.h"
 #include "net/gradcam.h"
 #include "net/safetensors.h"
 #include "net/spec.h"
@@ -149,16 +149,11 @@ std::string overlay_name(const std::string& path, std::set<std::string>& used) {
   return name;
 }
 
-void write_csv_out(const std::string& path, const std::vector<Row>& rows, const std::vector<Skipped>& skipped) {
-  (void)skipped;  // a CSV of predictions has no room for them; they go to stderr (and JSON)
-  std::vector<CsvRow> out{{"path", "label", "score", "p_fractured", "class", "gradcam"}};
-  char score[32], pf[32];
-  for (const Row& r : rows) {
-    std::snprintf(score, sizeof score, "%.9g", r.score);
-    std::snprintf(pf, sizeof pf, "%.9g", 1.0 - r.score);
-    out.push_back({r.path, r.label < 0 ? "" : std::to_string(r.label), score, pf, kClassNames[r.predicted], r.gradcam});
-  }
-  write_csv(path, out);
+// predictions.csv in the one layout train and evaluate write too (eval/predictions_csv.h).
+void write_csv_out(const std::string& path, const std::vector<Row>& rows, double threshold) {
+  std::vector<Prediction> out;
+  for (const Row& r : rows) out.push_back({r.path, r.label, r.score, r.gradcam});
+  write_predictions_csv(path, out, threshold);  // skipped files have no room here: stderr and JSON list them
 }
 
 void write_json_out(const std::string& path, const PredictCommand& o, const ModelFiles& mf,
@@ -321,7 +316,7 @@ void run_predict(const PredictCommand& o, bool spec_given) {
 
   if (!o.out.empty()) {
     if (o.out.ends_with(".json")) write_json_out(o.out, o, mf, rows, skipped);
-    else write_csv_out(o.out, rows, skipped);
+    else write_csv_out(o.out, rows, o.threshold);
     if (!o.quiet) std::printf("wrote %s\n", o.out.c_str());
   }
   if (rows.empty())

@@ -19,6 +19,7 @@
 #include "cli_util.h"
 #include "data/csv.h"
 #include "data/encode.h"
+#include "eval/predictions_csv.h"
 #include "io/atomic_file.h"
 #include "io/json_number.h"
 #include "net/safetensors.h"
@@ -333,4 +334,45 @@ TEST_CASE("cli flags: summary of a run directory or a weights file shows the rec
     CHECK(r.rc == 1);
     CHECK(has(r.err, "does not record its model spec"));
   }
+}
+
+TEST_CASE("cli flags: train's and predict's predictions.csv have one layout, and metrics reads both") {
+  TempDir dir("cli_predictions_layout");
+  const std::string data = radius::test::tiny_dataset(dir);
+  const std::string run = dir.file("run");
+  REQUIRE(radius_cli_streams("train " + q(data) + " --model " + q(radius::test::kTinySpec) +
+                                 " --epochs 0 --threads 1 --quiet --out " + q(run),
+                             dir)
+              .rc == 0);
+  const std::string predicted = dir.file("predict.csv");
+  const auto p = radius_cli_streams("predict " + q(run) + " " + q(data + "/test") + " --quiet --out " + q(predicted), dir);
+  CAPTURE(p.err);
+  REQUIRE(p.rc == 0);
+  const auto trained = radius::read_csv(run + "/predictions.csv");
+  const auto by_predict = radius::read_csv(predicted);
+  REQUIRE(!trained.empty());
+  REQUIRE(!by_predict.empty());
+  CHECK(trained[0] == radius::CsvRow{"path", "label", "score", "p_fractured", "class", "gradcam"});
+  CHECK(by_predict[0] == trained[0]);
+  CHECK(trained.size() == by_predict.size());  // the same test images
+  for (const std::string& file : {run + "/predictions.csv", predicted})
+    CHECK_MESSAGE(radius_cli_streams("metrics " + q(file), dir).rc == 0, file);
+}
+
+TEST_CASE("cli flags: the predictions writer fills the class at its threshold and leaves unknown labels empty") {
+  TempDir dir("predictions_writer");
+  const std::string path = dir.file("p.csv");
+  radius::write_predictions_csv(path, {{"a, b.png", 0, 0.25}, {"c.png", -1, 0.75, "cams/c_gradcam.png"}}, 0.5);
+  const auto rows = radius::read_csv(path);
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[1] == radius::CsvRow{"a, b.png", "0", "0.25", "0.75", "fractured", ""});
+  CHECK(rows[2] == radius::CsvRow{"c.png", "", "0.75", "0.25", "not fractured", "cams/c_gradcam.png"});
+  try {
+    radius::read_predictions_csv(path);
+    FAIL("a row without its label was read");
+  } catch (const std::runtime_error& e) {
+    CHECK(has(e.what(), "label is empty"));
+  }
+  radius::write_predictions_csv(path, {{"a.png", 1, 0.5}});  // no threshold: no class
+  CHECK(radius::read_csv(path)[1] == radius::CsvRow{"a.png", "1", "0.5", "0.5", "", ""});
 }
