@@ -88,7 +88,7 @@ void add_metrics_command(CLI::App& app) {
       "                        FP not fractured->fractured, TN not fractured->not fractured\n"
       "  e.g. the seed paper's Table 1: radius metrics --counts 694 32 54 195");
   auto o = std::make_shared<MetricsCommand>();
-  cmd->add_option("PREDICTIONS", o->predictions, "predictions.csv (path,label,score) from evaluate/train");
+  cmd->add_option("PREDICTIONS", o->predictions, "A predictions.csv (path,label,score,...) from train, kfold, evaluate or predict");
   cmd->add_option("--counts", o->counts, "TP FN FP TN with fractured = positive")
       ->expected(4)
       ->check(number_check<int64_t>(non_negative()));

@@ -376,3 +376,22 @@ TEST_CASE("cli flags: the predictions writer fills the class at its threshold an
   radius::write_predictions_csv(path, {{"a.png", 1, 0.5}});  // no threshold: no class
   CHECK(radius::read_csv(path)[1] == radius::CsvRow{"a.png", "1", "0.5", "0.5", "", ""});
 }
+
+TEST_CASE("cli flags: every numeric option of every command refuses a word in plain words") {
+  TempDir dir("cli_every_number");
+  const nlohmann::json commands = nlohmann::json::parse(radius_cli("options --flags").out);
+  int checked = 0;
+  for (const auto& [command, flags] : commands.items())
+    for (const nlohmann::json& f : flags) {
+      const std::string type = f.at("type"), flag = f.at("flag");
+      if (!(type.starts_with("INT") || type.starts_with("UINT") || type.starts_with("FLOAT"))) continue;
+      const std::string args = command + " " + flag + " abc" + (flag == "--counts" ? " 1 2 3" : "");
+      const auto r = radius_cli_streams(args, dir);
+      CAPTURE(args);
+      CAPTURE(r.err);
+      CHECK(r.rc == 2);
+      CHECK(has(r.err, flag + ": 'abc' is not a number"));
+      ++checked;
+    }
+  CHECK(checked >= 60);
+}
