@@ -159,7 +159,7 @@ TEST_CASE("cli flags: a flag several commands take has one name, one help and on
   for (const auto& [command, f] : uses["--threshold"]) CHECK_MESSAGE(has(f.at("type").get<std::string>(), "[0, 1]"), command);
 }
 
-TEST_CASE("cli flags: --epochs 0 warns on stderr; warnings stay off stdout") {
+TEST_CASE("cli flags: --epochs 0 warns on stderr, and warnings stay off stdout") {
   TempDir dir("cli_epochs0");
   const std::string data = radius::test::tiny_dataset(dir);
   const auto r = radius_cli_streams("train " + q(data) + " --model " + q(radius::test::kTinySpec) +
@@ -299,7 +299,7 @@ TEST_CASE("cli flags: a write that fails names the user's file, never the tempor
   }
 }
 
-TEST_CASE("cli flags: summary of a run directory or a weights file shows the recorded spec; of a binary file, says so") {
+TEST_CASE("cli flags: summary of a run directory or a weights file shows the recorded spec, of a binary file says so") {
   TempDir dir("cli_summary");
   const std::string data = radius::test::tiny_dataset(dir);
   const std::string run = dir.file("run");
