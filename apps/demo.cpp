@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "apps/commands.h"
+#include "apps/common_flags.h"
 #include "data/bars.h"
 #include "net/safetensors.h"
 #include "net/spec.h"
@@ -91,13 +92,13 @@ void run_demo(const DemoOptions& o) {
 void add_demo_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("demo", "Train a model on generated bar images for a few steps, then evaluate and save it");
   auto o = std::make_shared<DemoOptions>();
-  cmd->add_option("--model", o->spec, "Model spec file")->capture_default_str();
-  cmd->add_option("--steps", o->steps, "Training steps")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", o->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--lr", o->lr, "Adam learning rate (Keras form)")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--seed", o->seed, "Seed for init, dropout and data")->capture_default_str();
-  cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)")->capture_default_str();
-  cmd->add_option("--out", o->out, "Output directory for the weights")->capture_default_str();
+  add_shared_flag(*cmd, "--model", o->spec, "Model spec file")->capture_default_str();
+  add_number(*cmd, "--steps", o->steps, "Training steps", positive());
+  add_shared_flag(*cmd, "--batch", o->batch);
+  add_number(*cmd, "--lr", o->lr, "Learning rate", positive());  // Adam in Keras' form, as train's default
+  add_shared_flag(*cmd, "--seed", o->seed);
+  add_shared_flag(*cmd, "--threads", o->threads);
+  add_shared_flag(*cmd, "--out", o->out, "Output directory for the weights")->capture_default_str();
   cmd->callback([o] { run_demo(*o); });
 }
 

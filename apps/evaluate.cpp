@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "apps/commands.h"
+#include "apps/common_flags.h"
 #include "apps/run_common.h"
 #include "apps/training.h"
 #include "tensor/parallel.h"
@@ -85,12 +86,12 @@ void add_evaluate_command(CLI::App& app) {
       ->required();
   cmd->add_option("DATA", o->data, "Data folder")->required();
   cmd->add_option("--split", o->split, "Split folder to evaluate")->capture_default_str();
-  cmd->add_option("--model", o->model, "Model spec (default: the run's, else models/paper.spec)");
-  cmd->add_option("--out", o->out, "Output directory (default: <run or weights folder>/eval-<split>)");
-  cmd->add_option("--threshold", o->threshold, "Decision threshold on P(not fractured)")->capture_default_str();
-  cmd->add_option("--batch", o->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)")->capture_default_str();
-  cmd->add_option("--device", o->device, "cpu | cuda")->capture_default_str();
+  add_shared_flag(*cmd, "--model", o->model, "Model spec (default: the run's, else models/paper.spec)");
+  add_shared_flag(*cmd, "--out", o->out, "Output directory (default: <run or weights folder>/eval-<split>)");
+  add_shared_flag(*cmd, "--threshold", o->threshold);
+  add_shared_flag(*cmd, "--batch", o->batch);
+  add_shared_flag(*cmd, "--threads", o->threads);
+  add_shared_flag(*cmd, "--device", o->device);
   cmd->callback([o] { run_evaluate(*o); });
 }
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "apps/commands.h"
+#include "apps/common_flags.h"
 #include "apps/run_common.h"
 #include "data/encode.h"
 #include "eval/tile_grid.h"
@@ -263,21 +264,18 @@ void add_explain_command(CLI::App& app) {
   cmd->add_option("model", o->model, "A model spec (fresh init from --seed), or weights (.safetensors) / a run directory")
       ->required();
   cmd->add_option("image", o->image, "An image to run through the network (PNG or JPEG)");
-  auto* spec = cmd->add_option("--model", o->spec,
+  auto* spec = add_shared_flag(*cmd, "--model", o->spec,
                                "For weights: the spec (default: the run's config.json \"model\", else models/paper.spec)");
-  cmd->add_option("--seed", o->seed, "Initialisation seed for a spec (and the random gradient timing starts from)")
-      ->capture_default_str();
-  cmd->add_option("--device", o->device, "cpu or cuda (where the layers are timed)")->capture_default_str()
-      ->check(CLI::IsMember({"cpu", "cuda"}));
-  cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)")->capture_default_str();
-  cmd->add_option("--repeats", o->repeats, "Timed passes per layer (the median is shown)")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  add_shared_flag(*cmd, "--seed", o->seed);  // a spec's initialisation, and the gradient the timing starts from
+  add_shared_flag(*cmd, "--device", o->device);  // where the layers are timed
+  add_shared_flag(*cmd, "--threads", o->threads);
+  add_number(*cmd, "--repeats", o->repeats, "Timed passes per layer (the median is shown)", positive());
   cmd->add_option("--grids", o->grids, "Write PNG grids of the first conv layer's filters and the feature maps here");
-  cmd->add_option("--grid-layers", o->grid_layers, "How many conv/pool layers get a feature-map grid")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  add_number(*cmd, "--grid-layers", o->grid_layers, "How many conv/pool layers get a feature-map grid",
+             non_negative());
   cmd->add_option("--interpolation", o->interpolation, "Resize to the model input: nearest (Keras' default) or bilinear")
       ->capture_default_str()->check(CLI::IsMember({"nearest", "bilinear"}));
-  cmd->add_option("--json", o->json_out, "Write everything as JSON to FILE");
+  cmd->add_option("--json", o->json_out, "Also write the full result as JSON to this file");
   cmd->callback([o, spec] { run_explain(*o, spec->count() > 0); });
 }
 

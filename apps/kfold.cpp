@@ -31,9 +31,11 @@
 #include <tuple>
 
 #include "apps/commands.h"
+#include "apps/common_flags.h"
 #include "apps/run_common.h"
 #include "apps/run_folder.h"
 #include "apps/training.h"
+#include "apps/warning.h"
 #include "data/csv.h"
 #include "data/splits.h"
 #include "net/spec.h"
@@ -48,7 +50,7 @@ namespace {
 
 struct KfoldCommand {
   std::string data, out = "runs/kfold";
-  int k = 5;
+  int k = 5, limit = 0;
   bool overwrite = false;
   TrainingOptions recipe;
 };
@@ -229,9 +231,12 @@ void run_kfold(KfoldCommand o) {
   parse_device(t.device);
   const auto spec = load_model_spec(t.model);  // the input size for the cache; each fold builds its own model
 
+  if (const std::string w = no_training_warning(t); !w.empty()) print_warning(w);
+
   const Dataset data = list_training_data(o.data, t);
   std::vector<size_t> every(data.samples.size());
   for (size_t i = 0; i < every.size(); ++i) every[i] = i;
+  every = limit_images(data, every, o.limit, t);  // --limit: before decoding, so a quick run is quick
   const ImageCache cache(data, every, cache_options_for(*spec, t.threads));
   std::printf("%s\n", cache.summary().c_str());
   const std::vector<size_t> kept = cache.sample_indices();
@@ -249,6 +254,7 @@ void run_kfold(KfoldCommand o) {
   config["data"] = absolute_path(o.data);
   config["data_fingerprint"] = data_fingerprint(data);
   config["k"] = o.k;
+  config["limit"] = o.limit;
   config["images"] = kept.size();
   config["created"] = now_iso8601();
   config["classes"] = data.classes;
@@ -270,10 +276,11 @@ void add_kfold_command(CLI::App& app) {
   auto o = std::make_shared<KfoldCommand>();
   cmd->add_option("DATA", o->data, "Data folder (every split: train/ val/ test/) or class folders or a manifest")
       ->required();
-  cmd->add_option("-k,--folds", o->k, "Number of folds (>= 2)")->capture_default_str();
-  cmd->add_option("--out", o->out, "Run directory")->capture_default_str();
+  add_number(*cmd, "-k,--folds", o->k, "Number of folds", {2.0, std::nullopt});
+  add_shared_flag(*cmd, "--out", o->out, "Run directory")->capture_default_str();
   add_training_options(*cmd, o->recipe);
-  cmd->add_flag("--overwrite", o->overwrite, "Replace the run in --out (emptied first; a folder without config.json is never touched)");
+  add_shared_flag(*cmd, "--limit", o->limit);
+  add_shared_flag(*cmd, "--overwrite", o->overwrite);
   cmd->callback([o] { run_kfold(*o); });
 }
 

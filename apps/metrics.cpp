@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "apps/commands.h"
+#include "apps/common_flags.h"
 #include "eval/metrics.h"
 #include "eval/predictions_csv.h"
 #include "eval/synth_breakdown.h"
@@ -87,11 +88,13 @@ void add_metrics_command(CLI::App& app) {
       "                        FP not fractured->fractured, TN not fractured->not fractured\n"
       "  e.g. the seed paper's Table 1: radius metrics --counts 694 32 54 195");
   auto o = std::make_shared<MetricsCommand>();
-  cmd->add_option("PREDICTIONS", o->predictions, "predictions.csv (path,label,score) from evaluate/train");
-  cmd->add_option("--counts", o->counts, "TP FN FP TN with fractured = positive")->expected(4);
+  cmd->add_option("PREDICTIONS", o->predictions, "A predictions.csv (path,label,score,...) from train, kfold, evaluate or predict");
+  cmd->add_option("--counts", o->counts, "TP FN FP TN with fractured = positive")
+      ->expected(4)
+      ->check(number_check<int64_t>(non_negative()));
   cmd->add_option("--confusion", o->confusion,
                   "\"TP,FN,FP,TN\": rows true fractured / not fractured x columns predicted (same order)");
-  cmd->add_option("--threshold", o->threshold, "Decision threshold on the score P(not fractured)")->capture_default_str();
+  add_shared_flag(*cmd, "--threshold", o->threshold);
   cmd->add_option("--synth", o->synth,
                   "With PREDICTIONS: the `radius synth` data folder (or its synth.csv) they were made on; "
                   "adds what the model gets right per kind of image");

@@ -12,9 +12,12 @@
 // Classes are Keras' alphabetical class folders: 0 = fractured, 1 = not fractured.
 // The network's sigmoid output is P(not fractured) = the "score" of eval/metrics.h;
 // predicted class = score > threshold ? 1 : 0 (predict_class), P(fractured) = 1 - score.
-// An image under a folder named "fractured" or "not fractured" gets that label, so
-// `radius metrics` can read the CSV (path,label,score,... like eval/predictions_csv.h);
-// otherwise its label is empty (JSON: null) and the CSV is a prediction list only.
+// An image under a folder named "fractured" or "not fractured" gets that label, and so
+// does every row of a CSV manifest given as an input (path,label[,group][,split], the
+// format of data/dataset.h: its rows are the images, its labels theirs, whatever the
+// split column says), so `radius metrics` can read the CSV (path,label,score,... like
+// eval/predictions_csv.h); otherwise its label is empty (JSON: null) and the CSV is a
+// prediction list only.
 //
 // Unreadable images (empty, truncated, corrupt, not an image) are skipped, listed
 // with their reason on stderr and in the output file, and never stop the run; the
@@ -33,8 +36,8 @@
 #include <vector>
 
 #include "apps/commands.h"
+#include "apps/common_flags.h"
 #include "apps/run_common.h"
-#include "data/csv.h"
 #include "data/dataset.h"
 #include "data/decode.h"
 #include "data/encode.h"
@@ -42,6 +45,7 @@
 #include "data/resize.h"
 #include "io/atomic_file.h"
 #include "eval/metrics.h"
+#include "eval/predictions_csv.h"
 #include "net/gradcam.h"
 #include "net/safetensors.h"
 #include "net/spec.h"
@@ -85,9 +89,35 @@ struct Skipped {
   std::string path, reason, message;
 };
 
-// Files to predict: each input file as given, each folder's image files (recursive, sorted).
-std::vector<std::string> list_inputs(const std::vector<std::string>& inputs) {
-  std::vector<std::string> files;
+// The Kaggle layout names the true class in the parent folder.
+int label_from_path(const std::string& path) {
+  const std::string parent = fs::path(path).parent_path().filename().string();
+  for (int c = 0; c < 2; ++c)
+    if (parent == kClassNames[c]) return c;
+  return -1;
+}
+
+struct Input {
+  std::string path;
+  int label = -1;  // -1: unknown
+};
+
+// A CSV manifest's rows, with their labels (data/dataset.h reads it: paths relative to the
+// manifest, labels by class name or index, as train reads it).
+std::vector<Input> manifest_inputs(const std::string& manifest) {
+  const Dataset d = list_dataset(manifest);
+  if (d.classes.size() > 2)
+    throw std::runtime_error(manifest + ": " + std::to_string(d.classes.size()) +
+                             " classes; predict's model tells 2 apart (fractured, not fractured)");
+  std::vector<Input> rows;
+  for (const Sample& s : d.samples) rows.push_back({s.path, s.label});
+  return rows;
+}
+
+// What to predict: each input file as given (a .csv file: a manifest's rows), each
+// folder's image files (recursive, sorted).
+std::vector<Input> list_inputs(const std::vector<std::string>& inputs) {
+  std::vector<Input> files;
   for (const std::string& in : inputs) {
     std::error_code ec;
     if (fs::is_directory(in, ec)) {
@@ -98,22 +128,17 @@ std::vector<std::string> list_inputs(const std::vector<std::string>& inputs) {
       if (ec) throw std::runtime_error(in + ": cannot list: " + ec.message());
       std::sort(found.begin(), found.end());
       if (found.empty()) std::fprintf(stderr, "radius predict: warning: %s: no image files\n", in.c_str());
-      files.insert(files.end(), found.begin(), found.end());
+      for (const std::string& f : found) files.push_back({f, label_from_path(f)});
+    } else if (fs::exists(in, ec) && fs::path(in).extension() == ".csv") {
+      const std::vector<Input> rows = manifest_inputs(in);
+      files.insert(files.end(), rows.begin(), rows.end());
     } else if (fs::exists(in, ec)) {
-      files.push_back(in);
+      files.push_back({in, label_from_path(in)});
     } else {
       throw std::runtime_error(in + ": no such image file or directory");
     }
   }
   return files;
-}
-
-// The Kaggle layout names the true class in the parent folder.
-int label_from_path(const std::string& path) {
-  const std::string parent = fs::path(path).parent_path().filename().string();
-  for (int c = 0; c < 2; ++c)
-    if (parent == kClassNames[c]) return c;
-  return -1;
 }
 
 std::string overlay_name(const std::string& path, std::set<std::string>& used) {
@@ -124,16 +149,11 @@ std::string overlay_name(const std::string& path, std::set<std::string>& used) {
   return name;
 }
 
-void write_csv_out(const std::string& path, const std::vector<Row>& rows, const std::vector<Skipped>& skipped) {
-  (void)skipped;  // a CSV of predictions has no room for them; they go to stderr (and JSON)
-  std::vector<CsvRow> out{{"path", "label", "score", "p_fractured", "class", "gradcam"}};
-  char score[32], pf[32];
-  for (const Row& r : rows) {
-    std::snprintf(score, sizeof score, "%.9g", r.score);
-    std::snprintf(pf, sizeof pf, "%.9g", 1.0 - r.score);
-    out.push_back({r.path, r.label < 0 ? "" : std::to_string(r.label), score, pf, kClassNames[r.predicted], r.gradcam});
-  }
-  write_csv(path, out);
+// predictions.csv in the one layout train and evaluate write too (eval/predictions_csv.h).
+void write_csv_out(const std::string& path, const std::vector<Row>& rows, double threshold) {
+  std::vector<Prediction> out;
+  for (const Row& r : rows) out.push_back({r.path, r.label, r.score, r.gradcam});
+  write_predictions_csv(path, out, threshold);  // skipped files have no room here: stderr and JSON list them
 }
 
 void write_json_out(const std::string& path, const PredictCommand& o, const ModelFiles& mf,
@@ -198,7 +218,7 @@ void run_predict(const PredictCommand& o, bool spec_given) {
                   model->layer_output(layer).str().c_str());
   }
 
-  const std::vector<std::string> files = list_inputs(o.inputs);
+  const std::vector<Input> files = list_inputs(o.inputs);
 
   std::vector<Row> rows;
   std::vector<Skipped> skipped;
@@ -207,14 +227,16 @@ void run_predict(const PredictCommand& o, bool spec_given) {
   for (size_t begin = 0; begin < files.size();) {
     // Decode until the batch is full (bad files do not count).
     std::vector<std::string> paths;
+    std::vector<int> labels;
     std::vector<Image> originals;
     std::vector<float> pixels;
     for (; begin < files.size() && int(paths.size()) < o.batch; ++begin) {
-      const std::string& path = files[begin];
+      const std::string& path = files[begin].path;
       try {
         Image img = decode_image(path, color_mode_for(in));
         append_model_input(img, in, interp, pixels);
         paths.push_back(path);
+        labels.push_back(files[begin].label);
         if (!o.explain.empty()) originals.push_back(std::move(img));
       } catch (const DecodeError& e) {
         skipped.push_back({path, failure_id(e.reason()), e.what()});
@@ -242,7 +264,7 @@ void run_predict(const PredictCommand& o, bool spec_given) {
     for (int64_t i = 0; i < n; ++i) {
       Row r;
       r.path = paths[size_t(i)];
-      r.label = label_from_path(r.path);
+      r.label = labels[size_t(i)];
       r.score = scores[size_t(i)];
       r.predicted = predict_class(r.score, o.threshold);
       if (!o.explain.empty()) {
@@ -286,7 +308,7 @@ void run_predict(const PredictCommand& o, bool spec_given) {
     std::fprintf(stderr, "radius predict: skipped %s (%s)\n", s.message.c_str(), s.reason.c_str());
   if (!o.quiet) {
     std::printf("\n%zu images: %d fractured, %zu not fractured", rows.size(), fractured, rows.size() - size_t(fractured));
-    if (known > 0) std::printf("; accuracy %.4f on the %d with a class folder", double(correct) / known, known);
+    if (known > 0) std::printf("; accuracy %.4f on the %d with a known label", double(correct) / known, known);
     if (!skipped.empty()) std::printf("; %zu skipped (unreadable)", skipped.size());
     std::printf("\n");
     if (!o.explain.empty()) std::printf("Grad-CAM overlays: %s\n", o.explain.c_str());
@@ -294,7 +316,7 @@ void run_predict(const PredictCommand& o, bool spec_given) {
 
   if (!o.out.empty()) {
     if (o.out.ends_with(".json")) write_json_out(o.out, o, mf, rows, skipped);
-    else write_csv_out(o.out, rows, skipped);
+    else write_csv_out(o.out, rows, o.threshold);
     if (!o.quiet) std::printf("wrote %s\n", o.out.c_str());
   }
   if (rows.empty())
@@ -310,24 +332,25 @@ void add_predict_command(CLI::App& app) {
   auto o = std::make_shared<PredictCommand>();
   o->spec = default_model_path();
   cmd->add_option("model", o->model, "Weights (.safetensors) or a run directory with weights.safetensors")->required();
-  cmd->add_option("inputs", o->inputs, "Image files and/or folders (searched recursively)")->required();
-  auto* spec = cmd->add_option("--model", o->spec,
+  cmd->add_option("inputs", o->inputs,
+                  "Image files, folders (searched recursively) and/or CSV manifests (path,label[,group][,split])")
+      ->required();
+  auto* spec = add_shared_flag(*cmd, "--model", o->spec,
                                "Model spec file (default: the run's config.json \"model\", else models/paper.spec)");
-  cmd->add_option("--out", o->out,
+  add_shared_flag(*cmd, "--out", o->out,
                   "Write the predictions to FILE.csv (path,label,score,p_fractured,class,gradcam; score = "
                   "P(not fractured)) or FILE.json");
-  cmd->add_option("--threshold", o->threshold, "Predict 'not fractured' when P(not fractured) > threshold")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  add_shared_flag(*cmd, "--threshold", o->threshold);
   cmd->add_option("--explain", o->explain, "Write a Grad-CAM overlay <stem>_gradcam.png per image to this folder");
-  cmd->add_option("--layer", o->layer, "Grad-CAM: layer index to explain (default: the last conv layer's output)");
-  cmd->add_option("--alpha", o->alpha, "Grad-CAM: heat-map opacity over the X-ray")->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--batch", o->batch, "Images per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)")->capture_default_str();
-  cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+  add_number(*cmd, "--layer", o->layer, "Grad-CAM: layer index to explain (-1: the last conv layer's output)",
+             {-1.0, std::nullopt});
+  add_number(*cmd, "--alpha", o->alpha, "Grad-CAM: heat-map opacity over the X-ray", closed(0, 1));
+  add_shared_flag(*cmd, "--batch", o->batch);
+  add_shared_flag(*cmd, "--threads", o->threads);
+  add_shared_flag(*cmd, "--device", o->device);
   cmd->add_option("--interpolation", o->interpolation, "Resize to the model input: nearest (Keras' default) or bilinear")
       ->capture_default_str()->check(CLI::IsMember({"nearest", "bilinear"}));
-  cmd->add_flag("--quiet,-q", o->quiet, "No table or summary on stdout (skipped files still go to stderr)");
+  add_shared_flag(*cmd, "--quiet", o->quiet);
   cmd->callback([o, spec] { run_predict(*o, spec->count() > 0); });
 }
 

@@ -52,7 +52,7 @@ Metrics write_evaluation(const std::string& out_dir, const std::vector<Predictio
   if (m.confusion.predicted(0) == 0 || m.confusion.predicted(1) == 0)
     report.warnings.push_back("the model predicts a single class for every image (collapse): the metrics "
                               "of the other class are zero");
-  write_predictions_csv(out_dir + "/predictions.csv", predictions);
+  write_predictions_csv(out_dir + "/predictions.csv", predictions, threshold);
   save_png(plot_confusion_matrix(m), out_dir + "/confusion_matrix.png");
   save_png(plot_roc(roc, op), out_dir + "/roc.png");
   report.files.emplace_back("predictions (path, label, score)", "predictions.csv");

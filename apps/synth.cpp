@@ -13,6 +13,7 @@
 #include <string>
 
 #include "apps/commands.h"
+#include "apps/common_flags.h"
 #include "data/synth_dataset.h"
 #include "data/synth_truth.h"
 #include "tensor/parallel.h"
@@ -72,30 +73,24 @@ void run_synth(SynthCommand o) {
 void add_synth_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("synth", "Write a synthetic limb-radiograph fracture data set (Kaggle layout)");
   auto o = std::make_shared<SynthCommand>();
-  cmd->add_option("--out", o->out, "Output directory (must not exist or be empty)")->required();
-  cmd->add_option("--train", o->train, "Training images (rotated copies included)")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--val", o->val, "Validation images")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--test", o->test, "Test images")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--count", o->count, "Total images, split 80/10/10 (overrides --train/--val/--test)")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--seed", o->seed, "Seed: the same seed writes the same files")->capture_default_str();
-  cmd->add_option("--min-side", o->options.render.min_side, "Smallest image side in pixels")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--max-side", o->options.render.max_side, "Largest image side in pixels")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--model-side", o->options.render.model_side,
-                  "Input side of the model that will read it (fracture widths are set in its pixels)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+  add_shared_flag(*cmd, "--out", o->out, "Output directory (must not exist or be empty)")->required();
+  add_number(*cmd, "--train", o->train, "Training images (rotated copies included)", non_negative());
+  add_number(*cmd, "--val", o->val, "Validation images", non_negative());
+  add_number(*cmd, "--test", o->test, "Test images", non_negative());
+  add_number(*cmd, "--count", o->count, "Total images, split 80/10/10 (overrides --train/--val/--test)", positive());
+  add_shared_flag(*cmd, "--seed", o->seed);
+  add_number(*cmd, "--min-side", o->options.render.min_side, "Smallest image side in pixels", positive());
+  add_number(*cmd, "--max-side", o->options.render.max_side, "Largest image side in pixels", positive());
+  add_number(*cmd, "--model-side", o->options.render.model_side,
+             "Input side of the model that will read it (fracture widths are set in its pixels)", positive());
   // The fractions, each in [0, 1]: what the generator draws, and how often.
   auto fraction = [cmd](const char* name, double& value, const char* help) {
-    cmd->add_option(name, value, help)->capture_default_str()->check(CLI::Range(0.0, 1.0));
+    add_number(*cmd, name, value, help, closed(0, 1));
   };
   fraction("--subtle", o->options.render.subtle_fraction,
            "Fraction of fractures that are thin, low-contrast hairlines");
-  cmd->add_option("--hairline-contrast", o->options.render.hairline_contrast,
-                  "How dark the hairlines are, as a multiple of their drawn depth (below 1: fainter)")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  add_number(*cmd, "--hairline-contrast", o->options.render.hairline_contrast,
+             "How dark the hairlines are, as a multiple of their drawn depth (below 1: fainter)", closed(0, 1));
   fraction("--displaced", o->options.render.displaced_fraction,
            "Fraction of the other fractures whose distal fragment is shifted");
   fraction("--swelling", o->options.render.swelling_fraction,
@@ -120,8 +115,7 @@ void add_synth_command(CLI::App& app) {
            "Fraction of fractured images per split");
   fraction("--jpeg", o->options.jpeg_fraction,
            "Fraction of radiographs stored as JPEG (rest PNG)");
-  cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores); the files do not depend on it")
-      ->capture_default_str();
+  add_shared_flag(*cmd, "--threads", o->threads);  // the files do not depend on it
   cmd->callback([o] {
     if (o->options.render.min_side > o->options.render.max_side)
       throw CLI::ValidationError("--min-side", "must not exceed --max-side");

@@ -16,9 +16,11 @@
 #include <tuple>
 
 #include "apps/commands.h"
+#include "apps/common_flags.h"
 #include "apps/run_common.h"
 #include "apps/run_folder.h"
 #include "apps/training.h"
+#include "apps/warning.h"
 #include "data/splits.h"
 #include "io/atomic_file.h"
 #include "io/json_checked.h"
@@ -75,17 +77,6 @@ void explain_resume(const TrainCommand& given, const TrainCommand& o, const json
                  "resuming on %s\n", given.data.c_str(), recorded.c_str(), given.data.c_str());
 }
 
-// At most `limit` of the training images, stratified (group-aware with --group).
-std::vector<size_t> limit_training(const Dataset& data, const std::vector<size_t>& train_idx, const TrainCommand& o) {
-  if (o.limit <= 0 || size_t(o.limit) >= train_idx.size()) return train_idx;
-  const auto bins = assign_bins(labels_at(data, train_idx), groups_at(data, train_idx, o.recipe.group),
-                                {double(o.limit), double(train_idx.size() - size_t(o.limit))}, o.recipe.seed + 7);
-  std::vector<size_t> keep;
-  for (size_t k = 0; k < train_idx.size(); ++k)
-    if (bins[k] == 0) keep.push_back(train_idx[k]);
-  return keep;
-}
-
 void run_train(TrainCommand o) {
   CheckpointFile resume_ckpt;
   json resume_config;
@@ -136,6 +127,8 @@ void run_train(TrainCommand o) {
   std::string source_spec;  // the spec as given (a new run copies it into its folder)
   if (o.data.empty()) throw std::runtime_error("no DATA folder given");
   if (o.out.empty()) o.out = "runs/train";
+  if (!resuming)
+    if (const std::string w = no_training_warning(t); !w.empty()) print_warning(w);
   if (!(t.val_fraction > 0 && t.val_fraction < 1)) throw std::runtime_error("--val-fraction must be in (0, 1)");
   set_num_threads(t.threads);
   auto model = build_model(t);
@@ -156,7 +149,7 @@ void run_train(TrainCommand o) {
     val_source = std::string(t.group ? "group-aware" : "stratified") + " split of train (" +
                  std::to_string(int(std::lround(t.val_fraction * 100))) + " %)";
   }
-  train_idx = limit_training(data, train_idx, o);
+  train_idx = limit_images(data, train_idx, o.limit, t);
   const std::vector<size_t> test_idx = data.has_split("test") ? data.indices("test") : std::vector<size_t>{};
   check_split_classes(data, train_idx, val_idx, test_idx);
 
@@ -224,12 +217,11 @@ void add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Train a model (the seed paper's recipe by default) on an image folder");
   auto o = std::make_shared<TrainCommand>();
   cmd->add_option("DATA", o->data, "Data folder: train/ [val/] [test/] of class folders, or class folders");
-  cmd->add_option("--out", o->out, "Run directory (default runs/train)");
+  add_shared_flag(*cmd, "--out", o->out, "Run directory (default runs/train)");
   add_training_options(*cmd, o->recipe);
-  cmd->add_option("--limit", o->limit, "Use at most N training images (stratified), for quick runs")
-      ->check(CLI::NonNegativeNumber);
+  add_shared_flag(*cmd, "--limit", o->limit);
   cmd->add_option("--resume", o->resume, "Continue the run in this directory from its last checkpoint");
-  cmd->add_flag("--overwrite", o->overwrite, "Replace the run in --out (emptied first; a folder without config.json is never touched)");
+  add_shared_flag(*cmd, "--overwrite", o->overwrite);
   cmd->callback([o, cmd] {
     o->given = training_flags_given(*cmd);
     run_train(*o);

@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "apps/run_common.h"
+#include "apps/warning.h"
 #include "data/csv.h"
 #include "data/loader.h"
 #include "data/splits.h"
@@ -161,6 +162,22 @@ std::pair<std::vector<size_t>, std::vector<size_t>> split_off_validation(const D
   return {train, val};
 }
 
+std::vector<size_t> limit_images(const Dataset& d, const std::vector<size_t>& idx, int limit, const TrainingOptions& o) {
+  if (limit <= 0 || size_t(limit) >= idx.size()) return idx;
+  const auto bins = assign_bins(labels_at(d, idx), groups_at(d, idx, o.group),
+                                {double(limit), double(idx.size() - size_t(limit))}, o.seed + 7);
+  std::vector<size_t> keep;
+  for (size_t k = 0; k < idx.size(); ++k)
+    if (bins[k] == 0) keep.push_back(idx[k]);
+  return keep;
+}
+
+std::string no_training_warning(const TrainingOptions& o) {
+  if (o.epochs != 0) return "";
+  return "--epochs 0: no training; the weights saved and evaluated are the untrained initial ones (--seed " +
+         std::to_string(o.seed) + ")";
+}
+
 void write_split_csv(const std::string& path, const Dataset& data, const std::vector<size_t>& idx) {
   std::vector<CsvRow> rows{{"path", "label", "class", "group"}};
   for (size_t i : idx) {
@@ -242,8 +259,8 @@ class ConsoleObserver final : public FitObserver {
   }
   void on_health_warning(const HealthWarning& w) override {
     if (live_) std::printf("\r\033[K");
-    std::printf("%s\n", health_line(w).c_str());
     std::fflush(stdout);
+    std::fprintf(stderr, "%s\n", health_line(w).c_str());  // a warning: stderr, as every warning
     warnings_.push_back(w);
     write_health_json();
   }
@@ -473,7 +490,7 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
               run.checkpoints ? ", checkpoints" : "", fmt_time(seconds).c_str());
 
   res.collapse = collapse_warning(r.history);
-  if (!res.collapse.empty()) std::printf("warning: %s\n", res.collapse.c_str());
+  if (!res.collapse.empty()) print_warning(res.collapse);
   if (!run.test_pos.empty()) {
     if (run.print_evaluation) std::printf("\ntest set (%zu images), fractured = positive:\n", run.test_pos.size());
     res.predictions = predict_positions(model, data, cache, run.test_pos, o.batch);

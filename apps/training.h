@@ -53,6 +53,15 @@ std::vector<std::string> groups_at(const Dataset& d, const std::vector<size_t>& 
 std::pair<std::vector<size_t>, std::vector<size_t>> split_off_validation(const Dataset& d,
                                                                          const std::vector<size_t>& idx,
                                                                          const TrainingOptions& o);
+// At most `limit` of idx (all when limit <= 0 or limit >= idx.size()): stratified by
+// class, group-aware with --group (a radiograph's rotated copies all in or all out);
+// deterministic in (idx, seed). train's and kfold's --limit.
+std::vector<size_t> limit_images(const Dataset& d, const std::vector<size_t>& idx, int limit, const TrainingOptions& o);
+
+// The line to warn with when a new run trains no epoch (--epochs 0): its evaluation is of
+// the untrained initial weights. "" otherwise.
+std::string no_training_warning(const TrainingOptions& o);
+
 // A split's file list: path (relative to the data root), label, class, group.
 void write_split_csv(const std::string& path, const Dataset& data, const std::vector<size_t>& idx);
 

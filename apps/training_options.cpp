@@ -7,7 +7,9 @@
 #include <type_traits>
 
 #include "apps/commands.h"
+#include "apps/common_flags.h"
 #include "io/json_checked.h"
+#include "io/json_number.h"
 
 namespace radius::app {
 
@@ -44,12 +46,22 @@ T config_value(const json& j, const ConfigKey& key) {
     return j.at(key.name).get<T>();
 }
 
+// What an option accepts: numbers in a range (every number type), or one of some words.
+struct Accepts {
+  NumberRange range;
+  std::vector<std::string> choices;
+};
+Accepts range(const NumberRange& r) { return {r, {}}; }
+Accepts one_of(std::vector<std::string> words) { return {{}, std::move(words)}; }
+
 // A row of the table: the field is what the flag sets (its type is the option's type).
-// A bool field is a switch (add_flag); every other field takes a value, checked by `check`.
+// A bool field is a switch (add_flag); a number is checked against its range (every
+// number is, with a plain message: apps/common_flags.h); a string against its choices.
+// `names` are CLI11's (a short name too: "-q,--quiet"); `flag` is the long one.
 template <class T>
-TrainingOption option(const std::string& flag, T TrainingOptions::*field, std::type_identity_t<T> default_value,
-                      const std::string& help, const ConfigKey& config, OnResume on_resume,
-                      std::optional<CLI::Validator> check = std::nullopt) {
+TrainingOption row_of(const std::string& flag, const std::string& names, T TrainingOptions::*field,
+                      std::type_identity_t<T> default_value, const std::string& help, const ConfigKey& config,
+                      OnResume on_resume, const Accepts& accepts) {
   TrainingOption row;
   row.flag = flag;
   row.help = help;
@@ -57,18 +69,22 @@ TrainingOption option(const std::string& flag, T TrainingOptions::*field, std::t
   row.on_resume = on_resume;
   row.default_text = shown_default(default_value);
   row.set_default = [field, default_value](TrainingOptions& o) { o.*field = default_value; };
-  row.add_to = [flag, help, field, check](CLI::App& cmd, TrainingOptions& o) {
+  row.add_to = [names, help, field, accepts](CLI::App& cmd, TrainingOptions& o) {
     if constexpr (std::is_same_v<T, bool>) {
-      cmd.add_flag(flag, o.*field, help);
+      cmd.add_flag(names, o.*field, help);
+    } else if constexpr (std::is_arithmetic_v<T>) {
+      add_number(cmd, names, o.*field, help, accepts.range);
     } else {
-      CLI::Option* opt = cmd.add_option(flag, o.*field, help)->capture_default_str();
-      if (check) opt->check(*check);
+      CLI::Option* opt = cmd.add_option(names, o.*field, help)->capture_default_str();
+      if (!accepts.choices.empty()) opt->check(CLI::IsMember(accepts.choices));
     }
   };
   row.write = [config, field](const TrainingOptions& o, json& j) {
     if (config.name.empty()) return;
     if constexpr (std::is_same_v<T, bool>)
       j[config.name] = (o.*field) != config.negated;
+    else if constexpr (std::is_same_v<T, float>)
+      j[config.name] = short_double(o.*field);
     else
       j[config.name] = o.*field;
   };
@@ -76,6 +92,23 @@ TrainingOption option(const std::string& flag, T TrainingOptions::*field, std::t
     o.*field = config.optional && !j.contains(config.name) ? default_value : config_value<T>(j, config);
   };
   return row;
+}
+
+// An option of training alone.
+template <class T>
+TrainingOption option(const std::string& flag, T TrainingOptions::*field, std::type_identity_t<T> default_value,
+                      const std::string& help, const ConfigKey& config, OnResume on_resume,
+                      const Accepts& accepts = {}) {
+  return row_of(flag, flag, field, default_value, help, config, on_resume, accepts);
+}
+
+// An option every command that has it shares (apps/common_flags.h): its names, help and
+// range come from the shared table, so train's --threads is predict's --threads.
+template <class T>
+TrainingOption shared_option(const std::string& flag, T TrainingOptions::*field, std::type_identity_t<T> default_value,
+                             const ConfigKey& config, OnResume on_resume) {
+  const SharedFlag& f = shared_flag(flag);
+  return row_of(flag, f.names, field, default_value, f.help, config, on_resume, Accepts{f.range, f.choices});
 }
 
 // The config.json column: a key, a --no-X switch recorded as "X", a key older runs may
@@ -92,60 +125,62 @@ std::vector<TrainingOption> make_table() {
   return {
       option("--model", &O::model, default_model_path(), "Model spec file (its input line sets the image size)",
              key("model"), kept),
-      option("--epochs", &O::epochs, 50, "Maximum epochs", key("epochs"), may_change, CLI::NonNegativeNumber),
+      option("--epochs", &O::epochs, 50, "Maximum epochs", key("epochs"), may_change, range(non_negative())),
       option("--patience", &O::patience, 5, "Early stopping: epochs without val-loss improvement (0 = off)",
-             key("patience"), kept, CLI::NonNegativeNumber),
+             key("patience"), kept, range(non_negative())),
       option("--min-delta", &O::min_delta, 0.0, "Smallest val-loss decrease that counts as improvement",
-             key("min_delta"), kept),
-      option("--batch", &O::batch, 32, "Batch size", key("batch"), kept, CLI::PositiveNumber),
-      option("--lr", &O::lr, 1e-3f, "Learning rate", key("lr"), kept, CLI::PositiveNumber),
+             key("min_delta"), kept, range(non_negative())),
+      shared_option("--batch", &O::batch, 32, key("batch"), kept),
+      option("--lr", &O::lr, 1e-3f, "Learning rate", key("lr"), kept, range(positive())),
       option("--optimizer", &O::optimizer, "adam", "adam (Keras form) | adam-pytorch | sgd", key("optimizer"),
-             kept, CLI::IsMember({"adam", "adam-pytorch", "sgd"})),
-      option("--momentum", &O::momentum, 0.0f, "SGD momentum", key("momentum"), kept),
+             kept, one_of({"adam", "adam-pytorch", "sgd"})),
+      option("--momentum", &O::momentum, 0.0f, "SGD momentum", key("momentum"), kept,
+             range(from_up_to(0, 1))),
       option("--no-augment", &O::no_augment, false, "Train without augmentation (rescale only)",
              negated_key("augment"), kept),
-      option("--rotation", &O::rotation, 40.0f, "Augmentation: rotation range, degrees", key("rotation"), kept),
-      option("--shift", &O::shift, 0.2f, "Augmentation: width/height shift fraction", key("shift"), kept),
-      option("--shear", &O::shear, 0.2f, "Augmentation: shear range, degrees", key("shear"), kept),
-      option("--zoom", &O::zoom, 0.2f, "Augmentation: zoom range", key("zoom"), kept),
+      option("--rotation", &O::rotation, 40.0f, "Augmentation: rotation range, degrees", key("rotation"), kept,
+             range(closed(0, 180))),
+      option("--shift", &O::shift, 0.2f, "Augmentation: width/height shift fraction", key("shift"), kept,
+             range(closed(0, 1))),
+      option("--shear", &O::shear, 0.2f, "Augmentation: shear range, degrees", key("shear"), kept,
+             range(from_up_to(0, 90))),
+      option("--zoom", &O::zoom, 0.2f, "Augmentation: zoom range", key("zoom"), kept, range(from_up_to(0, 1))),
       option("--no-flip", &O::no_flip, false, "Augmentation: no horizontal flips", negated_key("flip"), kept),
       option("--augment-warmup", &O::augment_warmup, 0,
              "Progressive augmentation: the warp grows linearly from none to full over N epochs (0 = full at once)",
-             optional_key("augment_warmup"), kept, CLI::NonNegativeNumber),
+             optional_key("augment_warmup"), kept, range(non_negative())),
       option("--val-fraction", &O::val_fraction, 0.2,
              "Validation share split off the training images (train: when DATA has no val/)", key("val_fraction"),
-             kept),
+             kept, range(open(0, 1))),
       option("--group", &O::group, false, "Group-aware splits: rotated copies of one X-ray stay on one side",
              key("group"), kept),
       option("--group-regex", &O::group_regex, "",
              "Group key: regex on the file stem, first capture group (default: prefix before '-rotated'; "
              "a manifest's group column wins)",
              optional_key("group_regex"), kept),
-      option("--threshold", &O::threshold, 0.5, "Decision threshold for the test evaluation",
-             optional_key("threshold"), kept),
-      option("--seed", &O::seed, 1, "Seed: init, dropout, shuffle, augmentation, splits", key("seed"), kept),
-      option("--threads", &O::threads, 0, "CPU threads (0 = all cores; train records the count it used)",
-             key("threads"), may_change),
-      option("--device", &O::device, "cpu", "cpu | cuda", key("device"), may_change),
-      option("--quiet", &O::quiet, false, "No live progress bar", not_recorded(), as_given),
+      shared_option("--threshold", &O::threshold, 0.5, optional_key("threshold"), kept),
+      shared_option("--seed", &O::seed, 1, key("seed"), kept),
+      shared_option("--threads", &O::threads, 0, key("threads"), may_change),
+      shared_option("--device", &O::device, "cpu", key("device"), may_change),
+      shared_option("--quiet", &O::quiet, false, not_recorded(), as_given),
       option("--init", &O::init, "glorot", "Weight init: glorot (Keras default) | he-uniform | he-normal (for ReLU nets)",
-             optional_key("init"), kept, CLI::IsMember({"glorot", "he-uniform", "he-normal"})),
+             optional_key("init"), kept, one_of({"glorot", "he-uniform", "he-normal"})),
       option("--warmup-epochs", &O::warmup_epochs, 0, "Linear learning-rate warmup over N epochs (0 = none)",
-             optional_key("warmup_epochs"), kept, CLI::NonNegativeNumber),
+             optional_key("warmup_epochs"), kept, range(non_negative())),
       option("--warmup-steps", &O::warmup_steps, 0, "Linear learning-rate warmup over N batches (overrides epochs)",
-             optional_key("warmup_steps"), kept, CLI::NonNegativeNumber),
+             optional_key("warmup_steps"), kept, range(non_negative())),
       option("--lr-schedule", &O::lr_schedule, "constant",
              "After warmup: constant | cosine (to 0 at --epochs; a resume keeps it) | step",
-             optional_key("lr_schedule"), kept, CLI::IsMember({"constant", "cosine", "step"})),
+             optional_key("lr_schedule"), kept, one_of({"constant", "cosine", "step"})),
       option("--lr-step-epochs", &O::lr_step_epochs, 10, "Step schedule: epochs between decays",
-             optional_key("lr_step_epochs"), kept, CLI::PositiveNumber),
+             optional_key("lr_step_epochs"), kept, range(positive())),
       option("--lr-step-factor", &O::lr_step_factor, 0.1, "Step schedule: learning-rate multiplier per decay",
-             optional_key("lr_step_factor"), kept, CLI::Range(1e-9, 1.0)),
+             optional_key("lr_step_factor"), kept, range({0.0, 1.0, true, false})),
       option("--clip-norm", &O::clip_norm, 0.0, "Clip the global gradient norm to this value (0 = off)",
-             optional_key("clip_norm"), kept, CLI::NonNegativeNumber),
+             optional_key("clip_norm"), kept, range(non_negative())),
       option("--health-every", &O::health_every, 10,
              "Training-health statistics and warnings every N batches (0 = off); see health.csv",
-             optional_key("health_every"), kept, CLI::NonNegativeNumber),
+             optional_key("health_every"), kept, range(non_negative())),
   };
 }
 
@@ -173,6 +208,12 @@ TrainingOptions::TrainingOptions() {
 
 void add_training_options(CLI::App& cmd, TrainingOptions& o) {
   for (const TrainingOption& row : training_option_table()) row.add_to(cmd, o);
+}
+
+void add_training_option(CLI::App& cmd, TrainingOptions& o, const std::string& flag) {
+  for (const TrainingOption& row : training_option_table())
+    if (row.flag == flag) return row.add_to(cmd, o);
+  throw std::logic_error("no training option " + flag);
 }
 
 std::vector<std::string> training_flags_given(const CLI::App& cmd) {

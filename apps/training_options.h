@@ -77,6 +77,9 @@ const std::vector<TrainingOption>& training_option_table();
 
 // Registers every option of the table on a subcommand (train, kfold).
 void add_training_options(CLI::App& cmd, TrainingOptions& o);
+// Registers one row (by its flag, "--group-regex") on a command that shares it with
+// training (audit's --group-regex, augment's warp): the same name, help and range.
+void add_training_option(CLI::App& cmd, TrainingOptions& o, const std::string& flag);
 // The flags of the table given on this subcommand's command line.
 std::vector<std::string> training_flags_given(const CLI::App& cmd);
 

@@ -332,7 +332,7 @@ void collect_warnings(AuditReport& r) {
     if (near_group)
       what += (what.empty() ? "" : " and ") + plural(near_group, "near-duplicate pair", "near-duplicate pairs");
     w.push_back("grouping: " + what + " join different group keys: a group-aware split would not keep the copies "
-                "together (check --group-pattern)");
+                "together (check --group-regex)");
   }
   for (const Association& a : r.associations)
     if (a.warn)

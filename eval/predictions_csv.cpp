@@ -6,6 +6,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "eval/metrics.h"
 #include "io/atomic_file.h"
 
 namespace radius {
@@ -98,6 +99,7 @@ std::vector<Prediction> read_predictions_csv(const std::string& path) {
     const std::string label = trim(fields[size_t(col_label)]);
     if (label == "0") p.label = 0;
     else if (label == "1") p.label = 1;
+    else if (label.empty()) at.fail("the label is empty (the true class is unknown; metrics need it for every row)");
     else at.fail("label must be 0 or 1, got '" + label + "'");
     const std::string score = trim(fields[size_t(col_score)]);
     char* end = nullptr;
@@ -112,12 +114,15 @@ std::vector<Prediction> read_predictions_csv(const std::string& path) {
   return rows;
 }
 
-void write_predictions_csv(const std::string& path, const std::vector<Prediction>& rows) {
-  std::string out = "path,label,score\n";
-  char buf[64];
+void write_predictions_csv(const std::string& path, const std::vector<Prediction>& rows,
+                           std::optional<double> threshold) {
+  static const char* const kClassNames[2] = {"fractured", "not fractured"};
+  std::string out = "path,label,score,p_fractured,class,gradcam\n";
+  char numbers[64];
   for (const Prediction& p : rows) {
-    std::snprintf(buf, sizeof buf, ",%d,%.9g\n", p.label, p.score);
-    out += quote_if_needed(p.path) + buf;
+    std::snprintf(numbers, sizeof numbers, ",%.9g,%.9g,", p.score, 1.0 - p.score);
+    out += quote_if_needed(p.path) + "," + (p.label < 0 ? std::string() : std::to_string(p.label)) + numbers +
+           (threshold ? kClassNames[predict_class(p.score, *threshold)] : "") + "," + quote_if_needed(p.gradcam) + "\n";
   }
   write_file_atomic(path, out);
 }

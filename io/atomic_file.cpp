@@ -57,7 +57,13 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   static std::atomic<uint64_t> counter{0};
   tmp_ = path_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   f_ = std::fopen(tmp_.c_str(), "wb");
-  if (!f_) fail_errno(path_, "cannot create '" + tmp_ + "'", errno);
+  // The error names the user's file and its folder, never the temporary's made-up name.
+  if (!f_) {
+    const int err = errno;
+    const std::string folder = std::filesystem::path(path_).parent_path().string();
+    fail_errno(path_, "cannot create a file in " + (folder.empty() ? std::string("the current folder") : "'" + folder + "'"),
+               err);
+  }
 }
 
 AtomicFile::~AtomicFile() {

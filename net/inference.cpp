@@ -53,11 +53,14 @@ std::string spec_in_config(const fs::path& folder) {
   return resolve_recorded(j["model"].get<std::string>(), folder);
 }
 
-// The "model" metadata radius train writes into weights.safetensors (resolved), or "".
+// The spec a weights file records (resolved), or "": "model" (radius train), "spec"
+// (radius demo).
 std::string spec_in_metadata(const std::string& weights) {
   const SafetensorsFile file = read_safetensors(weights);
-  const auto it = file.metadata.find("model");
-  return it == file.metadata.end() ? "" : resolve_recorded(it->second, fs::path(weights).parent_path());
+  for (const char* key : {"model", "spec"})
+    if (const auto it = file.metadata.find(key); it != file.metadata.end() && !it->second.empty())
+      return resolve_recorded(it->second, fs::path(weights).parent_path());
+  return "";
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
 // Running the built `radius` executable from a test: its exit code and its output
-// (stdout and stderr together).
+// (stdout and stderr together, or apart).
 #pragma once
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -40,6 +41,33 @@ inline CliRun radius_cli(const std::string& args) { return run_shell(std::string
 // The same with DIR as the working directory.
 inline CliRun radius_cli_in(const std::string& dir, const std::string& args) {
   return run_shell("cd " + q(dir) + " && " + std::string(RADIUS_CLI) + " " + args + " 2>&1");
+}
+
+// `radius ARGS` with stdout and stderr kept apart (through files in `dir`), to check
+// which stream a message goes to.
+struct CliStreams {
+  int rc = -1;
+  std::string out, err;
+};
+inline CliStreams radius_cli_streams(const std::string& args, const TempDir& dir) {
+  const std::string out = dir.file("cli_stdout.txt"), err = dir.file("cli_stderr.txt");
+  const std::string cmd = std::string(RADIUS_CLI) + " " + args + " >" + q(out) + " 2>" + q(err);
+  const int status = std::system(cmd.c_str());
+  CliStreams r;
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  auto slurp = [](const std::string& path) {
+    std::string text;
+    if (FILE* f = std::fopen(path.c_str(), "rb")) {
+      char buf[4096];
+      size_t n;
+      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+      std::fclose(f);
+    }
+    return text;
+  };
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
 }
 
 // The small model spec the CLI tests train.

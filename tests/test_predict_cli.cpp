@@ -205,3 +205,27 @@ TEST_CASE("predict CLI: clear errors and a non-zero exit") {
     CHECK(r.err.find("no such image file or directory") != std::string::npos);
   }
 }
+
+TEST_CASE("predict CLI: a CSV manifest's rows are the inputs, with their labels") {
+  Fixture f;
+  const std::string manifest = f.images + "/list.csv";
+  std::ofstream(manifest) << "path,label,group,split\n"
+                             "fractured/a.png,fractured,g1,test\n"
+                             "not fractured/b.jpg,not fractured,g2,test\n"
+                             "c.png,not fractured,g3,train\n";
+  const std::string csv = f.dir.file("manifest_preds.csv");
+  const Run r = run_radius("predict " + sh_quote(f.weights) + " " + sh_quote(manifest) + " --model " +
+                               sh_quote(f.spec) + " --out " + sh_quote(csv),
+                           f.dir);
+  CAPTURE(r.err);
+  REQUIRE(r.rc == 0);
+  CHECK(r.out.find("accuracy") != std::string::npos);  // every row has a label
+  const std::vector<Prediction> preds = read_predictions_csv(csv);  // what `radius metrics` reads
+  REQUIRE(preds.size() == 3);
+  CHECK(preds[0].path.ends_with("fractured/a.png"));
+  CHECK(preds[0].label == 0);
+  CHECK(preds[1].label == 1);
+  CHECK(preds[2].path.ends_with("c.png"));
+  CHECK(preds[2].label == 1);  // the manifest's label, not the folder's (none)
+  CHECK(run_radius("metrics " + sh_quote(csv), f.dir).rc == 0);
+}
