@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "apps/commands.h"
 #include "apps/suggest.h"
 #include "radius/build_info.h"
+#include "tensor/memory.h"
 
 namespace radius::app {
 
@@ -144,6 +146,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version: printed on stdout, exit 0
     return usage_error(app, e, argc, argv);
+  } catch (const std::bad_alloc&) {
+    // Requests Radius can size (a batch, the decoded images) are checked before they are
+    // made; this is what is left: say it in words, never as the bare exception's name.
+    std::fprintf(stderr, "radius: error: out of memory (this machine has %s): use a smaller --batch, fewer images "
+                 "(--limit) or a smaller model input\n", radius::human_bytes(radius::physical_memory_bytes()).c_str());
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "radius: error: %s\n", e.what());
     return 1;
