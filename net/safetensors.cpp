@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -287,6 +288,16 @@ void load_weights(Sequential& model, const SafetensorsFile& file, const std::str
   for (const auto& [name, t] : file.tensors)
     if (!expected.count(name) && (foreign_prefix.empty() || name.rfind(foreign_prefix, 0) != 0)) problem("unexpected tensor '" + name + "' " + t.shape().str() + " (not in the model)");
   if (!problems.empty()) fail(path, "does not match the model: " + problems);
+  // A NaN or an infinity in a weight is silent downstream (a ReLU maps NaN to 0 here and
+  // there): refuse it where it enters, naming the tensor and the first such element.
+  for (const auto& [name, value] : model_tensors) {
+    const Tensor& src = file.tensors.at(name);
+    const float* v = src.cpu();
+    for (int64_t i = 0; i < src.numel(); ++i)
+      if (!std::isfinite(v[i]))
+        fail(path, "tensor '" + name + "' holds " + (std::isnan(v[i]) ? "NaN" : "an infinity") + " at element " +
+                       std::to_string(i) + ": the run that wrote it diverged, or the file is damaged");
+  }
 
   for (const auto& [name, value] : model_tensors) {
     Tensor dst = value;  // a view into the model's parameter or state buffer

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -332,4 +333,23 @@ TEST_CASE("safetensors: failed writes throw clearly and leave the old file intac
     CHECK(std::distance(fs::directory_iterator(ro), fs::directory_iterator()) == 1);
   }
   fs::permissions(ro, fs::perms::owner_all, fs::perm_options::add);  // so TempDir can clean up
+}
+
+TEST_CASE("safetensors: weights holding NaN or an infinity are refused where they enter, naming the tensor") {
+  TempDir dir;
+  auto a = small_model(16, 1);
+  for (const float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    std::vector<std::pair<std::string, Tensor>> tensors = host_named_tensors(*a);
+    Tensor w = tensors.at(1).second.clone();
+    w.cpu()[3] = bad;
+    tensors.at(1).second = w;
+    const std::string path = dir / "bad.safetensors";
+    write_safetensors(path, tensors);
+    auto b = small_model(16, 2);
+    const std::string before = param_bytes(*b);
+    check_fails([&] { load_weights(*b, path); }, path,
+                "tensor '" + tensors.at(1).first + "' holds " + (std::isnan(bad) ? "NaN" : "an infinity") +
+                    " at element 3");
+    CHECK(param_bytes(*b) == before);  // nothing was changed
+  }
 }
