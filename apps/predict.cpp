@@ -44,6 +44,7 @@
 #include "data/image_cache.h"
 #include "data/resize.h"
 #include "io/atomic_file.h"
+#include "kernels/formulas.h"
 #include "eval/metrics.h"
 #include "eval/predictions_csv.h"
 #include "net/gradcam.h"
@@ -256,7 +257,7 @@ void run_predict(const PredictCommand& o, bool spec_given) {
       go.layer = o.layer;
       go.threshold = o.threshold;
       cam = grad_cam(*model, x, go);
-      for (int64_t i = 0; i < n; ++i) scores[size_t(i)] = 1.0 / (1.0 + std::exp(-double(cam.logits[size_t(i)])));
+      for (int64_t i = 0; i < n; ++i) scores[size_t(i)] = formula::stable_sigmoid(double(cam.logits[size_t(i)]));
     } else {
       const std::vector<float> p = model->predict(x).to(Device::cpu).to_vector();
       for (int64_t i = 0; i < n; ++i) scores[size_t(i)] = p[size_t(i)];

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/formulas.h"
 #include "layers/registry.h"
 
 namespace radius {
@@ -52,7 +53,7 @@ GradCam grad_cam(Sequential& model, const Tensor& x, const GradCamOptions& optio
     out.logits[size_t(s)] = z[0];
     int cls = options.target;
     if (units == 1) {
-      if (cls < 0) cls = 1.0 / (1.0 + std::exp(-double(z[0]))) > options.threshold ? 1 : 0;
+      if (cls < 0) cls = formula::stable_sigmoid(double(z[0])) > options.threshold ? 1 : 0;
       if (cls > 1) throw std::invalid_argument("Grad-CAM: class " + std::to_string(cls) + " of a one-unit model");
       dlogits[size_t(s)] = cls == 1 ? 1.0f : -1.0f;  // d(z)/dz or d(-z)/dz
     } else {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "kernels/formulas.h"
 #include "layers/registry.h"
 #include "tensor/moments.h"
 
@@ -93,7 +94,7 @@ void HealthMonitor::measure(Sequential& model, bool have_before) {
   double sum = 0, sq = 0;
   const float* z = logits.cpu();
   for (int64_t k = 0; k < logits.numel(); ++k) {
-    const double p = 1.0 / (1.0 + std::exp(-double(z[k])));
+    const double p = formula::stable_sigmoid(double(z[k]));
     sum += p;
     sq += p * p;
   }

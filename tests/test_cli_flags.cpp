@@ -34,6 +34,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A run folder of the tiny model's untrained weights (--epochs 0) on `data`.
+std::string untrained_run(const std::string& data, const TempDir& dir) {
+  const std::string run = dir.file("run");
+  REQUIRE(radius_cli_streams("train " + q(data) + " --model " + q(radius::test::kTinySpec) +
+                                 " --epochs 0 --threads 1 --quiet --out " + q(run),
+                             dir)
+              .rc == 0);
+  return run;
+}
+
 std::string text_of(const std::string& path) {
   std::ifstream in(path);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -302,11 +312,7 @@ TEST_CASE("cli flags: a write that fails names the user's file, never the tempor
 TEST_CASE("cli flags: summary of a run directory or a weights file shows the recorded spec, of a binary file says so") {
   TempDir dir("cli_summary");
   const std::string data = radius::test::tiny_dataset(dir);
-  const std::string run = dir.file("run");
-  REQUIRE(radius_cli_streams("train " + q(data) + " --model " + q(radius::test::kTinySpec) +
-                                 " --epochs 0 --threads 1 --quiet --out " + q(run),
-                             dir)
-              .rc == 0);
+  const std::string run = untrained_run(data, dir);
   const auto spec = radius_cli_streams("summary " + q(radius::test::kTinySpec), dir);
   REQUIRE(spec.rc == 0);
   const std::string table = spec.out.substr(spec.out.find('\n'));  // after the "model: ..." line
@@ -339,11 +345,7 @@ TEST_CASE("cli flags: summary of a run directory or a weights file shows the rec
 TEST_CASE("cli flags: train's and predict's predictions.csv have one layout, and metrics reads both") {
   TempDir dir("cli_predictions_layout");
   const std::string data = radius::test::tiny_dataset(dir);
-  const std::string run = dir.file("run");
-  REQUIRE(radius_cli_streams("train " + q(data) + " --model " + q(radius::test::kTinySpec) +
-                                 " --epochs 0 --threads 1 --quiet --out " + q(run),
-                             dir)
-              .rc == 0);
+  const std::string run = untrained_run(data, dir);
   const std::string predicted = dir.file("predict.csv");
   const auto p = radius_cli_streams("predict " + q(run) + " " + q(data + "/test") + " --quiet --out " + q(predicted), dir);
   CAPTURE(p.err);

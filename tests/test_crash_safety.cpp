@@ -233,13 +233,6 @@ std::string history_without_seconds(const std::string& path) {
   return out;
 }
 
-std::string bytes_of(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 // RADIUS_KILLS (default 3; scripts/kill_anywhere.sh runs 20) SIGKILLs at random moments
@@ -292,8 +285,8 @@ TEST_CASE("crash safety: killed anywhere and resumed, a run finishes bit-identic
     const bool resume = fs::exists(run + "/last.ckpt.safetensors");
     REQUIRE(test::wait_child(test::spawn_radius(resume ? resume_args(run, epochs) : train(run), child)) == 0);
   }
-  CHECK(bytes_of(run + "/weights.safetensors") == bytes_of(ref + "/weights.safetensors"));
+  CHECK(test::read_text(run + "/weights.safetensors") == test::read_text(ref + "/weights.safetensors"));
   CHECK(history_without_seconds(run + "/history.csv") == history_without_seconds(ref + "/history.csv"));
-  CHECK(bytes_of(run + "/health.csv") == bytes_of(ref + "/health.csv"));
-  CHECK(bytes_of(run + "/predictions.csv") == bytes_of(ref + "/predictions.csv"));
+  CHECK(test::read_text(run + "/health.csv") == test::read_text(ref + "/health.csv"));
+  CHECK(test::read_text(run + "/predictions.csv") == test::read_text(ref + "/predictions.csv"));
 }
