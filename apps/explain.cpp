@@ -31,6 +31,9 @@
 #include "layers/registry.h"
 #include "net/explain.h"
 #include "net/spec.h"
+#include "net/trace.h"
+#include "optim/adam.h"
+#include "tensor/rng.h"
 #include "tensor/device_memory.h"
 #include "tensor/parallel.h"
 
@@ -53,6 +56,7 @@ struct ExplainCommand {
   std::string interpolation = "nearest";
   std::string grids;        // folder for PNG grids
   std::string json_out;
+  bool trace = false;       // one training step, layer by layer (net/trace.h)
 };
 
 // What one image did, layer by layer.
@@ -215,6 +219,24 @@ void print_takeoff(const json& takeoff) {
                 "class balance; see its warnings there\n");
 }
 
+// --trace: one real training step (Adam in Keras' form, lr 1e-3: the paper's) on the
+// IMAGE (label: its class folder, "fractured" = 0, else 1) or, without one, on two
+// inputs drawn uniformly from [0, 1) with --seed, labelled 0 and 1.
+void print_trace(Sequential& model, const Tensor& image, const ExplainCommand& o) {
+  Tensor x = image, labels;
+  if (x.defined()) {
+    const std::string folder = fs::path(o.image).parent_path().filename().string();
+    labels = Tensor::full(Shape{1}, folder == "fractured" ? 0.0f : 1.0f);
+  } else {
+    x = Tensor::empty(model.input_shape().with_batch(2));
+    Rng rng(o.seed, 1);
+    for (int64_t k = 0; k < x.numel(); ++k) x.cpu()[k] = rng.uniform(0.0f, 1.0f);
+    labels = Tensor::from_vector(Shape{2}, {0.0f, 1.0f});
+  }
+  Adam adam(AdamConfig::keras(1e-3f));
+  std::printf("\n%s", trace_table(trace_training_step(model, adam, x, labels, 4, o.repeats)).c_str());
+}
+
 void run_explain(const ExplainCommand& o, bool spec_given) {
   set_num_threads(o.threads);
   if (o.device == "cuda" && !cuda_available())
@@ -238,6 +260,7 @@ void run_explain(const ExplainCommand& o, bool spec_given) {
                 num_threads(), o.repeats);
     print_image_table(*model, *run);
   }
+  if (o.trace) print_trace(*model, x.defined() ? x.to(Device::cpu) : x, o);
   std::vector<std::string> grids;
   if (!o.grids.empty()) {
     grids = write_grids(*model, run.get(), o);
@@ -276,6 +299,9 @@ void add_explain_command(CLI::App& app) {
   cmd->add_option("--interpolation", o->interpolation, "Resize to the model input: nearest (Keras' default) or bilinear")
       ->capture_default_str()->check(CLI::IsMember({"nearest", "bilinear"}));
   cmd->add_option("--json", o->json_out, "Also write the full result as JSON to this file");
+  cmd->add_flag("--trace", o->trace,
+                "Trace one training step layer by layer: outputs, gradient norms, the Adam update, times "
+                "(on IMAGE, else on two random inputs)");
   cmd->callback([o, spec] { run_explain(*o, spec->count() > 0); });
 }
 
