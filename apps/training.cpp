@@ -391,22 +391,27 @@ BatchSources make_batch_sources(const ImageCache& cache, const ModelRun& run, co
 // the step's buffers on a CPU model (a GPU model's are on the card), the loaders'
 // prefetched batches (train and validation: queue depth 4 + the one in use) and the
 // decoded images, against 80 % of physical memory; says what a batch that fits is.
-void check_training_memory(const Sequential& model, int batch, const ImageCache& cache, const ModelRun& run) {
+void check_training_memory(const Sequential& model, int batch, int micro_batches, const ImageCache& cache,
+                           const ModelRun& run) {
   const int64_t budget = default_memory_budget();
   if (budget <= 0) return;
   const int64_t n = std::min<int64_t>(batch, int64_t(std::max(run.train_pos.size(), run.val_pos.size())));
   const TrainingMemory step = training_memory(model);
   const bool on_host = model.device() == Device::cpu;
-  const int64_t per_sample = (on_host ? step.per_sample : 0) + 2 * 5 * model.input_shape().numel() * int64_t(sizeof(float));
+  // The step's buffers hold one micro-batch (rounded up); the loaders, whole batches.
+  const double step_share = 1.0 / double(std::max(1, micro_batches));
+  const double per_sample = (on_host ? double(step.per_sample) * step_share : 0.0) +
+                            2.0 * 5.0 * double(model.input_shape().numel()) * double(sizeof(float));
   const int64_t fixed = (on_host ? step.fixed : 0) + int64_t(cache.memory_bytes());
-  const int64_t need = fixed + n * per_sample;
+  const int64_t need = fixed + int64_t(double(n) * per_sample);
   if (need <= budget) return;
-  const int64_t fits = budget > fixed ? (budget - fixed) / per_sample : 0;
+  const int64_t fits = budget > fixed ? int64_t(double(budget - fixed) / per_sample) : 0;
   throw std::runtime_error("--batch " + std::to_string(batch) + " needs about " + human_bytes(need) +
-                           " of memory (" + human_bytes(n * per_sample) + " for batches of " + std::to_string(n) +
+                           " of memory (" + human_bytes(need - fixed) + " for batches of " + std::to_string(n) +
                            ", " + human_bytes(fixed) + " for the weights, optimizer state and decoded images), over the " +
                            human_bytes(budget) + " Radius allows itself (80 % of this machine's memory): " +
-                           (fits > 0 ? "a batch of at most " + std::to_string(fits) + " fits" : "use fewer images"));
+                           (fits > 0 ? "a batch of at most " + std::to_string(fits) + " fits" : "use fewer images") +
+                           " (--micro-batches N divides the step's share)");
 }
 
 }  // namespace
@@ -415,7 +420,7 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
                                   const Dataset& data, const ImageCache& cache, const ModelRun& run) {
   const auto t_start = std::chrono::steady_clock::now();
   if (run.train_pos.empty()) throw std::runtime_error("no readable training images (see bad_files.csv)");
-  check_training_memory(model, o.batch, cache, run);
+  check_training_memory(model, o.batch, o.micro_batches, cache, run);
   fs::create_directories(run.out);
   print_split_counts(cache, run);
 
@@ -443,6 +448,7 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
   fo.config = run.config;
   fo.lr_schedule = make_schedule(o, train_batches.batches_per_epoch());
   fo.clip_norm = o.clip_norm;
+  fo.micro_batches = o.micro_batches;
   fo.health.every = o.health_every;
 
   CheckpointState state;

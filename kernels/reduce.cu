@@ -41,6 +41,11 @@ __global__ void scale_kernel(int64_t n, float k, float* x) {
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) x[i] *= k;
 }
 
+__global__ void add_kernel(int64_t n, const float* __restrict__ x, float* __restrict__ y) {
+  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) y[i] += x[i];
+}
+
 // One block per output k: the block's threads stride over the n * p values of
 // that channel; warp shuffles then shared memory finish the sum.
 __global__ void bias_grad_kernel(int64_t n, int64_t k_count, int64_t p, const float* __restrict__ dy,
@@ -84,6 +89,12 @@ void scale(int64_t n, float k, float* x) {
   if (n <= 0) return;
   scale_kernel<<<grid_for(n, kThreads), kThreads, 0, stream()>>>(n, k, x);
   RADIUS_CUDA_CHECK_LAUNCH("scale_kernel");
+}
+
+void add(int64_t n, const float* x, float* y) {
+  if (n <= 0) return;
+  add_kernel<<<grid_for(n, kThreads), kThreads, 0, stream()>>>(n, x, y);
+  RADIUS_CUDA_CHECK_LAUNCH("add_kernel");
 }
 
 void bias_grad(int64_t n, int64_t k_count, int64_t p, const float* dy, float* db) {

@@ -20,6 +20,8 @@ void row_moments(const float* x, const float* y, int64_t rows, int64_t length, M
 
 // x[i] *= k for i in [0, n) (device, asynchronous): the clipping step.
 void scale(int64_t n, float k, float* x);
+// y += x, element by element (the micro-batch gradient sum, net/train.h).
+void add(int64_t n, const float* x, float* y);
 
 // db[k] += sum over i < n, j < p of dy[(i * k_count + k) * p + j] (asynchronous):
 // the bias gradient of a convolution (p = OH*OW) or a dense layer (p = 1). One

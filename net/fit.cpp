@@ -161,6 +161,7 @@ FitRun::FitRun(Sequential& model, Optimizer& optimizer, const FitOptions& o, Fit
       best(resume ? resumed_best_weights(model, optimizer, o, st) : ModelWeights()), trainer(model, optimizer),
       health(model, o.health), check_grads(o.check_gradients && model.device() == Device::cpu) {
   trainer.set_clip_norm(o.clip_norm);
+  trainer.set_micro_batches(o.micro_batches);
   if (o.lr_schedule.active()) o.lr_schedule.validate();
   if (health.enabled() && st.health) health.restore(*st.health);  // warnings fired before the resume stay fired
 }

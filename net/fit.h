@@ -85,6 +85,7 @@ struct FitOptions {
   // Recipe options, all off by default (the seed paper's recipe):
   LrSchedule lr_schedule;       // when active(), sets the optimizer's rate before every update
   double clip_norm = 0;         // global gradient-norm clipping (optim/clip.h); 0 = off
+  int micro_batches = 1;        // gradient accumulation over this many micro-batches per batch (net/train.h)
   HealthOptions health;         // statistics + warnings (net/health.h); health.every = 0 turns them off
 };
 

@@ -3,14 +3,18 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 
 #include "data/image_cache.h"
 #include "data/loader.h"
+#include "layers/bce.h"
 #include "net/fit.h"
 #include "net/spec.h"
+#include "net/train.h"
 #include "optim/adam.h"
 #include "optim/sgd.h"
+#include "tensor/rng.h"
 #include "temp_dir.h"
 
 using namespace radius;
@@ -211,4 +215,53 @@ TEST_CASE("fit: a resumed run repeats the uninterrupted one bit for bit") {
   CHECK(resumed_params == whole_params);
   CHECK(resumed.state.optimizer_steps == whole.state.optimizer_steps);
   CHECK(resumed.state.global_step == whole.state.global_step);
+}
+
+TEST_CASE("fit: micro-batches sum their gradients in order, as processes adding in rank order would, bit for bit") {
+  // No dropout or batch norm: the micro-batched step then also approximates the whole batch's.
+  const std::string spec = "input height=8 width=8 channels=2\nconv2d filters=3 kernel=3 activation=relu\n"
+                           "maxpool2d pool=2\nflatten\ndense units=4 activation=relu\ndense units=1 activation=sigmoid\n";
+  Tensor x = Tensor::empty(Shape{7, 2, 8, 8});
+  Rng rng(11, 0);
+  for (int64_t k = 0; k < x.numel(); ++k) x.cpu()[k] = rng.uniform(-1.0f, 1.0f);
+  const Tensor y = Tensor::from_vector(Shape{7}, {0, 1, 1, 0, 1, 0, 1});
+
+  auto micro = parse_model_spec(spec, "micro");
+  micro->init(4);
+  Adam adam_micro(AdamConfig::keras(1e-2f));
+  Trainer trainer(*micro, adam_micro);
+  trainer.set_micro_batches(2);
+  const StepResult s = trainer.step(x, y);
+
+  // Two "ranks": each computes its micro-batch's gradient from zero (samples 0-2 and 3-6,
+  // each weighted by its share of the batch); rank 0's sum plus rank 1's, in that order.
+  auto rank = parse_model_spec(spec, "rank");
+  rank->init(4);
+  Tensor sum = Tensor::zeros(rank->grads().shape());
+  double loss = 0;
+  for (const auto [begin, end] : {std::pair<int64_t, int64_t>{0, 3}, {3, 7}}) {
+    const int64_t m = end - begin;
+    const Tensor xs = x.slice(begin * 128, Shape{m, 2, 8, 8}), ys = y.slice(begin, Shape{m});
+    rank->zero_grad();
+    const Tensor& logits = rank->forward(xs, Mode::train);
+    loss += bce_with_logits(logits, ys) * double(m) / 7.0;
+    Tensor dlogits = Tensor::empty(logits.shape());
+    bce_with_logits_grad(logits, ys, dlogits);
+    for (int64_t k = 0; k < m; ++k) dlogits.cpu()[k] *= float(m) / 7.0f;
+    rank->backward(dlogits);
+    for (int64_t k = 0; k < sum.numel(); ++k) sum.cpu()[k] += rank->grads().cpu()[k];
+  }
+  Adam adam_ranks(AdamConfig::keras(1e-2f));
+  adam_ranks.step(rank->params(), sum);
+  CHECK(s.loss == doctest::Approx(loss).epsilon(1e-12));
+  CHECK(std::memcmp(micro->params().cpu(), rank->params().cpu(), size_t(micro->num_params()) * sizeof(float)) == 0);
+
+  // And close to the one-batch step (the same mean gradient, summed in another order).
+  auto whole = parse_model_spec(spec, "whole");
+  whole->init(4);
+  Adam adam_whole(AdamConfig::keras(1e-2f));
+  Trainer one(*whole, adam_whole);
+  CHECK(one.step(x, y).loss == doctest::Approx(s.loss).epsilon(1e-6));
+  for (int64_t k = 0; k < whole->num_params(); ++k)
+    CHECK(whole->params().cpu()[k] == doctest::Approx(micro->params().cpu()[k]).epsilon(1e-4));
 }
