@@ -4,9 +4,18 @@
 //
 // Run: build/gemm_cpu_playground [size=512] [repeats=5]
 //
-// Output on 2 vCPUs Intel Xeon (Sapphire Rapids), a shared machine loaded by other
-// builds while it ran (so the rates are low and noisy; compare the ratios):
-//   (filled in below)
+// Output on 2 vCPUs Intel Xeon (Sapphire Rapids), GCC 12 -O3 -march=native, on a
+// shared machine loaded by other builds while it ran (load average ~10 on the 2
+// cores: the rates are low and noisy; compare the ratios). Every check printed "ok"
+// (rel err <= 3.3e-07 against the double product on 1x1x1, 7x13x5, 67x45x129, 150x200x333).
+//   version                              ms    GFLOP/s    vs v1   (512^3)
+//   v1 naive                         483.14       0.56     1.0x
+//   v2 cache-blocked                  71.43       3.76     6.8x
+//   v3 packed                         16.75      16.03    28.8x
+//   v4 register-tiled (library)       15.16      17.71    31.9x
+// At 1024^3: v1 0.06 GFLOP/s (every B load misses: 34 s), v2 4.1, v3 18.7, v4 20.4.
+// v3 comes close to v4 only because its tile loops are unrolled into registers
+// (gemm_cpu_versions.h says what happens without that).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
