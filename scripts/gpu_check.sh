@@ -10,7 +10,8 @@
 # (exact allocations: RADIUS_CUDA_EXACT_ALLOC=1) and racecheck, then synccheck
 # and initcheck if time is left; build and run the kernel and train-step
 # benchmarks against cuBLAS/cuDNN/device copies; the PyTorch eager step (TF32
-# off and on); the SGEMM playground. The CPU suite is not run here (CI runs it).
+# off and on); the SGEMM playground; the op playgrounds if time is left (their
+# output appended to playground.txt). The CPU suite is not run here (CI runs it).
 # Each step has a cap and the whole run a budget (GPU_CHECK_BUDGET_S, default
 # 450 s) that the caps fit, so the run ends inside 8 minutes; the summary table
 # is printed LAST. Files under $OUT (7; kept under 8 so a remote run can return them all):
@@ -215,6 +216,28 @@ if ((have_gpu)) && [ -x "$BUILD_DIR/sgemm_playground" ]; then
   run_step --copy "$OUT/playground.txt" "sgemm playground" "$BUILD_DIR/sgemm_playground" 4096 512 10
 else
   skip_step "sgemm playground" "$( ((have_gpu)) && echo 'sgemm_playground not built' || echo 'no GPU')"
+fi
+# The op playgrounds (kernels/playground/*_playground.cu): their library was built with the
+# tests; here the executables are linked, then each runs its checks and a short timing at
+# small sizes (batch 8, 5 repeats). Last, because their output is appended to playground.txt,
+# which the SGEMM step writes; optional, so it runs only on spare time.
+op_playgrounds=()
+for t in conv2d_forward_playground conv2d_backward_filter_playground maxpool_playground reduce_playground adam_playground; do
+  have_target "$t" && op_playgrounds+=("$t")
+done
+if ((have_gpu)) && ((${#op_playgrounds[@]})); then
+  run_step --copy "$WORK/op_playgrounds.txt" "op playgrounds" bash -c '
+    dir=$1; shift
+    cmake --build "$dir" -j "$(nproc)" --target "$@" || exit 1
+    rc=0
+    for p in "$@"; do
+      echo "### $p"
+      case $p in reduce_playground | adam_playground) "$dir/$p" 1000000 5 ;; *) "$dir/$p" 8 5 ;; esac || rc=1
+    done
+    exit $rc' _ "$BUILD_DIR" "${op_playgrounds[@]}"
+  { echo "### op playgrounds"; cat "$WORK/op_playgrounds.txt"; } >>"$OUT/playground.txt"
+else
+  skip_step "op playgrounds" "$( ((have_gpu)) && echo 'no op playground configured' || echo 'no GPU')"
 fi
 
 # ---- the summary, last ------------------------------------------------------------------------------------------

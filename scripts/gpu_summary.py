@@ -23,6 +23,9 @@ import os
 import re
 import sys
 
+# scripts/gpu_check.sh appends the op playgrounds to playground.txt after this line.
+OP_PLAYGROUNDS_MARKER = "### op playgrounds"
+
 UNIT_MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
 BASELINES = ("cublas", "cudnn", "copy")
 RULE = "-" * 100
@@ -228,8 +231,17 @@ def summarize(out_dir, steps_path=None):
         say(RULE)
         say("SGEMM playground (4096^3):")
         with open(pg, errors="replace") as f:
-            for line in f:
-                if re.match(r"^(v\d|cuBLAS|check|version)", line):
+            text = f.read()
+        # The op playgrounds' output (optional step) follows the SGEMM table after a marker.
+        sgemm, _, ops = text.partition(OP_PLAYGROUNDS_MARKER)
+        for line in sgemm.splitlines():
+            if re.match(r"^(v\d|cuBLAS|check|version)", line):
+                say("  " + line.rstrip())
+        if ops:
+            checks = re.findall(r"^check .* (ok|FAIL)$", ops, re.M)
+            say(f"op playgrounds: {len(checks)} checks, {checks.count('FAIL')} FAIL; timings (% of the peak estimate):")
+            for line in ops.splitlines():
+                if line.startswith("###") or re.search(r"(GFLOP/s|GB/s) +[\d.]+%$", line):
                     say("  " + line.rstrip())
 
     say(RULE)

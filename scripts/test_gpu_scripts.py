@@ -126,6 +126,20 @@ class SummaryTest(unittest.TestCase):
         self.assertIn("torch_step.json: missing", text)
         self.assertTrue(text.splitlines()[-1].startswith("=" * 10))
 
+    def test_the_op_playgrounds_follow_the_sgemm_table(self):
+        write(os.path.join(self.out, "playground.txt"),
+              "check v1 naive 512x512x512 rel err 1.00e-07 ok\nv5 warp-tiled 2.900 47000 80.0%\n"
+              "### op playgrounds\n### adam_playground\ndevice: NVIDIA H100\n"
+              "check v1 three passes keras n=7 rel err 1.00e-08 ok\ncheck v2 fused keras n=7 rel err inf FAIL\n"
+              "version ms rate % peak\nv4 backend      0.0400   2400 GB/s    71.6%\n")
+        text = self.summary()
+        self.assertIn("SGEMM playground (4096^3):\n  check v1 naive", text)
+        self.assertIn("op playgrounds: 2 checks, 1 FAIL", text)
+        self.assertIn("  ### adam_playground", text)
+        self.assertRegex(text, r"\n  v4 backend +0.0400 +2400 GB/s +71.6%")
+        # the op playgrounds' lines are not taken for the SGEMM table's
+        self.assertNotIn("  check v1 three passes", text)
+
     def test_nothing_at_all(self):
         text = gpu_summary.summarize(self.out, None)
         self.assertIn("no benchmark results", text)
@@ -179,7 +193,8 @@ class PlanTest(unittest.TestCase):
             self.assertLess(names.index(sanitizer), first_bench)
         self.assertLess(names.index("bench kernels"), names.index("bench train step"))
         self.assertLess(names.index("bench train step"), names.index("pytorch eager step"))
-        self.assertEqual(names[-1], "sgemm playground")
+        self.assertEqual(names[-2:], ["sgemm playground", "op playgrounds"])  # op playgrounds append to its file
+        self.assertEqual([n for n, _, kind, _ in plan_rows() if kind == "required"][-1], "sgemm playground")
         self.assertNotIn("cpu tests", names)  # CI runs the CPU suite
 
     def test_plan_check_accepts_ours_and_refuses_bad_plans(self):

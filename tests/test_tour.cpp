@@ -83,7 +83,9 @@ TEST_CASE("tour: every ./build/radius command in its shell blocks runs") {
     std::istringstream lines((*it)[1].str());
     for (std::string line; std::getline(lines, line);) {
       if (line.rfind("./build/radius ", 0) != 0) continue;
-      const std::string command = "cd " + q(kRoot.string()) + " && TOUR=" + q(scratch.path.string()) + " " +
+      // export first: in "TOUR=x cmd $TOUR/data" the shell expands $TOUR before the assignment
+      // applies, so the command would write to /data.
+      const std::string command = "cd " + q(kRoot.string()) + " && export TOUR=" + q(scratch.path.string()) + " && " +
                                   std::string(RADIUS_CLI) + line.substr(std::string("./build/radius").size()) +
                                   " >/dev/null 2>&1; echo rc=$?";
       CAPTURE(line);
