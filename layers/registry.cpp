@@ -107,7 +107,8 @@ std::vector<LayerKind> make_table() {
                                                   float(line.number("epsilon", 1e-12, 1.0, 1e-3)));
            },
        // dgamma/dbeta sums 4, dx 5 per element
-       .backward_flops = [](const Layer&, const Shape& in, const Shape&, bool) { return 9 * in.numel(); }},
+       .backward_flops = [](const Layer&, const Shape& in, const Shape&, bool) { return 9 * in.numel(); },
+       .per_channel = true},
       {.keyword = "dropout",
        .keys = {"rate"},
        .required = 1,
@@ -120,7 +121,8 @@ std::vector<LayerKind> make_table() {
       {.keyword = "relu",
        .make = [](const SpecLine&, const Shape&, int64_t) { return std::make_unique<ReLU>(); },
        .backward_flops = per_input,
-       .rectifier = true},
+       .rectifier = true,
+       .per_channel = true},
       {.keyword = "sigmoid",
        .make = [](const SpecLine&, const Shape&, int64_t) { return std::make_unique<Sigmoid>(); },
        .backward_flops = [](const Layer&, const Shape& in, const Shape&, bool) { return 3 * in.numel(); },

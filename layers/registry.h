@@ -41,6 +41,8 @@ struct LayerKind {
   bool convolution = false;       // learned filters over [C, H, W]: Grad-CAM's layer, filter grids
   bool feature_maps = false;      // its [C, H, W] output is worth drawing (radius explain)
   bool rectifier = false;         // relu: dead units are counted; a fusing layer may absorb it
+  bool per_channel = false;       // keeps its input's [C, H, W] maps, each channel on its own (batch norm,
+                                  // relu): Grad-CAM explains the last of these after a convolution
   bool probability_head = false;  // sigmoid: as the last layer, the model's output head
   bool gemm = false;              // its FLOPs are GEMMs (benchmarks report GFLOP/s, not GB/s)
   // Set for a layer that can run a following rectifier in its own forward on

@@ -13,13 +13,17 @@ namespace radius {
 size_t gradcam_default_layer(const Sequential& model) {
   for (size_t i = model.size(); i-- > 0;) {
     if (!kind_of(model.layer(i)).convolution) continue;
-    if (i + 1 < model.size()) {
-      const LayerKind& next = kind_of(model.layer(i + 1));
-      // Keras' Conv2D(activation=...) output = our conv2d + its activation layer. The
-      // sigmoid head (the model's last layer) is not run by forward(), so skip it.
-      if (next.rectifier || (next.probability_head && i + 2 < model.size())) return i + 1;
+    // Keras' Conv2D(activation=...) output = our conv2d + its activation layer; with batch
+    // norm between them, the block's output is the activation after it. The sigmoid head
+    // (the model's last layer) is not run by forward(), so it is never the target.
+    size_t j = i;
+    while (j + 1 < model.size()) {
+      const LayerKind& next = kind_of(model.layer(j + 1));
+      const bool head = j + 2 == model.size() && next.probability_head;
+      if (head || !(next.per_channel || next.probability_head)) break;
+      ++j;
     }
-    return i;
+    return j;
   }
   throw std::invalid_argument("Grad-CAM: the model has no conv2d layer to explain");
 }

@@ -38,10 +38,11 @@
 
 namespace radius {
 
-// The default target layer: the output of the last conv2d layer, or of the
-// activation layer right after it (relu/sigmoid) when there is one, i.e. what
-// Keras calls the last conv layer's output (its activation is fused). Throws
-// std::invalid_argument when the model has no conv2d layer.
+// The default target layer: the output of the last conv2d layer's block, i.e. of
+// the last per-channel layers right after it (batch norm, relu; or a sigmoid that is
+// not the head) when there are any: what Keras calls the last conv layer's output
+// (its activation is fused). Throws std::invalid_argument when the model has no
+// conv2d layer.
 size_t gradcam_default_layer(const Sequential& model);
 
 struct GradCamOptions {

@@ -152,6 +152,12 @@ TEST_CASE("gradcam: equals CAM on a global-average-pooling model (exact gradient
 
 TEST_CASE("gradcam: default layer, bad layers, bad models") {
   CHECK(gradcam_default_layer(*load_model_spec(std::string(RADIUS_SOURCE_DIR) + "/models/paper.spec")) == 10);
+  // conv2d -> batchnorm2d -> relu: the block's output, after the relu (not the raw conv).
+  const auto advised = load_model_spec(std::string(RADIUS_SOURCE_DIR) + "/models/advised.spec");
+  const size_t a = gradcam_default_layer(*advised);
+  CHECK(advised->layer(a).kind() == "relu");
+  CHECK(advised->layer(a - 1).kind() == "batchnorm2d");
+  CHECK(advised->layer(a - 2).kind() == "conv2d");
   auto tiny = load_model_spec(std::string(RADIUS_SOURCE_DIR) + "/models/tiny.spec");
   CHECK(gradcam_default_layer(*tiny) == 4);
   tiny->init(1);
