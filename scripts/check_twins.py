@@ -199,7 +199,8 @@ class Keras:
             elif kw == "batchnorm2d":
                 m = L.BatchNormalization(momentum=float(a.get("momentum", 0.99)), epsilon=float(a.get("epsilon", 1e-3)),
                                          beta_initializer="random_uniform", gamma_initializer="random_uniform",
-                                         moving_mean_initializer="random_uniform", moving_variance_initializer="ones")
+                                         moving_mean_initializer="random_uniform",
+                                         moving_variance_initializer=keras.initializers.RandomUniform(0.5, 2.0))
             else:
                 m = {"flatten": L.Flatten, "relu": L.ReLU, "sigmoid": lambda: L.Activation("sigmoid"),
                      "dropout": lambda: L.Dropout(float(a["rate"]))}[kw]()
