@@ -22,5 +22,7 @@ void add_metrics_command(CLI::App& app);
 void add_explain_command(CLI::App& app);
 void add_kfold_command(CLI::App& app);
 void add_options_command(CLI::App& app);
+void add_export_command(CLI::App& app);
+void add_import_command(CLI::App& app);
 
 }  // namespace radius::app

@@ -150,6 +150,8 @@ int main(int argc, char** argv) {
   radius::app::add_explain_command(app);
   radius::app::add_kfold_command(app);
   radius::app::add_options_command(app);
+  radius::app::add_export_command(app);
+  radius::app::add_import_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

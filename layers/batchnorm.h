@@ -65,6 +65,7 @@ class BatchNorm2D final : public Layer {
   void forward(const Tensor& x, Tensor& y, Mode mode) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override;
   int64_t flops(const Shape& in) const override { return 7 * in.numel(); }  // statistics 4, normalise 3
+  float epsilon() const { return epsilon_; }
 
  private:
   float momentum_, epsilon_;

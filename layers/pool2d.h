@@ -33,6 +33,7 @@ class Pool2D final : public Layer {
   void forward(const Tensor& x, Tensor& y, Mode mode) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override;
   int64_t flops(const Shape& in) const override;
+  const Pool2dGeom& geom() const { return g_; }  // after build()
 
  private:
   PoolKind kind_;

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "layers/export.h"
 #include "layers/layer.h"
 #include "layers/spec_line.h"
 
@@ -48,6 +49,12 @@ struct LayerKind {
   // Set for a layer that can run a following rectifier in its own forward on
   // CUDA (conv2d's SGEMM epilogue, net/fusion.h): y = relu(layer(x)).
   std::function<void(Layer&, const Tensor& x, Tensor& y)> forward_with_relu = {};
+
+  // How the kind leaves Radius (layers/export.h): its ONNX nodes at inference, and
+  // its tensors' Keras names and layouts (every tensor the layer has must be listed).
+  // A kind without `onnx` cannot be exported to ONNX (the exporter says so).
+  OnnxExport onnx = {};
+  std::vector<KerasTensor> keras = {};
 
   bool registered = false;  // set by register_layer_kind: defined outside Radius
 };

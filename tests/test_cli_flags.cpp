@@ -136,12 +136,12 @@ TEST_CASE("cli flags: a flag several commands take has one name, one help and on
       {"--device", {"train", "kfold", "evaluate", "predict", "explain"}},
       {"--threshold", {"train", "kfold", "evaluate", "predict", "metrics"}},
       {"--seed", {"train", "kfold", "explain", "augment", "synth", "demo"}},
-      {"--quiet", {"train", "kfold", "predict"}},
+      {"--quiet", {"train", "kfold", "predict", "export", "import"}},
       {"--limit", {"train", "kfold"}},
       {"--group-regex", {"train", "kfold", "audit"}},
       {"--shift", {"train", "kfold", "augment"}},
-      {"--model", {"train", "kfold", "evaluate", "predict", "explain", "demo"}},
-      {"--out", {"train", "kfold", "evaluate", "predict", "augment", "synth", "demo"}},
+      {"--model", {"train", "kfold", "evaluate", "predict", "explain", "demo", "export"}},
+      {"--out", {"train", "kfold", "evaluate", "predict", "augment", "synth", "demo", "import"}},
   };
   for (const auto& [flag, want] : expected) {
     std::set<std::string> got;
