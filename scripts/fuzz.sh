@@ -50,7 +50,7 @@ for t in $targets; do
   [ -d "tests/fuzz/regressions/$t" ] && dirs+=("tests/fuzz/regressions/$t")
   dict=()
   [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
-  echo "== fuzz_$t for ${FUZZ_RUNS:+$FUZZ_RUNS executions}${FUZZ_RUNS:-$seconds s}"
+  if [ -n "${FUZZ_RUNS:-}" ]; then echo "== fuzz_$t for $FUZZ_RUNS executions"; else echo "== fuzz_$t for $seconds s"; fi
   log="$build/fuzz_$t.log"
   rc=0
   t0=$SECONDS
