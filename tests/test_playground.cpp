@@ -11,20 +11,7 @@
 #include "tests/cuda_util.h"
 
 using namespace radius;
-
-namespace {
-
-double rel_error(const std::vector<double>& want, const std::vector<float>& got) {
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (std::isnan(got[i])) return INFINITY;
-    diff += (got[i] - want[i]) * (got[i] - want[i]);
-    norm += want[i] * want[i];
-  }
-  return std::sqrt(diff / norm);
-}
-
-}  // namespace
+using radius::playground::cpu::rel_error;
 
 TEST_CASE("playground: every CPU GEMM version matches a double product on odd sizes") {
   namespace cpu = playground::cpu;
@@ -71,9 +58,7 @@ bool same_bits(const Tensor& a, const Tensor& b) {
 
 TEST_CASE("cuda: the conv2d playgrounds' versions agree with the backend (forward, backward-filter)") {
   RADIUS_SKIP_WITHOUT_CUDA();
-  const Conv2dGeom geoms[] = {Conv2dGeom::make(3, 11, 11, 5, 3, 3, 1, Padding::valid),
-                              Conv2dGeom::make(4, 13, 9, 6, 3, 5, 2, Padding::same),
-                              Conv2dGeom::make(7, 20, 17, 33, 3, 3, 1, Padding::same)};
+  const std::vector<Conv2dGeom> geoms = playground::conv_check_geometries();
   const int64_t n = 3;
   uint64_t seed = 100;
   for (const Conv2dGeom& g : geoms) {

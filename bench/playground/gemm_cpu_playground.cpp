@@ -38,15 +38,6 @@ std::vector<float> random_vector(size_t n, unsigned seed) {
   return v;
 }
 
-double rel_error(const std::vector<double>& want, const std::vector<float>& got) {
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (std::isnan(got[i])) return INFINITY;
-    diff += (got[i] - want[i]) * (got[i] - want[i]);
-    norm += want[i] * want[i];
-  }
-  return std::sqrt(diff / norm);
-}
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 //                      the C tile in 12 ymm registers (layers/gemm.cpp explains it)
 #pragma once
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -18,6 +19,17 @@
 #include "layers/gemm.h"
 
 namespace radius::playground::cpu {
+
+// ||got - want|| / ||want|| over all elements; infinity when got holds a NaN.
+inline double rel_error(const std::vector<double>& want, const std::vector<float>& got) {
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (std::isnan(got[i])) return INFINITY;
+    diff += (got[i] - want[i]) * (got[i] - want[i]);
+    norm += want[i] * want[i];
+  }
+  return std::sqrt(diff / norm);
+}
 
 constexpr int kGemmVersions = 4;
 inline const char* gemm_name(int v) {

@@ -173,9 +173,7 @@ int conv2d_backward_filter_playground_main(int argc, char** argv) {
   const Peak peak = device_peak();
 
   bool ok = true;
-  const Conv2dGeom checks[] = {Conv2dGeom::make(3, 11, 11, 5, 3, 3, 1, Padding::valid),
-                               Conv2dGeom::make(4, 13, 9, 6, 3, 5, 2, Padding::same),
-                               Conv2dGeom::make(7, 20, 17, 33, 3, 3, 1, Padding::same)};
+  const std::vector<Conv2dGeom> checks = conv_check_geometries();
   unsigned seed = 1;
   for (const Conv2dGeom& g : checks) {
     Problem p(g, 5, seed += 10);

@@ -10,6 +10,7 @@
 // start at 1; the LAST version of every op is the backend's own launcher, so the
 // playground's table measures whether the backend really uses the fastest.
 #pragma once
+#include <vector>
 #include <cstdint>
 
 #include "kernels/moments.h"
@@ -17,6 +18,13 @@
 #include "optim/config.h"
 
 namespace radius::playground {
+
+// The small odd geometries every conv version is checked on (valid and same padding,
+// stride 2, a non-square kernel, channel counts that fill no tile).
+inline std::vector<Conv2dGeom> conv_check_geometries() {
+  return {Conv2dGeom::make(3, 11, 11, 5, 3, 3, 1, Padding::valid), Conv2dGeom::make(4, 13, 9, 6, 3, 5, 2, Padding::same),
+          Conv2dGeom::make(7, 20, 17, 33, 3, 3, 1, Padding::same)};
+}
 
 // conv2d_forward_playground.cu: y [n, K, OH, OW] = conv(x, w) + b (b nullable).
 constexpr int kConvForwardVersions = 4;
