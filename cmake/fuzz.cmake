@@ -13,9 +13,8 @@ endif()
 set(radius_fuzz_flags -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
                       -fno-omit-frame-pointer -O1 -g1)
 
-# The library's own source list (radius_folder_sources, CMakeLists.txt's glob for the
-# `radius` target; radius/build_info.cpp, which no fuzz target reaches, aside), so a
-# new .cpp can never be missing here: twice a new file used by Sequential broke only this
+# The library's own source list (radius_folder_sources and radius_version_sources,
+# CMakeLists.txt's globs for the `radius` target), so a new .cpp can never be missing here: twice a new file used by Sequential broke only this
 # build, and only in CI. Linking drops what no target reaches.
 # The Eigen-heavy layer math no target runs (the parser only builds layers, the loaders
 # only copy weights) is compiled plainly: no instrumentation, no optimization.
@@ -25,11 +24,12 @@ target_include_directories(radius_fuzz_plain PUBLIC ${PROJECT_SOURCE_DIR})
 target_compile_options(radius_fuzz_plain PRIVATE -O0 -g0)
 target_link_libraries(radius_fuzz_plain PUBLIC Eigen3::Eigen OpenMP::OpenMP_CXX)
 
-set(radius_fuzz_sources ${radius_folder_sources})
+set(radius_fuzz_sources ${radius_folder_sources} ${radius_version_sources})
 list(TRANSFORM radius_fuzz_plain_sources PREPEND ${PROJECT_SOURCE_DIR}/)
 list(REMOVE_ITEM radius_fuzz_sources ${radius_fuzz_plain_sources})
 add_library(radius_fuzz_core STATIC ${radius_fuzz_sources})
-target_include_directories(radius_fuzz_core PUBLIC ${PROJECT_SOURCE_DIR} PRIVATE ${CSV_INCLUDE_DIR})
+target_include_directories(radius_fuzz_core PUBLIC ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}/generated
+                           PRIVATE ${CSV_INCLUDE_DIR})
 target_compile_options(radius_fuzz_core PUBLIC ${radius_fuzz_flags})
 target_link_libraries(radius_fuzz_core
   PUBLIC Eigen3::Eigen OpenMP::OpenMP_CXX nlohmann_json::nlohmann_json radius_fuzz_plain

@@ -129,7 +129,8 @@ SafetensorsFile radius_tensors(const Sequential& model, const SafetensorsFile& f
   const auto flattened = flattened_inputs(layers);
   SafetensorsFile out;
   out.metadata = file.metadata;
-  for (const auto& [name, t] : file.tensors) {
+  for (const auto& [tensor_name, t] : file.tensors) {
+    const std::string& name = tensor_name;  // clang 14 lets no lambda capture a structured binding
     const auto fail = [&](const std::string& why) { return std::runtime_error(path + ": " + name + ": " + why); };
     std::pair<size_t, std::string> split;
     try {
