@@ -1,4 +1,4 @@
-// radius import FILE.safetensors --spec SPEC --out WEIGHTS: weights from PyTorch or
+// radius import FILE.safetensors --model SPEC --out WEIGHTS: weights from PyTorch or
 // Keras (the layouts `radius export --torch/--keras` writes, net/foreign_weights.h)
 // as a Radius weights file, which `radius predict WEIGHTS` then uses: its "model"
 // metadata records SPEC.
@@ -49,7 +49,7 @@ void add_import_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("import", "Read weights in PyTorch's or Keras' layout into a Radius weights file");
   auto o = std::make_shared<ImportCommand>();
   cmd->add_option("file", o->file, "Weights (.safetensors) in the torch or keras layout of radius export")->required();
-  cmd->add_option("--spec", o->spec, "The model spec the weights belong to")->required();
+  add_shared_flag(*cmd, "--model", o->spec, "The model spec the weights belong to")->required();
   add_shared_flag(*cmd, "--out", o->out, "Write the Radius weights to FILE.safetensors")->required();
   cmd->add_option("--layout", o->layout, "The file's layout: auto (its metadata, else its names), torch or keras")
       ->capture_default_str()

@@ -69,6 +69,7 @@ const CLI::App* command_named(const CLI::App& app, const std::string& name) {
 std::string renamed_flag(const std::string& old_name) {
   if (old_name == "--group-pattern") return "--group-regex";
   if (old_name == "--width-shift" || old_name == "--height-shift") return "--shift";
+  if (old_name == "--spec") return "--model";  // every command names its spec --model
   return "";
 }
 

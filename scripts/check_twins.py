@@ -258,7 +258,7 @@ def main():
         # 1. framework -> Radius
         theirs, ours = os.path.join(tmp, "theirs.safetensors"), os.path.join(tmp, "ours.safetensors")
         write_safetensors(theirs, twin.weights(), {"layout": a.framework})
-        subprocess.run([a.radius, "import", theirs, "--spec", spec, "--out", ours, "-q"], check=True)
+        subprocess.run([a.radius, "import", theirs, "--model", spec, "--out", ours, "-q"], check=True)
         d = np.abs(twin.predict(batch) - radius_scores(a.radius, ours, images, tmp)).max()
         print(f"{a.framework} -> radius: {len(images)} images, max |{a.framework} - radius predict| = {d:.3g}")
         worst.append(d)

@@ -140,7 +140,7 @@ TEST_CASE("cli flags: a flag several commands take has one name, one help and on
       {"--limit", {"train", "kfold"}},
       {"--group-regex", {"train", "kfold", "audit"}},
       {"--shift", {"train", "kfold", "augment"}},
-      {"--model", {"train", "kfold", "evaluate", "predict", "explain", "demo", "export"}},
+      {"--model", {"train", "kfold", "evaluate", "predict", "explain", "demo", "export", "import"}},
       {"--out", {"train", "kfold", "evaluate", "predict", "augment", "synth", "demo", "import"}},
   };
   for (const auto& [flag, want] : expected) {

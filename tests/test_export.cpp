@@ -208,7 +208,7 @@ TEST_CASE("export: radius export --torch/--keras and radius import give back the
   for (const char* f : {"t", "k"}) {
     CAPTURE(f);
     const std::string out = dir.file(std::string(f) + "_back.safetensors");
-    const CliRun im = radius_cli("import " + q(dir.file(std::string(f) + ".safetensors")) + " --spec " + q(spec) +
+    const CliRun im = radius_cli("import " + q(dir.file(std::string(f) + ".safetensors")) + " --model " + q(spec) +
                                  " --out " + q(out));
     REQUIRE_MESSAGE(im.rc == 0, im.out);
     const SafetensorsFile back = read_safetensors(out);
