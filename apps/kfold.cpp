@@ -281,7 +281,10 @@ void add_kfold_command(CLI::App& app) {
   add_training_options(*cmd, o->recipe);
   add_shared_flag(*cmd, "--limit", o->limit);
   add_shared_flag(*cmd, "--overwrite", o->overwrite);
-  cmd->callback([o] { run_kfold(*o); });
+  cmd->callback([o, cmd] {
+    apply_recipe(o->recipe, training_flags_given(*cmd));
+    run_kfold(*o);
+  });
 }
 
 }  // namespace radius::app

@@ -1,6 +1,6 @@
-// radius options: the training options of `train` and `kfold` as one Markdown table
-// (flag, default, config.json key, what --resume does, help), straight from the
-// options table (apps/training_options.h). README.md's "Training options" section is
+// radius options: the named recipes (--recipe) and the training options of `train` and
+// `kfold` as Markdown tables (flag, default, config.json key, what --resume does, help),
+// straight from the options table (apps/training_options.h). README.md's "Training options" section is
 // this output; tests/test_training_options.cpp fails when the two differ.
 //
 // radius options --flags: every command's options as JSON (names, help, type and range as
@@ -37,14 +37,14 @@ nlohmann::json every_command_flags(const CLI::App& app) {
 }  // namespace
 
 void add_options_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("options", "The training options of train and kfold as a Markdown table (README.md's)");
+  auto* cmd = app.add_subcommand("options", "The recipes and training options of train and kfold as Markdown tables (README.md's)");
   auto flags = std::make_shared<bool>(false);
   cmd->add_flag("--flags", *flags, "Instead: every command's options as JSON (names, help, type and range)");
   cmd->callback([&app, flags] {
     if (*flags)
       std::printf("%s\n", every_command_flags(app).dump(1).c_str());
     else
-      std::fputs(training_options_markdown().c_str(), stdout);
+      std::printf("%s\n%s", training_recipes_markdown().c_str(), training_options_markdown().c_str());
   });
 }
 

@@ -214,7 +214,7 @@ void run_train(TrainCommand o) {
 }  // namespace
 
 void add_train_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("train", "Train a model (the seed paper's recipe by default) on an image folder");
+  auto* cmd = app.add_subcommand("train", "Train a model (the advised recipe by default, --recipe paper for the seed paper's) on an image folder");
   auto o = std::make_shared<TrainCommand>();
   cmd->add_option("DATA", o->data, "Data folder: train/ [val/] [test/] of class folders, or class folders");
   add_shared_flag(*cmd, "--out", o->out, "Run directory (default runs/train)");
@@ -224,6 +224,7 @@ void add_train_command(CLI::App& app) {
   add_shared_flag(*cmd, "--overwrite", o->overwrite);
   cmd->callback([o, cmd] {
     o->given = training_flags_given(*cmd);
+    apply_recipe(o->recipe, o->given);
     run_train(*o);
   });
 }

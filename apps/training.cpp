@@ -208,6 +208,13 @@ LrSchedule make_schedule(const TrainingOptions& o, int64_t batches_per_epoch) {
   s.total_steps = int64_t(o.schedule_epochs > 0 ? o.schedule_epochs : o.epochs) * batches_per_epoch;
   s.step_every = int64_t(o.lr_step_epochs) * batches_per_epoch;
   s.step_factor = o.lr_step_factor;
+  // A warmup as long as a cosine run would leave the decay no step (a one-epoch try of the
+  // advised recipe, whose warmup is one epoch): it then takes the first half of the run,
+  // and none when the run has no step to share (--epochs 0 only evaluates).
+  if (s.decay == LrDecay::cosine && s.warmup_steps >= s.total_steps) {
+    s.warmup_steps = s.total_steps > 1 ? s.total_steps / 2 : 0;
+    if (s.total_steps == 0) s.decay = LrDecay::constant;
+  }
   if (s.active()) s.validate();
   return s;
 }

@@ -69,6 +69,18 @@ TrainingOption row_of(const std::string& flag, const std::string& names, T Train
   row.on_resume = on_resume;
   row.default_text = shown_default(default_value);
   row.set_default = [field, default_value](TrainingOptions& o) { o.*field = default_value; };
+  row.set_text = [flag, field](TrainingOptions& o, const std::string& text) {
+    if constexpr (std::is_same_v<T, bool>) {
+      o.*field = text == "on";
+    } else if constexpr (std::is_arithmetic_v<T>) {
+      std::istringstream in(text);
+      T value{};
+      if (!(in >> value) || !in.eof()) throw std::logic_error("recipe value '" + text + "' for " + flag);
+      o.*field = value;
+    } else {
+      o.*field = text;
+    }
+  };
   row.add_to = [names, help, field, accepts](CLI::App& cmd, TrainingOptions& o) {
     if constexpr (std::is_same_v<T, bool>) {
       cmd.add_flag(names, o.*field, help);
@@ -88,8 +100,10 @@ TrainingOption row_of(const std::string& flag, const std::string& names, T Train
     else
       j[config.name] = o.*field;
   };
-  row.read = [config, field, default_value](const json& j, TrainingOptions& o) {
-    o.*field = config.optional && !j.contains(config.name) ? default_value : config_value<T>(j, config);
+  row.read = [config, field, default_value, set_text = row.set_text](const json& j, TrainingOptions& o) {
+    if (!config.optional || j.contains(config.name)) o.*field = config_value<T>(j, config);
+    else if (!config.absent.empty()) set_text(o, config.absent);
+    else o.*field = default_value;
   };
   return row;
 }
@@ -113,9 +127,10 @@ TrainingOption shared_option(const std::string& flag, T TrainingOptions::*field,
 
 // The config.json column: a key, a --no-X switch recorded as "X", a key older runs may
 // lack (read as the default), or none.
-ConfigKey key(const std::string& name) { return {name}; }
-ConfigKey negated_key(const std::string& name) { return {name, true}; }
-ConfigKey optional_key(const std::string& name) { return {name, false, true}; }
+ConfigKey key(const std::string& name) { return {name, false, false, ""}; }
+ConfigKey negated_key(const std::string& name) { return {name, true, false, ""}; }
+ConfigKey optional_key(const std::string& name) { return {name, false, true, ""}; }
+ConfigKey optional_key(const std::string& name, const std::string& absent) { return {name, false, true, absent}; }
 ConfigKey not_recorded() { return {}; }
 
 using O = TrainingOptions;
@@ -123,6 +138,11 @@ constexpr OnResume kept = OnResume::kept, may_change = OnResume::may_change, as_
 
 std::vector<TrainingOption> make_table() {
   return {
+      // Runs from before --recipe existed used the paper's recipe (their config.json holds every value anyway).
+      option("--recipe", &O::recipe_name, "advised",
+             "Named recipe for the options not given: advised (the default; README, \"The advised recipe\") | paper "
+             "(the seed paper's, exactly: this table's defaults)",
+             optional_key("recipe", "paper"), kept, one_of({"advised", "paper"})),
       option("--model", &O::model, default_model_path(), "Model spec file (its input line sets the image size)",
              key("model"), kept),
       option("--epochs", &O::epochs, 50, "Maximum epochs", key("epochs"), may_change, range(non_negative())),
@@ -209,6 +229,38 @@ TrainingOptions::TrainingOptions() {
   for (const TrainingOption& row : training_option_table()) row.set_default(*this);
 }
 
+const std::vector<Recipe>& training_recipes() {
+  static const std::vector<Recipe> recipes = {
+      {"advised",
+       "batch norm and global max pooling (models/advised.spec), He init, a one-epoch learning-rate warmup, "
+       "cosine decay, the augmentation growing over 10 epochs, 30 epochs without early stopping",
+       {{"--model", models_dir() + "/advised.spec"},
+        {"--init", "he-uniform"},
+        {"--lr", "0.001"},
+        {"--warmup-epochs", "1"},
+        {"--lr-schedule", "cosine"},
+        {"--augment-warmup", "10"},
+        {"--epochs", "30"},
+        {"--patience", "0"}}},
+      {"paper", "the seed paper's recipe: this table's defaults", {}},
+  };
+  return recipes;
+}
+
+void apply_recipe(TrainingOptions& o, const std::vector<std::string>& given) {
+  for (const Recipe& recipe : training_recipes()) {
+    if (recipe.name != o.recipe_name) continue;
+    for (const auto& [flag, value] : recipe.values) {
+      const auto& table = training_option_table();
+      const auto row = std::find_if(table.begin(), table.end(), [&](const TrainingOption& r) { return r.flag == flag; });
+      if (row == table.end()) throw std::logic_error("recipe " + recipe.name + " sets " + flag + ", not an option");
+      if (!contains(given, flag)) row->set_text(o, value);
+    }
+    return;
+  }
+  throw std::logic_error("no recipe " + o.recipe_name);
+}
+
 void add_training_options(CLI::App& cmd, TrainingOptions& o) {
   for (const TrainingOption& row : training_option_table()) row.add_to(cmd, o);
 }
@@ -250,6 +302,17 @@ std::string ignored_on_resume_note(const std::vector<std::string>& given) {
   if (ignored.empty()) return "";
   return "ignored on --resume: " + ignored + " (a resumed run keeps the recipe in config.json; only " + changeable +
          " may change)";
+}
+
+std::string training_recipes_markdown() {
+  std::string md = "| recipe | what it is | options it sets (where the command line does not) |\n| --- | --- | --- |\n";
+  for (const Recipe& recipe : training_recipes()) {
+    std::string values;
+    for (const auto& [flag, value] : recipe.values)
+      values += (values.empty() ? "" : ", ") + ("`" + flag + " ") + shown_default(value).substr(1);
+    md += "| `" + recipe.name + "` | " + cell(recipe.summary) + " | " + (values.empty() ? "none" : values) + " |\n";
+  }
+  return md;
 }
 
 std::string training_options_markdown() {

@@ -19,10 +19,12 @@
 
 namespace radius::app {
 
-// The training recipe. The defaults (the seed paper's) are in the table: the
-// constructor sets every field to its row's default.
+// The training recipe. The table's defaults are the seed paper's recipe: the
+// constructor sets every field to its row's default. A named recipe (--recipe, below)
+// then changes some of them where the command line does not (apply_recipe).
 struct TrainingOptions {
   TrainingOptions();
+  std::string recipe_name;  // --recipe: advised | paper
   std::string model;  // model spec file
   int epochs{}, patience{}, batch{}, threads{};
   float lr{}, momentum{};
@@ -57,6 +59,7 @@ struct ConfigKey {
   std::string name;       // "": not recorded
   bool negated = false;   // a --no-X switch, recorded as "X" (true when the switch is off)
   bool optional = false;  // added after the first runs: an older config.json without it reads as the default
+  std::string absent;     // ... or as this value, when it is not the default (older runs used another one)
 };
 
 // One row of the table. The functions reach the row's TrainingOptions field whatever
@@ -67,6 +70,7 @@ struct TrainingOption {
   OnResume on_resume = OnResume::kept;
   std::string default_text;  // the default as README.md's table shows it
   std::function<void(TrainingOptions&)> set_default;
+  std::function<void(TrainingOptions&, const std::string&)> set_text;  // a recipe's value, as the flag reads it
   std::function<void(CLI::App&, TrainingOptions&)> add_to;
   std::function<void(const TrainingOptions&, nlohmann::json&)> write;  // into config.json (when recorded)
   std::function<void(const nlohmann::json&, TrainingOptions&)> read;   // from config.json; throws on a bad key
@@ -92,7 +96,20 @@ void read_training_config(const nlohmann::json& j, TrainingOptions& o, const std
 // recorded recipe's), or "" when none.
 std::string ignored_on_resume_note(const std::vector<std::string>& given);
 
-// The Markdown table of README.md's "Training options" section.
+// A named recipe: values for some options of the table, used where the command line
+// does not give them. "paper" is the table's defaults (the seed paper's recipe, exactly);
+// "advised" is what we would pick today for this problem, chosen by measurement
+// (README, "The advised recipe").
+struct Recipe {
+  std::string name, summary;
+  std::vector<std::pair<std::string, std::string>> values;  // flag, value as typed on the command line
+};
+const std::vector<Recipe>& training_recipes();
+// Sets the options of o.recipe_name's recipe that are not among the `given` flags.
+void apply_recipe(TrainingOptions& o, const std::vector<std::string>& given);
+
+// The Markdown tables of README.md's "Training options" section: the options, and the recipes.
 std::string training_options_markdown();
+std::string training_recipes_markdown();
 
 }  // namespace radius::app

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: install dependencies, build, generate the built-in synthetic
-# fracture data set, train the seed paper's model on it, evaluate on the test
-# split and write the report (runs/main/report.html).
+# fracture data set, train the advised recipe's model on it (scripts/main_recipe.sh),
+# evaluate on the test split and write the report (runs/main/report.html).
 #   bash scripts/main.sh [extra radius train options...]   e.g. --epochs 20 --threads 4
 # Environment: RADIUS_DATA (default data-synth/main), RADIUS_RUN (default runs/main).
 set -euo pipefail

@@ -4,15 +4,14 @@
 # 2400 train, 400 val, 400 test images, balanced, at the generator's defaults (data/synth.h).
 main_synth_args=(--train 2400 --val 400 --test 400 --seed 1)
 
-# The paper's recipe (paper.spec, 150x150x3, glorot init, batch 32, Adam in Keras' form, the
-# paper's augmentation on train) at lr 3e-4 (at the paper's 1e-3 the model collapsed to a
-# constant output on the generator's earlier defaults; README), with one change: the augmentation
-# grows from none to the paper's over the first 10 epochs (--augment-warmup). With the full warp
-# from the first step the model sits at chance for ~2,000-2,600 steps (45 minutes of 2 CPU cores)
-# before it finds the fracture lines; with the ramp, seed 1 finds them in ~300 steps (seeds 2 and 3
-# did not within 600-825: docs/synthetic-data.md). Early stopping is off: a fixed budget of 30
-# epochs (2,250 steps), with the best epoch's weights (validation loss) restored for the test.
-main_train_args=(--epochs 30 --augment-warmup 10 --patience 0 --lr 3e-4)
+# The advised recipe (`radius train --recipe advised`, the default; README, "The advised recipe"):
+# models/advised.spec (the paper's conv blocks with batch norm, global max pooling instead of
+# Flatten + Dense(512)), He init, Adam in Keras' form at lr 1e-3 with a one-epoch warmup and cosine
+# decay, the paper's augmentation growing from none over 10 epochs, 15 epochs (1,125 steps) without
+# early stopping, the best epoch's weights (validation loss) restored for the test. The seed
+# paper's recipe is `--recipe paper` (bash scripts/main.sh --recipe paper --epochs 30
+# --augment-warmup 10 --patience 0 --lr 3e-4 is the main job before the advised recipe).
+main_train_args=(--recipe advised --epochs 15)
 
 # prepare_main_data DIR USER_GIVEN: writes the data set into DIR unless it is there.
 # The default folder (USER_GIVEN=0) is remade when it was written with other arguments

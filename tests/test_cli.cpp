@@ -115,7 +115,9 @@ TEST_CASE("cli: train, resume, evaluate and metrics on a tiny data set") {
   TempDir dir("cli");
   const std::string data = tiny_dataset(dir);
   const std::string run = dir.file("run");
-  const Run t = radius_cli("train " + q(data) + " --model " + q(kTiny) + " --epochs 1 --batch 8 --threads 1 --out " + q(run));
+  // The paper's recipe (a constant learning rate): the run is resumed below with more epochs.
+  const Run t = radius_cli("train " + q(data) + " --recipe paper --model " + q(kTiny) + " --epochs 1 --batch 8 --threads 1 --out " +
+                           q(run));
   CAPTURE(t.out);
   REQUIRE(t.rc == 0);
   CHECK(t.out.find("Epoch 1/1") != std::string::npos);
@@ -321,7 +323,9 @@ TEST_CASE("cli: an interrupted and resumed run writes the uninterrupted run's he
   TempDir dir("cli_health_resume");
   const std::string data = tiny_dataset(dir);
   // --lr 0.05 on the tiny model: large-updates in epoch 1, then dead ReLUs whose streaks start in epoch 1.
-  const std::string recipe = " --model " + q(kTiny) + " --batch 8 --lr 0.05 --health-every 1 --threads 1 --quiet";
+  // The paper's recipe (a constant learning rate), so the split run can be resumed with more epochs.
+  const std::string recipe =
+      " --recipe paper --model " + q(kTiny) + " --batch 8 --lr 0.05 --health-every 1 --threads 1 --quiet";
   const std::string whole = dir.file("whole"), split = dir.file("split");
   const Run w = radius_cli("train " + q(data) + recipe + " --epochs 3 --out " + q(whole));
   CAPTURE(w.out);
@@ -350,7 +354,8 @@ TEST_CASE("cli: --resume keeps a cosine schedule's length, extending past its en
   const std::string data = tiny_dataset(dir);
   const std::string run = dir.file("run");
   REQUIRE(radius_cli("train " + q(data) + " --model " + q(kTiny) +
-                     " --batch 8 --lr 0.01 --lr-schedule cosine --epochs 1 --threads 1 --quiet --out " + q(run))
+                     " --recipe paper --batch 8 --lr 0.01 --lr-schedule cosine --epochs 1 --threads 1 --quiet --out " +
+                     q(run))
               .rc == 0);
   // Make it the checkpoint of a 3-epoch cosine run stopped after epoch 1 (config.json holds the recipe).
   nlohmann::json config = nlohmann::json::parse(file_text(run + "/config.json"));

@@ -22,8 +22,9 @@ namespace {
 CliRun radius_in(const std::string& dir, const std::string& args) { return radius_cli_in(dir, args); }
 
 // Short training runs: one epoch of the tiny model on one thread.
+// The paper's recipe (a constant learning rate): some runs are resumed with more epochs.
 std::string quick(const std::string& extra = "") {
-  return " --model " + q(kTinySpec) + " --epochs 1 --batch 8 --threads 1 --quiet" + extra;
+  return " --recipe paper --model " + q(kTinySpec) + " --epochs 1 --batch 8 --threads 1 --quiet" + extra;
 }
 
 nlohmann::json config_of(const std::string& run) {
@@ -130,7 +131,8 @@ TEST_CASE("cli runs: a run folder is self-contained: it works from another direc
   const fs::path work = dir.file("work");
   fs::create_directories(work);
   fs::copy_file(kTinySpec, work / "my.spec");
-  const Run t = radius_in(work.string(), "train ../data --model my.spec --epochs 1 --batch 8 --threads 1 --quiet --out run");
+  const Run t =
+      radius_in(work.string(), "train ../data --recipe paper --model my.spec --epochs 1 --batch 8 --threads 1 --quiet --out run");
   CAPTURE(t.out);
   REQUIRE(t.rc == 0);
   const nlohmann::json c = config_of((work / "run").string());
@@ -174,7 +176,7 @@ TEST_CASE("cli runs: --resume uses the recorded threads, names what it ignores, 
   TempDir dir("runs_resume");
   const std::string data = tiny_dataset(dir);
   const std::string run = dir.file("run");
-  REQUIRE(radius_cli("train " + q(data) + " --model " + q(kTinySpec) + " --epochs 1 --batch 8 --threads 1 --quiet --out " + q(run)).rc == 0);
+  REQUIRE(radius_cli("train " + q(data) + quick(" --out " + q(run))).rc == 0);
 
   const Run r = radius_cli("train --resume " + q(run) + " --epochs 2 --lr 0.5 --out " + q(dir.file("elsewhere")) + " --quiet");
   CAPTURE(r.out);

@@ -34,8 +34,9 @@ const std::string kTinySpec = std::string(RADIUS_SOURCE_DIR) + "/models/tiny.spe
 std::string small_dataset(const TempDir& dir) { return test::small_synthetic_dataset(dir, {16, 8, 0}, 5, 36, 44); }
 
 // --overwrite: a run killed before its first checkpoint is started again in its folder.
+// The paper's recipe (a constant learning rate): some runs are resumed with more epochs.
 std::vector<std::string> train_args(const std::string& data, const std::string& run, int epochs) {
-  return {"train", data, "--model", kTinySpec, "--out", run, "--epochs", std::to_string(epochs),
+  return {"train", data, "--recipe", "paper", "--model", kTinySpec, "--out", run, "--epochs", std::to_string(epochs),
           "--patience", "0", "--batch", "8", "--threads", "1", "--no-augment", "--quiet", "--overwrite"};
 }
 std::vector<std::string> resume_args(const std::string& run, int epochs) {

@@ -97,7 +97,7 @@ TEST_CASE("training options: config.json records the recipe, an older run's conf
 
   // The keys of options added after the first runs go: such a run resumes with their
   // defaults (health checks every 10 batches), the recorded ones kept.
-  for (const char* later : {"group_regex", "threshold", "init", "warmup_epochs", "warmup_steps", "lr_schedule",
+  for (const char* later : {"recipe", "group_regex", "threshold", "init", "warmup_epochs", "warmup_steps", "lr_schedule",
                             "lr_step_epochs", "lr_step_factor", "clip_norm", "health_every", "augment_warmup"})
     config.erase(later);
   std::ofstream(run + "/config.json") << config.dump(2);
@@ -110,6 +110,48 @@ TEST_CASE("training options: config.json records the recipe, an older run's conf
   CHECK(r.out.find("batch 8") != std::string::npos);
   CHECK(r.out.find("health checks every 10 batches") != std::string::npos);
   CHECK(radius::read_history_csv(run + "/history.csv").size() == 2);
+}
+
+TEST_CASE("training options: --recipe advised (the default) sets its options where the command line does not, paper sets none") {
+  // Every option a recipe sets is an option of the table.
+  const std::string tables = radius_cli("options").out;
+  const std::set<std::string> options = table_flags(tables);
+  const std::regex recipe_row(R"(^\| `advised` \|.*$)", std::regex::multiline);
+  std::smatch advised;
+  REQUIRE(std::regex_search(tables, advised, recipe_row));
+  const std::string row = advised.str();
+  const std::regex set_flag("`(--[a-z-]+) ");
+  int sets = 0;
+  for (auto it = std::sregex_iterator(row.begin(), row.end(), set_flag); it != std::sregex_iterator(); ++it, ++sets)
+    CHECK_MESSAGE(options.count((*it)[1]), "the advised recipe sets " << (*it)[1] << ", not an option");
+  CHECK(sets >= 5);
+
+  TempDir dir("training_recipes");
+  const std::string data = tiny_dataset(dir);
+  const std::string common = " --model " + q(radius::test::kTinySpec) + " --epochs 1 --batch 8 --threads 1 --quiet";
+  const auto config_of = [&](const std::string& run, const std::string& flags) {
+    const radius::test::CliRun t = radius_cli("train " + q(data) + common + flags + " --out " + q(dir.file(run)));
+    CAPTURE(t.out);
+    REQUIRE(t.rc == 0);
+    return nlohmann::json::parse(text_of(dir.file(run) + "/config.json"));
+  };
+  const nlohmann::json advised_run = config_of("advised", " --init he-normal");
+  CHECK(advised_run.at("recipe") == "advised");
+  CHECK(advised_run.at("init") == "he-normal");  // given: the command line wins
+  CHECK(advised_run.at("lr_schedule") == "cosine");
+  CHECK(advised_run.at("warmup_epochs") == 1);
+  CHECK(advised_run.at("augment_warmup") == 10);
+  CHECK(advised_run.at("patience") == 0);
+  CHECK(advised_run.at("epochs") == 1);  // given
+  CHECK(advised_run.at("model") == "model.spec");  // the given spec, copied into the run
+  const nlohmann::json paper_run = config_of("paper", " --recipe paper");
+  CHECK(paper_run.at("recipe") == "paper");
+  CHECK(paper_run.at("init") == "glorot");
+  CHECK(paper_run.at("lr_schedule") == "constant");
+  CHECK(paper_run.at("warmup_epochs") == 0);
+  CHECK(paper_run.at("augment_warmup") == 0);
+  CHECK(paper_run.at("patience") == 5);
+  CHECK(paper_run.at("lr").get<float>() == 1e-3f);
 }
 
 TEST_CASE("training options: a config.json key of the wrong type stops a resume with its name") {
