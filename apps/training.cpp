@@ -379,10 +379,11 @@ std::string spec_relative_to(const std::string& spec, const std::string& folder)
 struct BatchSources {
   std::vector<std::unique_ptr<Loader>> loaders;  // the CPU path's loaders (the sources refer to them)
   std::unique_ptr<BatchSource> train, val;       // val is null without validation images
+  std::unique_ptr<BatchSource> recalibration;    // null unless --recalibrate-bn on a model with batch norm
 };
 
 BatchSources make_batch_sources(const ImageCache& cache, const ModelRun& run, const LoaderOptions& train_options,
-                                const LoaderOptions& val_options, Device device) {
+                                const LoaderOptions& val_options, int recalibrate_batches, Device device) {
   BatchSources s;
   const auto make = [&](const std::vector<size_t>& items, const LoaderOptions& lo) -> std::unique_ptr<BatchSource> {
     if (device == Device::cuda) return std::make_unique<DeviceAugmentBatches>(cache, items, lo);
@@ -391,6 +392,16 @@ BatchSources make_batch_sources(const ImageCache& cache, const ModelRun& run, co
   };
   s.train = make(run.train_pos, train_options);
   if (!run.val_pos.empty()) s.val = make(run.val_pos, val_options);
+  if (recalibrate_batches > 0) {
+    // A fixed sample of the training images, drawn by the seed alone (epoch 0: no training
+    // epoch's order), unaugmented and in the same order every epoch: the statistics the
+    // evaluation will meet, for the weights of the moment.
+    std::vector<size_t> sample;
+    const std::vector<size_t> order = epoch_permutation(run.train_pos.size(), val_options.seed, 0);
+    const size_t n = std::min(order.size(), size_t(recalibrate_batches) * size_t(val_options.batch_size));
+    for (size_t i = 0; i < n; ++i) sample.push_back(run.train_pos[order[i]]);
+    s.recalibration = make(sample, val_options);
+  }
   return s;
 }
 
@@ -439,7 +450,8 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
   LoaderOptions vl = tl;
   vl.augment = AugmentConfig::none();
   vl.shuffle = false;
-  BatchSources sources = make_batch_sources(cache, run, tl, vl, model.device());
+  const int recalibrate = model.num_buffers() > 0 ? o.recalibrate_bn : 0;  // only batch norm keeps running statistics
+  BatchSources sources = make_batch_sources(cache, run, tl, vl, recalibrate, model.device());
   BatchSource& train_batches = *sources.train;
   BatchSource* val_batches = sources.val.get();
 
@@ -457,6 +469,7 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
   fo.clip_norm = o.clip_norm;
   fo.micro_batches = o.micro_batches;
   fo.health.every = o.health_every;
+  fo.recalibration = sources.recalibration.get();
 
   CheckpointState state;
   if (run.resume) {
@@ -467,9 +480,11 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
               o.model.c_str(), (long long)model.num_params(), (long long)model.input_shape()[1],
               (long long)model.input_shape()[2], (long long)model.input_shape()[0], optimizer.describe().c_str(),
               o.batch, augment_description(o).c_str(), num_threads(), o.device.c_str());
-  std::printf("recipe: %s init, learning rate %s%s; health checks %s\n", o.init.c_str(),
+  std::printf("recipe: %s init, learning rate %s%s%s; health checks %s\n", o.init.c_str(),
               fo.lr_schedule.active() ? fo.lr_schedule.describe().c_str() : "constant",
               o.clip_norm > 0 ? (", gradient norm clipped at " + std::to_string(o.clip_norm)).c_str() : "",
+              recalibrate > 0 ? (", batch norm re-estimated on " + std::to_string(recalibrate) +
+                                 " unaugmented training batches before each validation").c_str() : "",
               o.health_every > 0 ? ("every " + std::to_string(o.health_every) + " batches (health.csv)").c_str() : "off");
 
   ConsoleObserver observer(!o.quiet && isatty(fileno(stdout)), run.checkpoints, run.out, state.history);

@@ -199,6 +199,10 @@ std::vector<TrainingOption> make_table() {
       option("--micro-batches", &O::micro_batches, 1,
              "Gradient accumulation: each batch in N micro-batches, one update (activations take 1/N the memory)",
              optional_key("micro_batches"), kept, range({1.0, std::nullopt, false, false})),
+      option("--recalibrate-bn", &O::recalibrate_bn, 0,
+             "Batch norm: before each validation, re-estimate the running statistics over N batches of "
+             "unaugmented training images (0 = off; a model without batch norm ignores it)",
+             optional_key("recalibrate_bn"), kept, range(non_negative())),
       option("--clip-norm", &O::clip_norm, 0.0, "Clip the global gradient norm to this value (0 = off)",
              optional_key("clip_norm"), kept, range(non_negative())),
       option("--health-every", &O::health_every, 10,

@@ -40,6 +40,7 @@ struct TrainingOptions {
   // Recipe options the training-health warnings point to; all off by default (the paper's recipe).
   std::string init, lr_schedule;
   int warmup_epochs{}, lr_step_epochs{}, health_every{}, micro_batches{};
+  int recalibrate_bn{};  // batches of unaugmented training images re-estimating batch norm's statistics (net/fit.h)
   int64_t warmup_steps{};
   double lr_step_factor{}, clip_norm{};
   // Not an option: the cosine schedule's length in epochs; 0: --epochs. A resumed run

@@ -118,13 +118,16 @@ void BatchNorm2D::forward(const Tensor& x, Tensor& y, Mode mode) {
     invstd_ = Tensor::empty(Shape{c}, x.device());
     scratch_ = Tensor::empty(Shape{2 * c}, x.device());
   }
-  batch_statistics_ = mode == Mode::train;
+  batch_statistics_ = mode != Mode::eval;
+  // Calibrating: the k-th batch in a row enters the running averages with weight 1 / (k + 1).
+  const float momentum = mode == Mode::calibrate ? float(double(calibrated_) / double(calibrated_ + 1)) : momentum_;
+  calibrated_ = mode == Mode::calibrate ? calibrated_ + 1 : 0;
   if (x.is_cpu()) {
-    batchnorm_statistics(n, c, hw, x.cpu(), batch_statistics_, momentum_, epsilon_, buffer(0).cpu(), buffer(1).cpu(),
+    batchnorm_statistics(n, c, hw, x.cpu(), batch_statistics_, momentum, epsilon_, buffer(0).cpu(), buffer(1).cpu(),
                          mean_.cpu(), invstd_.cpu());
     batchnorm_normalize(n, c, hw, x.cpu(), mean_.cpu(), invstd_.cpu(), weight().cpu(), bias().cpu(), y.cpu());
   } else {
-    RADIUS_CUDA_ONLY(cuda::batchnorm_statistics(n, c, hw, x.data(), batch_statistics_, momentum_, epsilon_,
+    RADIUS_CUDA_ONLY(cuda::batchnorm_statistics(n, c, hw, x.data(), batch_statistics_, momentum, epsilon_,
                                                 buffer(0).data(), buffer(1).data(), mean_.data(), invstd_.data());
                      cuda::batchnorm_normalize(n, c, hw, x.data(), mean_.data(), invstd_.data(), weight().data(),
                                                bias().data(), y.data()));

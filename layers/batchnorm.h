@@ -6,6 +6,10 @@
 //           running_mean_c = momentum * running_mean_c + (1 - momentum) * mean_c
 //           running_var_c  = momentum * running_var_c  + (1 - momentum) * var_c * m / (m - 1)
 //   eval:   the same y with running_mean_c and running_var_c in place of the batch's.
+//   calibrate (Mode::calibrate): as train, with momentum k / (k + 1) for the k-th
+//           calibrate batch in a row (k from 0), so after K batches the running
+//           statistics are the plain average of those K batches' (Wu & Johnson 2021,
+//           "precise batch norm"): no memory of older weights or of augmented batches.
 //
 // Defaults are Keras' (momentum 0.99, epsilon 1e-3: the paper's framework). The
 // running variance is updated with the unbiased batch variance, as both Keras's
@@ -73,6 +77,7 @@ class BatchNorm2D final : public Layer {
   Tensor mean_, invstd_;  // [C] of the last forward, kept for backward
   Tensor scratch_;        // CUDA backward's per-channel sums
   bool batch_statistics_ = false;
+  int64_t calibrated_ = 0;  // calibrate batches in a row (Mode::calibrate)
 };
 
 }  // namespace radius

@@ -16,7 +16,8 @@
 //                layer overwrites every element of y. A layer may keep state that
 //                backward needs (a dropout mask, pooling argmax, im2col scratch),
 //                sized to N and reused across calls (no allocation per step once
-//                N is stable). Mode::train vs Mode::eval matters only to dropout.
+//                N is stable). The mode matters to dropout (on in train only) and
+//                to batch norm (batch statistics in train and calibrate; see Mode).
 //
 //  backward(x, y, dy, dx)
 //                Called after forward with the SAME x and y (unchanged), and
@@ -75,7 +76,12 @@
 
 namespace radius {
 
-enum class Mode { train, eval };
+// train: the training forward pass. eval: inference (dropout off, batch norm from its
+// running statistics). calibrate: re-estimating running statistics (fit's
+// recalibration before each validation, net/fit.h): layers that keep them normalise
+// by the batch's statistics and replace the running ones by the plain average over
+// the calibrate batches since the last other forward; every other layer acts as in eval.
+enum class Mode { train, eval, calibrate };
 
 enum class Init {
   zeros,

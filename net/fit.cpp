@@ -53,6 +53,14 @@ std::string last_good(const FitOptions& o, int epochs_done) {
 
 }  // namespace
 
+void recalibrate_statistics(Sequential& model, BatchSource& source, uint64_t epoch) {
+  source.start_epoch(epoch);
+  Tensor x, y;
+  // The average runs over this pass alone: any other forward (validation, the next
+  // epoch's training) ends it, so the next recalibration starts afresh.
+  while (source.next(x, y)) model.forward(on_device(x, model.device()), Mode::calibrate);
+}
+
 EvalResult evaluate_batches(Sequential& model, BatchSource& source, uint64_t epoch) {
   EvalResult r;
   double loss_sum = 0;
@@ -288,6 +296,7 @@ FitResult fit(Sequential& model, Optimizer& optimizer, BatchSource& train, Batch
   for (int epoch = r.st.epoch + 1; epoch <= o.max_epochs && !r.st.stopped; ++epoch) {
     const auto t0 = clock_type::now();
     HistoryRow row = train_epoch(r, train, epoch, t0);
+    if (o.recalibration) recalibrate_statistics(model, *o.recalibration, uint64_t(epoch));
     const bool improved = val && validate(r, *val, epoch, row);
     row.seconds = since(t0);
     r.st.history.push_back(row);

@@ -87,6 +87,14 @@ struct FitOptions {
   double clip_norm = 0;         // global gradient-norm clipping (optim/clip.h); 0 = off
   int micro_batches = 1;        // gradient accumulation over this many micro-batches per batch (net/train.h)
   HealthOptions health;         // statistics + warnings (net/health.h); health.every = 0 turns them off
+  // Batch-norm recalibration ("precise batch norm"): after each training epoch, before
+  // validation and the checkpoints, the running statistics are re-estimated as the
+  // plain average over one pass of these batches (Mode::calibrate: forward only, no
+  // gradient, no dropout). Meant for unaugmented training images: the running averages
+  // of training then lag the weights and describe augmented images, and an evaluation
+  // on clean images by them swings from epoch to epoch. Null: off. Its batches must be
+  // a pure function of the epoch, as the training batches are (resume stays exact).
+  BatchSource* recalibration = nullptr;
 };
 
 // Progress callbacks (all optional). Epochs count from 1.
@@ -138,6 +146,10 @@ class NonFiniteError : public std::runtime_error {
 FitResult fit(Sequential& model, Optimizer& optimizer, BatchSource& train, BatchSource* val,
               const FitOptions& options, FitObserver* observer = nullptr,
               const CheckpointState* resume = nullptr);
+
+// Re-estimates the running statistics of the model's batch-statistics layers (batch
+// norm) over one pass of `source` in Mode::calibrate (see FitOptions::recalibration).
+void recalibrate_statistics(Sequential& model, BatchSource& source, uint64_t epoch);
 
 // Mean loss and accuracy of `model` over one pass of `source` (eval mode).
 struct EvalResult {

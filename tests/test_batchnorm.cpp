@@ -10,6 +10,7 @@
 #include "kernels/formulas.h"
 #include "layers/batchnorm.h"
 #include "net/checkpoint.h"
+#include "net/fit.h"
 #include "net/safetensors.h"
 #include "net/spec.h"
 #include "net/train.h"
@@ -178,6 +179,79 @@ TEST_CASE("batchnorm2d: trains in a model, eval uses the running statistics, opt
   CHECK(m->state().to_vector() == state1);
 }
 
+TEST_CASE("batchnorm2d: calibrate mode makes the running statistics the plain average of the calibrate batches in a row") {
+  auto m = parse_model_spec("input height=5 width=4 channels=3\nbatchnorm2d momentum=0.9\n", "calibrate");
+  m->init(1);
+  const int64_t n = 4, c = 3, hw = 20;
+  const auto batch = [&](uint64_t seed) { return random_cpu(Shape{n, c, 5, 4}, seed, -1.0f, 3.0f); };
+  // A channel's batch mean and unbiased variance, as the running statistics take them.
+  const auto stats = [&](const Tensor& x, int64_t k) {
+    const std::vector<float> v = x.to_vector();
+    double s = 0, sq = 0;
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t p = 0; p < hw; ++p) s += v[size_t((i * c + k) * hw + p)], sq += double(v[size_t((i * c + k) * hw + p)]) * v[size_t((i * c + k) * hw + p)];
+    const double mu = s / double(n * hw);
+    return std::pair{mu, (sq / double(n * hw) - mu * mu) * double(n * hw) / double(n * hw - 1)};
+  };
+  const Tensor a = batch(1), b = batch(2), d = batch(3), e = batch(4);
+  m->forward(a, Mode::train);  // running statistics with a memory of their own ...
+  m->forward(b, Mode::calibrate);
+  m->forward(d, Mode::calibrate);
+  m->forward(e, Mode::calibrate);  // ... replaced by the average of b, d, e
+  const std::vector<float> running = m->state().to_vector();  // [mean c, var c]
+  for (int64_t k = 0; k < c; ++k) {
+    const auto [mb, vb] = stats(b, k);
+    const auto [md, vd] = stats(d, k);
+    const auto [me, ve] = stats(e, k);
+    CHECK(running[size_t(k)] == doctest::Approx((mb + md + me) / 3).epsilon(1e-5));
+    CHECK(running[size_t(c + k)] == doctest::Approx((vb + vd + ve) / 3).epsilon(1e-5));
+  }
+  // Calibrate normalises by the batch's statistics, as train does (the outputs are equal).
+  auto twin = parse_model_spec("input height=5 width=4 channels=3\nbatchnorm2d momentum=0.9\n", "calibrate");
+  twin->init(1);
+  CHECK(twin->forward(b, Mode::train).to_vector() == m->forward(b, Mode::calibrate).to_vector());
+  // Another forward ends the run: the next calibrate batch starts the average afresh.
+  m->predict(a);
+  m->forward(d, Mode::calibrate);
+  const std::vector<float> fresh = m->state().to_vector();
+  for (int64_t k = 0; k < c; ++k) {
+    CHECK(fresh[size_t(k)] == doctest::Approx(stats(d, k).first).epsilon(1e-6));
+    CHECK(fresh[size_t(c + k)] == doctest::Approx(stats(d, k).second).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("fit: batch-norm recalibration re-estimates the statistics before validation and leaves the training alone") {
+  const auto run = [](bool recalibrate) {
+    auto m = bn_model();
+    Adam adam;
+    std::vector<MemoryBatches::Item> train_items, calibration_items;
+    for (uint64_t i = 0; i < 3; ++i) train_items.push_back({images(6, 40 + i), labels(6, i)});
+    for (uint64_t i = 0; i < 2; ++i) calibration_items.push_back({images(5, 50 + i), labels(5, i)});
+    MemoryBatches train(train_items), val({{images(4, 60), labels(4, 0)}}), calibration(calibration_items);
+    FitOptions o;
+    o.max_epochs = 2;
+    o.restore_best = false;
+    o.health.every = 0;
+    if (recalibrate) o.recalibration = &calibration;
+    const FitResult r = fit(*m, adam, train, &val, o);
+    return std::pair{std::move(m), r};
+  };
+  auto [plain, plain_result] = run(false);
+  auto [recalibrated, recalibrated_result] = run(true);
+  // The same updates: training forwards use batch statistics, never the running ones.
+  CHECK(plain->params().to_vector() == recalibrated->params().to_vector());
+  CHECK(plain_result.history[1].train_loss == recalibrated_result.history[1].train_loss);
+  // The running statistics are those of the calibration batches, for the final weights.
+  auto expected = bn_model();
+  expected->params().copy_from(recalibrated->params());
+  expected->forward(images(5, 50), Mode::calibrate);
+  expected->forward(images(5, 51), Mode::calibrate);
+  CHECK(expected->state().to_vector() == recalibrated->state().to_vector());
+  CHECK(plain->state().to_vector() != recalibrated->state().to_vector());
+  // ... and validation used them.
+  CHECK(plain_result.history[1].val_loss != recalibrated_result.history[1].val_loss);
+}
+
 TEST_CASE("batchnorm2d: an empty batch changes nothing (no 0 / 0 in the running statistics)") {
   auto m = parse_model_spec("input height=4 width=4 channels=2\nbatchnorm2d\n", "empty batch");
   m->init(1);
@@ -230,17 +304,20 @@ TEST_CASE("state hook: a run resumed from a checkpoint continues bit-exact, batc
   CHECK(resumed->counters() == m->counters());
 }
 
-TEST_CASE("cuda: batchnorm2d forward, backward and running statistics match the CPU reference") {
+TEST_CASE("cuda: batchnorm2d forward, backward and running statistics match the CPU reference, calibrate mode included") {
   RADIUS_SKIP_WITHOUT_CUDA();
-  for (bool train : {true, false}) {
-    CAPTURE(train);
+  for (const Mode mode : {Mode::train, Mode::eval, Mode::calibrate}) {
+    CAPTURE(int(mode));
     auto cpu = bn_model(), gpu = bn_model();
     cpu->params().copy_from(random_cpu(cpu->params().shape(), 8, -0.5f, 0.5f));
     gpu->params().copy_from(cpu->params());
     gpu->to(Device::cuda);
     const int64_t n = small_tests() ? 3 : 32;
     const Tensor x = images(n, 9);
-    const Mode mode = train ? Mode::train : Mode::eval;
+    if (mode == Mode::calibrate) {  // a second calibrate batch: the running average's k / (k + 1) weight
+      cpu->forward(images(n, 19), mode);
+      gpu->forward(images(n, 19).to(Device::cuda), mode);
+    }
     const Tensor& want = cpu->forward(x, mode);
     const Tensor& got = gpu->forward(x.to(Device::cuda), mode);
     CHECK(rel_error(want, got) < kCudaTolerance);
