@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "apps/processes.h"
 #include "apps/run_common.h"
 #include "apps/warning.h"
 #include "data/csv.h"
@@ -170,6 +171,23 @@ std::vector<size_t> limit_images(const Dataset& d, const std::vector<size_t>& id
   for (size_t k = 0; k < idx.size(); ++k)
     if (bins[k] == 0) keep.push_back(idx[k]);
   return keep;
+}
+
+void data_parallel_micro_batches(TrainingOptions& o, bool resuming) {
+  const int ranks = world().size();
+  if (ranks == 1 || o.micro_batches == ranks) return;
+  if (o.micro_batches == 1 && !resuming) {
+    o.micro_batches = ranks;
+    return;
+  }
+  throw std::runtime_error(
+      std::to_string(ranks) + " ranks run each batch as " + std::to_string(ranks) + " micro-batches, one per rank, but " +
+      (resuming ? "this run was trained with --micro-batches " + std::to_string(o.micro_batches) +
+                      " (config.json): resume it on " +
+                      (o.micro_batches > 1 ? std::to_string(o.micro_batches) + " ranks or " : std::string()) +
+                      "one process"
+                : "--micro-batches " + std::to_string(o.micro_batches) + " was given: leave it out, or give " +
+                      std::to_string(ranks)));
 }
 
 std::string no_training_warning(const TrainingOptions& o) {
@@ -421,7 +439,8 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
   const auto t_start = std::chrono::steady_clock::now();
   if (run.train_pos.empty()) throw std::runtime_error("no readable training images (see bad_files.csv)");
   check_training_memory(model, o.batch, o.micro_batches, cache, run);
-  fs::create_directories(run.out);
+  const bool writer = writes_outputs();  // rank 0 of an MPI job, or the only process
+  if (writer) fs::create_directories(run.out);
   print_split_counts(cache, run);
 
   LoaderOptions tl;
@@ -450,6 +469,7 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
   fo.clip_norm = o.clip_norm;
   fo.micro_batches = o.micro_batches;
   fo.health.every = o.health_every;
+  if (world().size() > 1) fo.comm = &world();
 
   CheckpointState state;
   if (run.resume) {
@@ -483,8 +503,14 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
                         takeoff);
   }
   ModelRunResult res;
-  res.fit = fit(model, optimizer, train_batches, val_batches, fo, &observer, run.resume ? &state : nullptr);
+  res.fit = fit(model, optimizer, train_batches, val_batches, fo, writer ? &observer : nullptr,
+                run.resume ? &state : nullptr);
   const FitResult& r = res.fit;
+  if (!writer) return res;  // every output below is rank 0's
+  if (fo.comm && r.step_seconds > 0)
+    std::printf("data parallel (%s): the gradient all-reduce took %.1f %% of the training steps (%.3f s of %.3f s)\n",
+                fo.comm->describe().c_str(), 100.0 * r.allreduce_seconds / r.step_seconds, r.allreduce_seconds,
+                r.step_seconds);
   write_history_csv(run.out + "/history.csv", r.history);
   write_learning_curves(run.out, r.history);
   const int epoch = r.best_epoch > 0 ? r.best_epoch : r.state.epoch;

@@ -58,6 +58,11 @@ std::pair<std::vector<size_t>, std::vector<size_t>> split_off_validation(const D
 // deterministic in (idx, seed). train's and kfold's --limit.
 std::vector<size_t> limit_images(const Dataset& d, const std::vector<size_t>& idx, int limit, const TrainingOptions& o);
 
+// R ranks of an MPI job run a batch as R micro-batches, one each (net/train.h): a new
+// run records --micro-batches R, so that one process resuming it (or R' = R ranks)
+// continues the same run, bit for bit. Throws when the recorded count is neither 1 nor R.
+void data_parallel_micro_batches(TrainingOptions& o, bool resuming);
+
 // The line to warn with when a new run trains no epoch (--epochs 0): its evaluation is of
 // the untrained initial weights. "" otherwise.
 std::string no_training_warning(const TrainingOptions& o);

@@ -1,7 +1,11 @@
 #include "net/train.h"
 
 #include <algorithm>
+#include <chrono>
+#include <map>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "kernels/reduce.h"
 #include "layers/bce.h"
@@ -53,9 +57,45 @@ StepResult Trainer::forward_backward(const Tensor& x, const Tensor& labels, floa
   return r;
 }
 
+int Trainer::parts_of(int64_t n) const {
+  const int ranks = comm_ ? comm_->size() : 1;
+  if (ranks > 1 && micro_batches_ != 1 && micro_batches_ != ranks)
+    throw std::invalid_argument("--micro-batches " + std::to_string(micro_batches_) + " with " +
+                                std::to_string(ranks) + " ranks: each rank runs one micro-batch, so the batch is split "
+                                "in " + std::to_string(ranks) + " (leave --micro-batches out, or give it " +
+                                std::to_string(ranks) + ")");
+  return int(std::min<int64_t>(std::max(micro_batches_, ranks), n));
+}
+
+namespace {
+// Micro-batch p of `parts`: rows [n p / parts, n (p + 1) / parts) of a batch of n.
+struct Part {
+  int64_t begin, size;
+};
+Part part_of(int64_t n, int64_t p, int64_t parts) { return {n * p / parts, n * (p + 1) / parts - n * p / parts}; }
+
+// Layer counters set to `base` + k (k: the micro-batch's index).
+std::map<std::string, uint64_t> counters_plus(const std::map<std::string, uint64_t>& base, uint64_t k) {
+  std::map<std::string, uint64_t> c = base;
+  for (auto& [name, value] : c) value += k;
+  return c;
+}
+}  // namespace
+
 StepResult Trainer::step(const Tensor& x, const Tensor& labels) {
   expect_on_model(model_, x, labels);
-  const int64_t n = x.dim(0), parts = std::min<int64_t>(micro_batches_, n);
+  const int64_t n = x.dim(0), parts = parts_of(n);
+  const bool replay = want_last_activations_;
+  want_last_activations_ = false;
+  if (comm_ && comm_->size() > 1 && parts > 1) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const StepResult r = data_parallel_step(x, labels, parts);
+    if (replay) replay_last_forward(x, parts);
+    if (clip_norm_ > 0) clip_grad_norm(model_.grads(), clip_norm_);
+    optimizer_.step(model_.params(), model_.grads());
+    step_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+  }
   model_.zero_grad();
   StepResult r;
   if (parts <= 1) {
@@ -66,7 +106,7 @@ StepResult Trainer::step(const Tensor& x, const Tensor& labels) {
     grad_sum_.zero();
     const int64_t per_sample = x.numel() / n;
     for (int64_t p = 0; p < parts; ++p) {
-      const int64_t begin = n * p / parts, end = n * (p + 1) / parts, m = end - begin;
+      const auto [begin, m] = part_of(n, p, parts);
       const Tensor xs = x.slice(begin * per_sample, model_.input_shape().with_batch(m));
       const Tensor ys = labels.slice(begin, Shape{m});
       model_.zero_grad();  // this micro-batch's gradient alone ...
@@ -80,6 +120,90 @@ StepResult Trainer::step(const Tensor& x, const Tensor& labels) {
   if (clip_norm_ > 0) clip_grad_norm(model_.grads(), clip_norm_);
   optimizer_.step(model_.params(), model_.grads());
   return r;
+}
+
+StepResult Trainer::data_parallel_step(const Tensor& x, const Tensor& labels, int64_t parts) {
+  Communicator& comm = *comm_;
+  const int rank = comm.rank();
+  const int64_t n = x.dim(0), per_sample = x.numel() / n;
+  const auto base_counters = model_.counters();
+  auto counters = base_counters;
+  // [loss share, correct]: summed in rank order, as the micro-batched loop adds them.
+  double totals[2] = {0, 0};
+  model_.zero_grad();  // a rank without images (a batch of fewer than R) adds +0: no bit of the sum changes
+  if (rank < parts) {
+    const auto [begin, m] = part_of(n, rank, parts);
+    model_.set_counters(counters_plus(base_counters, uint64_t(rank)));
+    const StepResult s = forward_backward(x.slice(begin * per_sample, model_.input_shape().with_batch(m)),
+                                          labels.slice(begin, Shape{m}), float(m) / float(n));
+    totals[0] = s.loss * double(m) / double(n);
+    totals[1] = double(s.correct);
+    // Each counter moved by d in {0, 1} (0: a dropout of rate 0 draws nothing), so the R
+    // micro-batches moved it by R d.
+    for (auto& [name, value] : model_.counters()) {
+      const uint64_t moved = value - (base_counters.at(name) + uint64_t(rank));
+      if (moved > 1)
+        throw std::logic_error("data-parallel step: layer counter " + name + " advanced by " + std::to_string(moved) +
+                               " in one forward; ranks can reproduce counters that advance by 0 or 1");
+      counters[name] = base_counters.at(name) + moved * uint64_t(parts);
+      last_part_counters_[name] = base_counters.at(name) + moved * uint64_t(parts - 1);
+    }
+  }
+  if (parts < comm.size() && !counters.empty()) {  // ranks without images learn the counters from rank 0
+    std::vector<uint64_t> values;
+    for (const auto& [name, value] : counters) values.push_back(value);
+    comm.broadcast(values.data(), int64_t(values.size() * sizeof(uint64_t)), 0);
+    size_t i = 0;
+    for (auto& [name, value] : counters) value = values[i++];
+  }
+  model_.set_counters(counters);
+  const auto t0 = std::chrono::steady_clock::now();
+  if (model_.num_buffers() > 0) pass_state_along(x, parts);
+  allreduce_sum(comm, model_.grads());
+  comm.allreduce_sum(totals, 2);
+  allreduce_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  StepResult r;
+  r.loss = totals[0];
+  r.correct = int64_t(totals[1]);
+  return r;  // step() takes the update
+}
+
+// Every rank's state is what its own micro-batch made of the step's starting state;
+// rank 0's is right (micro-batch 0 starts there). For k = 1 .. parts - 1, rank k - 1's
+// state goes to every rank and rank k redoes its stateful layers' updates from it.
+void Trainer::pass_state_along(const Tensor& x, int64_t parts) {
+  Communicator& comm = *comm_;
+  const int rank = comm.rank();
+  for (int64_t k = 1; k < parts; ++k) {
+    broadcast(comm, model_.state(), int(k - 1));
+    if (rank != k) continue;
+    const int64_t n = x.dim(0), per_sample = x.numel() / n;
+    const auto [begin, m] = part_of(n, k, parts);
+    for (size_t i = 0; i < model_.size(); ++i) {
+      Layer& layer = model_.layer(i);
+      if (layer.buffer_specs().empty()) continue;
+      if (!layer.counters().empty())
+        throw std::logic_error("data-parallel step: layer " + std::to_string(i) + " (" + layer.describe() +
+                               ") has both state buffers and counters; its updates cannot be replayed");
+      const Tensor in = i == 0 ? x.slice(begin * per_sample, model_.input_shape().with_batch(m)) : model_.activation(i - 1);
+      Tensor out = Tensor::empty(model_.activation(i).shape(), model_.device());
+      layer.forward(in, out, Mode::train);  // the same output; the state moves on from rank k - 1's
+    }
+  }
+  broadcast(comm, model_.state(), int(parts - 1));
+}
+
+void Trainer::replay_last_forward(const Tensor& x, int64_t parts) {
+  const int64_t n = x.dim(0);
+  if (comm_->rank() == parts - 1) return;  // its activations are the last micro-batch's
+  if (comm_->rank() >= parts) return;  // ran no micro-batch: it knows no counters to replay with
+  const Tensor state = model_.state().clone();
+  const auto counters = model_.counters();
+  const auto [begin, m] = part_of(n, parts - 1, parts);
+  model_.set_counters(last_part_counters_);
+  model_.forward(x.slice(begin * (x.numel() / n), model_.input_shape().with_batch(m)), Mode::train);
+  model_.state().copy_from(state);
+  model_.set_counters(counters);
 }
 
 StepResult Trainer::evaluate(const Tensor& x, const Tensor& labels) {
