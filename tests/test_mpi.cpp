@@ -181,6 +181,25 @@ TEST_CASE("mpi: a 2-rank checkpoint resumes in one process and continues the sam
   check_same_checkpoint(whole + "/last.ckpt.safetensors", split + "/last.ckpt.safetensors");
 }
 
+TEST_CASE("mpi: a run resumed on a rank count it cannot continue bit for bit is refused, naming the ones that can") {
+  if (!mpirun_works()) {
+    MESSAGE("skipped: " RADIUS_MPIEXEC " cannot start 2 ranks here");
+    return;
+  }
+  TempDir dir("mpi_resume_refused");
+  const std::string data = small_synthetic_dataset(dir, {20, 6, 0}, 8, 36, 48);
+  const std::string run = dir.file("run");
+  REQUIRE(radius_cli("train " + q(data) + recipe(kTinySpec, 1) + " --out " + q(run)).rc == 0);  // 1 micro-batch
+  const CliRun two = run_shell(mpirun2("train --resume " + q(run) + " --epochs 2"));
+  CHECK(two.rc != 0);
+  CHECK(two.out.find("trained with --micro-batches 1 (config.json): resume it on one process") != std::string::npos);
+  const CliRun flag = run_shell(mpirun2("train " + q(data) + recipe(kTinySpec, 1) + " --micro-batches 3 --out " +
+                                        q(dir.file("other"))));
+  CHECK(flag.rc != 0);
+  CHECK(flag.out.find("--micro-batches 3 was given: leave it out, or give 2") != std::string::npos);
+  CHECK(!fs::exists(dir.file("other") + "/config.json"));  // refused before the folder is made
+}
+
 TEST_CASE("mpi: kfold -k 2 on 2 ranks writes what the serial kfold writes") {
   if (!mpirun_works()) {
     MESSAGE("skipped: " RADIUS_MPIEXEC " cannot start 2 ranks here");
