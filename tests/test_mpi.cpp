@@ -14,6 +14,7 @@
 
 #include "net/checkpoint.h"
 #include "net/comm.h"
+#include "net/safetensors.h"
 #include "tests/cli_util.h"
 #include "tests/cuda_util.h"
 
@@ -63,10 +64,12 @@ TEST_CASE("comm: the CUDA rank-order sum equals the CPU's bit for bit") {
 
 // mpirun with 2 ranks on any machine (--oversubscribe: 2 cores may be fewer slots), as root
 // too (CI containers), output to the shell's.
-std::string mpirun2(const std::string& args) {
+std::string mpirun(int ranks, const std::string& args) {
   return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 " +
-         std::string(RADIUS_MPIEXEC) + " -n 2 --oversubscribe " + std::string(RADIUS_CLI) + " " + args + " 2>&1";
+         std::string(RADIUS_MPIEXEC) + " -n " + std::to_string(ranks) + " --oversubscribe " + std::string(RADIUS_CLI) +
+         " " + args + " 2>&1";
 }
+std::string mpirun2(const std::string& args) { return mpirun(2, args); }
 
 bool mpirun_works() {
   static const bool ok = run_shell(mpirun2("--version")).rc == 0;
@@ -88,18 +91,23 @@ std::string batchnorm_spec(const TempDir& dir) {
   return path;
 }
 
+// Every tensor of two safetensors files equal, bit for bit.
+void check_same_tensors(const std::string& a, const std::string& b) {
+  const SafetensorsFile x = read_safetensors(a), y = read_safetensors(b);
+  REQUIRE(x.tensors.size() == y.tensors.size());
+  for (const auto& [name, t] : x.tensors) {
+    INFO(name);
+    REQUIRE(y.tensors.count(name) == 1);
+    REQUIRE(t.numel() == y.tensors.at(name).numel());
+    CHECK(std::memcmp(t.cpu(), y.tensors.at(name).cpu(), size_t(t.numel()) * sizeof(float)) == 0);
+  }
+}
+
 // Every tensor of two checkpoints (weights, optimizer state, state buffers) equal bit for
 // bit, and the same step count, counters and history (except each epoch's seconds).
 void check_same_checkpoint(const std::string& a, const std::string& b) {
+  check_same_tensors(a, b);
   const CheckpointFile x = read_checkpoint(a), y = read_checkpoint(b);
-  REQUIRE(x.file.tensors.size() == y.file.tensors.size());
-  for (const auto& [name, t] : x.file.tensors) {
-    INFO(name);
-    REQUIRE(y.file.tensors.count(name) == 1);
-    const Tensor& u = y.file.tensors.at(name);
-    REQUIRE(t.numel() == u.numel());
-    CHECK(std::memcmp(t.cpu(), u.cpu(), size_t(t.numel()) * sizeof(float)) == 0);
-  }
   CHECK(x.state.epoch == y.state.epoch);
   CHECK(x.state.optimizer_steps == y.state.optimizer_steps);
   CHECK(x.state.layer_counters == y.state.layer_counters);
@@ -223,9 +231,30 @@ TEST_CASE("mpi: kfold -k 2 on 2 ranks writes what the serial kfold writes") {
   CHECK(same_kfold_json);
   CHECK(read_text(serial + "/kfold.csv") == read_text(fanned + "/kfold.csv"));
   CHECK(read_text(serial + "/predictions.csv") == read_text(fanned + "/predictions.csv"));
-  for (const char* fold : {"fold-1", "fold-2"})
+  for (const char* fold : {"fold-1", "fold-2"}) {
     CHECK(read_text(serial + "/folds/" + fold + "/predictions.csv") ==
           read_text(fanned + "/folds/" + fold + "/predictions.csv"));
+    check_same_tensors(serial + "/folds/" + fold + "/weights.safetensors", fanned + "/folds/" + fold + "/weights.safetensors");
+  }
+}
+
+TEST_CASE("mpi: kfold -k 2 on 4 ranks trains each fold on 2 ranks, as a serial kfold with --micro-batches 2") {
+  if (!mpirun_works()) {
+    MESSAGE("skipped: " RADIUS_MPIEXEC " cannot start 2 ranks here");
+    return;
+  }
+  TempDir dir("mpi_kfold_groups");
+  const std::string data = small_synthetic_dataset(dir, {24, 8, 8}, 9, 36, 48);
+  const std::string serial = dir.file("serial"), grouped = dir.file("grouped");
+  const std::string args = " -k 2 --model " + q(kTinySpec) + " --epochs 2 --batch 8 --threads 1 --quiet";
+  const CliRun a = radius_cli("kfold " + q(data) + args + " --micro-batches 2 --out " + q(serial));
+  REQUIRE_MESSAGE(a.rc == 0, a.out);
+  const CliRun b = run_shell(mpirun(4, "kfold " + q(data) + args + " --out " + q(grouped)));
+  REQUIRE_MESSAGE(b.rc == 0, b.out);
+  CHECK(read_text(serial + "/kfold.csv") == read_text(grouped + "/kfold.csv"));
+  CHECK(read_text(serial + "/predictions.csv") == read_text(grouped + "/predictions.csv"));
+  for (const char* fold : {"fold-1", "fold-2"})
+    check_same_tensors(serial + "/folds/" + fold + "/weights.safetensors", grouped + "/folds/" + fold + "/weights.safetensors");
 }
 
 #else
