@@ -432,6 +432,33 @@ void check_training_memory(const Sequential& model, int batch, int micro_batches
                            " (--micro-batches N divides the step's share)");
 }
 
+// The test images' predictions on every rank. In an MPI job the batches are shared out
+// (rank r predicts batches r, r + R, ...: the same batches as one process, so the same
+// bits) and gathered in order.
+std::vector<Prediction> predict_test_set(Sequential& model, const Dataset& data, const ImageCache& cache,
+                                         const std::vector<size_t>& positions, int batch) {
+  Communicator& c = world();
+  if (c.size() == 1) return predict_positions(model, data, cache, positions, batch);
+  const size_t per = size_t(batch), batches = (positions.size() + per - 1) / per, ranks = size_t(c.size());
+  std::vector<size_t> mine;  // whole batches: the Loader cuts them again where one process did
+  for (size_t b = size_t(c.rank()); b < batches; b += ranks)
+    mine.insert(mine.end(), positions.begin() + long(b * per), positions.begin() + long(std::min((b + 1) * per, positions.size())));
+  json sent = json::array();
+  for (const Prediction& p : predict_positions(model, data, cache, mine, batch)) sent.push_back({p.path, p.label, p.score});
+  std::vector<json> from;  // each rank's predictions, in its batches' order
+  for (const std::string& text : c.allgather(sent.dump())) from.push_back(json::parse(text));
+  std::vector<Prediction> all;
+  std::vector<size_t> next(ranks, 0);
+  for (size_t b = 0; b < batches; ++b) {
+    const size_t owner = b % ranks, n = std::min((b + 1) * per, positions.size()) - b * per;
+    for (size_t i = 0; i < n; ++i, ++next[owner]) {
+      const json& p = from[owner].at(next[owner]);
+      all.push_back({p.at(0).get<std::string>(), p.at(1).get<int>(), p.at(2).get<double>()});
+    }
+  }
+  return all;
+}
+
 }  // namespace
 
 ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, Optimizer& optimizer,
@@ -506,6 +533,7 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
   res.fit = fit(model, optimizer, train_batches, val_batches, fo, writer ? &observer : nullptr,
                 run.resume ? &state : nullptr);
   const FitResult& r = res.fit;
+  if (!run.test_pos.empty()) res.predictions = predict_test_set(model, data, cache, run.test_pos, o.batch);
   if (!writer) return res;  // every output below is rank 0's
   if (fo.comm && r.step_seconds > 0)
     std::printf("data parallel (%s): the gradient all-reduce took %.1f %% of the training steps (%.3f s of %.3f s)\n",
@@ -525,7 +553,6 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
   if (!res.collapse.empty()) print_warning(res.collapse);
   if (!run.test_pos.empty()) {
     if (run.print_evaluation) std::printf("\ntest set (%zu images), fractured = positive:\n", run.test_pos.size());
-    res.predictions = predict_positions(model, data, cache, run.test_pos, o.batch);
     res.test = evaluate_run(o, data, run, res, observer);
   }
   return res;
