@@ -503,10 +503,11 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
     state = apply_checkpoint(*run.resume, run.out + "/last.ckpt.safetensors", model, &optimizer);
     std::printf("resuming %s after epoch %d (best epoch %d)\n", run.out.c_str(), state.epoch, state.best_epoch);
   }
-  std::printf("model: %s, %lld parameters, input %lldx%lldx%lld; %s, batch %d, %s, %d threads, device %s\n",
+  const std::string ranks = fo.comm ? " per rank; " + fo.comm->describe() + " (a micro-batch each)" : std::string();
+  std::printf("model: %s, %lld parameters, input %lldx%lldx%lld; %s, batch %d, %s, %d threads%s, device %s\n",
               o.model.c_str(), (long long)model.num_params(), (long long)model.input_shape()[1],
               (long long)model.input_shape()[2], (long long)model.input_shape()[0], optimizer.describe().c_str(),
-              o.batch, augment_description(o).c_str(), num_threads(), o.device.c_str());
+              o.batch, augment_description(o).c_str(), num_threads(), ranks.c_str(), o.device.c_str());
   std::printf("recipe: %s init, learning rate %s%s; health checks %s\n", o.init.c_str(),
               fo.lr_schedule.active() ? fo.lr_schedule.describe().c_str() : "constant",
               o.clip_norm > 0 ? (", gradient norm clipped at " + std::to_string(o.clip_norm)).c_str() : "",
