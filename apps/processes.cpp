@@ -1,6 +1,10 @@
 #include "apps/processes.h"
 
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -43,6 +47,26 @@ std::unique_ptr<Communicator> join_job(int* argc, char*** argv) {
                              "process would train alone and write the same folder");
   return nullptr;
 #endif
+}
+
+namespace {
+char job_end_message[1024];
+
+extern "C" void say_job_ended(int) {
+  const ssize_t ignored = ::write(2, job_end_message, std::strlen(job_end_message));
+  (void)ignored;
+  ::_exit(143);
+}
+}  // namespace
+
+void on_job_end_say(const std::string& resume_hint) {
+  const Communicator& c = world();
+  if (c.size() == 1 || c.rank() != 0) return;
+  std::snprintf(job_end_message, sizeof job_end_message,
+                "\nradius: the MPI job was ended (another rank failed: see its error above, or the job was stopped); "
+                "the last finished epoch is saved: resume with\n  mpirun -n %d %s\n",
+                c.size(), resume_hint.c_str());
+  std::signal(SIGTERM, say_job_ended);
 }
 
 std::string rank_note() {

@@ -21,6 +21,11 @@ std::unique_ptr<Communicator> join_job(int* argc, char*** argv);
 // Rank 0 (or the only process): the one that writes run folders and logs.
 inline bool writes_outputs() { return world().rank() == 0; }
 
+// In a job: when the job is ended under this rank (mpirun's SIGTERM after another rank
+// failed, or a stopped job), rank 0 says that the last finished epoch is saved and how to
+// resume (`resume_hint`), then exits with 143. Nothing in one process.
+void on_job_end_say(const std::string& resume_hint);
+
 // "" in one process, " (rank 1 of 4)" in a job: for error messages.
 std::string rank_note();
 

@@ -168,6 +168,7 @@ void run_train(TrainCommand o) {
     }
   }
   on_interrupt_say("radius train --resume " + o.out);
+  on_job_end_say("radius train --resume " + o.out);
   if (writes_outputs()) {
     fs::create_directories(o.out + "/splits");
     write_split_csv(o.out + "/splits/train.csv", data, train_idx);

@@ -189,6 +189,33 @@ TEST_CASE("mpi: a 2-rank checkpoint resumes in one process and continues the sam
   check_same_checkpoint(whole + "/last.ckpt.safetensors", split + "/last.ckpt.safetensors");
 }
 
+TEST_CASE("mpi: a rank that dies ends the job, rank 0 says how to resume, and --resume continues the run") {
+  if (!mpirun_works()) {
+    MESSAGE("skipped: " RADIUS_MPIEXEC " cannot start 2 ranks here");
+    return;
+  }
+  TempDir dir("mpi_rank_dies");
+  const std::string data = small_synthetic_dataset(dir, {20, 6, 0}, 10, 36, 48);
+  const std::string run = dir.file("run"), log = dir.file("job.log");
+  // The job in the background; once an epoch is saved, rank 1 (found by its MPI rank variable) is killed.
+  const std::string script =
+      mpirun2("train " + q(data) + recipe(kTinySpec, 100000) + " --patience 0 --out " + q(run)) + " >" + q(log) +
+      " 2>&1 & job=$!; for i in $(seq 600); do [ -f " + q(run + "/last.ckpt.safetensors") +
+      " ] && break; sleep 0.05; done; for p in $(pgrep -f -- " + q("--out " + run) +
+      "); do grep -qz OMPI_COMM_WORLD_RANK=1 /proc/$p/environ 2>/dev/null && kill -9 $p; done; wait $job";
+  std::ofstream(dir.file("kill_rank_1.sh")) << script << "\n";
+  const CliRun job = run_shell("bash " + q(dir.file("kill_rank_1.sh")) + " 2>&1");
+  CHECK(job.rc != 0);
+  const std::string said = read_text(log);
+  CHECK_MESSAGE(said.find("radius: the MPI job was ended") != std::string::npos, said);
+  CHECK(said.find("train --resume " + run) != std::string::npos);
+  const CheckpointFile saved = read_checkpoint(run + "/last.ckpt.safetensors");
+  REQUIRE(saved.state.epoch >= 1);
+  const CliRun resumed = radius_cli("train --resume " + q(run) + " --epochs " + std::to_string(saved.state.epoch + 1));
+  REQUIRE_MESSAGE(resumed.rc == 0, resumed.out);
+  CHECK(read_checkpoint(run + "/last.ckpt.safetensors").state.epoch == saved.state.epoch + 1);
+}
+
 TEST_CASE("mpi: a run resumed on a rank count it cannot continue bit for bit is refused, naming the ones that can") {
   if (!mpirun_works()) {
     MESSAGE("skipped: " RADIUS_MPIEXEC " cannot start 2 ranks here");
