@@ -321,11 +321,11 @@ void run_kfold(KfoldCommand o) {
   check_k(data, kept, o.k, t.group);
   const FoldPlan plan = plan_folds(o.k);
   if (plan.ranks_per_fold > 1) {
-    if (t.micro_batches != 1 && t.micro_batches != plan.ranks_per_fold)
+    if (t.micro_batches != 1 && t.micro_batches < plan.ranks_per_fold)
       throw std::runtime_error(std::to_string(world().size()) + " ranks for " + std::to_string(o.k) + " folds train each "
-                               "fold on " + std::to_string(plan.ranks_per_fold) + " ranks, one micro-batch each: leave "
-                               "--micro-batches out or give " + std::to_string(plan.ranks_per_fold));
-    t.micro_batches = plan.ranks_per_fold;  // recorded, so that a serial run with it is this run
+                               "fold on " + std::to_string(plan.ranks_per_fold) + " ranks, a micro-batch or more each: "
+                               "leave --micro-batches out or give " + std::to_string(plan.ranks_per_fold) + " or more");
+    if (t.micro_batches == 1) t.micro_batches = plan.ranks_per_fold;  // recorded: a serial run with it is this run
   }
   const std::string source_spec = t.model;
   if (writes_outputs()) {  // rank 0 of a job alone prepares the folder

@@ -175,19 +175,18 @@ std::vector<size_t> limit_images(const Dataset& d, const std::vector<size_t>& id
 
 void data_parallel_micro_batches(TrainingOptions& o, bool resuming) {
   const int ranks = world().size();
-  if (ranks == 1 || o.micro_batches == ranks) return;
+  if (ranks == 1 || o.micro_batches >= ranks) return;
   if (o.micro_batches == 1 && !resuming) {
     o.micro_batches = ranks;
     return;
   }
-  throw std::runtime_error(
-      std::to_string(ranks) + " ranks run each batch as " + std::to_string(ranks) + " micro-batches, one per rank, but " +
-      (resuming ? "this run was trained with --micro-batches " + std::to_string(o.micro_batches) +
-                      " (config.json): resume it on " +
-                      (o.micro_batches > 1 ? std::to_string(o.micro_batches) + " ranks or " : std::string()) +
-                      "one process"
-                : "--micro-batches " + std::to_string(o.micro_batches) + " was given: leave it out, or give " +
-                      std::to_string(ranks)));
+  const std::string R = std::to_string(ranks), M = std::to_string(o.micro_batches);
+  if (resuming)
+    throw std::runtime_error("this run was trained with --micro-batches " + M + " (config.json), and " + R +
+                             " ranks need a micro-batch each: resume it on " +
+                             (o.micro_batches > 1 ? "at most " + M + " ranks" : std::string("one process")));
+  throw std::runtime_error("--micro-batches " + M + " on " + R + " ranks: every rank runs at least one micro-batch; "
+                           "leave it out (" + R + "), or give " + R + " or more");
 }
 
 std::string no_training_warning(const TrainingOptions& o) {

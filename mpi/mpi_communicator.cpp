@@ -2,6 +2,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <stdexcept>
@@ -59,8 +60,14 @@ class MpiCommunicator final : public Communicator {
   int size() const override { return size_; }
   std::string describe() const override { return "MPI, " + std::to_string(size_) + " ranks"; }
 
-  void allreduce_sum(float* data, int64_t n) override { reduce(data, n); }
-  void allreduce_sum(double* data, int64_t n) override { reduce(data, n); }
+  void allreduce_sum(float* data, int64_t n) override { reduce(data, 1, n, data); }
+  void allreduce_sum(double* data, int64_t n) override { reduce(data, 1, n, data); }
+  void allreduce_sum_parts(const float* parts, int count, int64_t n, float* out) override {
+    reduce(parts, count, n, out);
+  }
+  void allreduce_sum_parts(const double* parts, int count, int64_t n, double* out) override {
+    reduce(parts, count, n, out);
+  }
 
   void broadcast(void* data, int64_t bytes, int root) override {
     check(MPI_Bcast(data, checked_count(bytes), MPI_BYTE, root, comm_), "MPI_Bcast");
@@ -95,27 +102,46 @@ class MpiCommunicator final : public Communicator {
   // Chunk r of n elements: [n r / R, n (r + 1) / R).
   int64_t chunk_begin(int64_t n, int r) const { return n * r / size_; }
 
+  // Every rank's parts ([count][n], count may differ by rank) summed in rank order, then
+  // part order, into out (which may be parts when count is 1: parts are packed first).
   template <class T>
-  void reduce(T* data, int64_t n) {
+  void reduce(const T* parts, int count, int64_t n, T* out) {
     const int R = size_;
-    const int64_t mine = chunk_begin(n, rank_ + 1) - chunk_begin(n, rank_);
-    // Reduce-scatter as data movement: chunk j of every rank to rank j, in rank order.
     const size_t ranks = size_t(R);
+    std::vector<int> counts(ranks);
+    check(MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm_), "MPI_Allgather");
+    int64_t total = 0;  // parts over all ranks
+    for (int r = 0; r < R; ++r) total += counts[size_t(r)];
+    const int64_t mine = chunk_begin(n, rank_ + 1) - chunk_begin(n, rank_);
+    // Reduce-scatter as data movement: chunk j of each of this rank's parts to rank j
+    // (packed by destination), and from every rank its parts of this rank's chunk, in
+    // rank order then part order: the order of the micro-batches.
     std::vector<int> send_counts(ranks), send_offsets(ranks), recv_counts(ranks), recv_offsets(ranks);
-    for (int r = 0; r < R; ++r) {
-      send_counts[size_t(r)] = checked_count(chunk_begin(n, r + 1) - chunk_begin(n, r));
-      send_offsets[size_t(r)] = checked_count(chunk_begin(n, r));
-      recv_counts[size_t(r)] = checked_count(mine);
-      recv_offsets[size_t(r)] = checked_count(mine * r);
+    packed_.resize(size_t(int64_t(count) * n) * sizeof(T));
+    T* send = reinterpret_cast<T*>(packed_.data());
+    int64_t placed = 0, received = 0;
+    for (int j = 0; j < R; ++j) {
+      const int64_t begin = chunk_begin(n, j), len = chunk_begin(n, j + 1) - begin;
+      send_offsets[size_t(j)] = checked_count(placed);
+      send_counts[size_t(j)] = checked_count(int64_t(count) * len);
+      for (int c = 0; c < count; ++c, placed += len) std::copy(parts + c * n + begin, parts + c * n + begin + len, send + placed);
+      recv_offsets[size_t(j)] = checked_count(received);
+      recv_counts[size_t(j)] = checked_count(int64_t(counts[size_t(j)]) * mine);
+      received += int64_t(counts[size_t(j)]) * mine;
     }
-    contributions_.resize(size_t(mine * R) * sizeof(T));
+    contributions_.resize(size_t(received) * sizeof(T));
     T* from_ranks = reinterpret_cast<T*>(contributions_.data());
-    check(MPI_Alltoallv(data, send_counts.data(), send_offsets.data(), mpi_type<T>(), from_ranks, recv_counts.data(),
+    check(MPI_Alltoallv(send, send_counts.data(), send_offsets.data(), mpi_type<T>(), from_ranks, recv_counts.data(),
                         recv_offsets.data(), mpi_type<T>(), comm_),
           "MPI_Alltoallv");
-    // This rank's chunk, summed in rank order, in place (MPI_IN_PLACE below reads it there).
-    sum_in_rank_order(from_ranks, R, mine, data + chunk_begin(n, rank_));
-    check(MPI_Allgatherv(MPI_IN_PLACE, 0, mpi_type<T>(), data, send_counts.data(), send_offsets.data(), mpi_type<T>(),
+    // This rank's chunk: the `total` parts summed in order (kernels/rank_sum.h), then every chunk to every rank.
+    sum_in_rank_order(from_ranks, int(total), mine, out + chunk_begin(n, rank_));
+    std::vector<int> chunk_counts(ranks), chunk_offsets(ranks);
+    for (int j = 0; j < R; ++j) {
+      chunk_offsets[size_t(j)] = checked_count(chunk_begin(n, j));
+      chunk_counts[size_t(j)] = checked_count(chunk_begin(n, j + 1) - chunk_begin(n, j));
+    }
+    check(MPI_Allgatherv(MPI_IN_PLACE, 0, mpi_type<T>(), out, chunk_counts.data(), chunk_offsets.data(), mpi_type<T>(),
                          comm_),
           "MPI_Allgatherv");
   }
@@ -131,7 +157,7 @@ class MpiCommunicator final : public Communicator {
   bool owns_mpi_;
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1;
-  std::vector<char> contributions_;  // R chunks, kept between steps
+  std::vector<char> packed_, contributions_;  // send and receive buffers, kept between steps
 };
 
 }  // namespace

@@ -5,12 +5,13 @@
 //
 // allreduce_sum, in rank order whatever MPI's algorithm choice: a reduce-scatter
 // followed by an allgather, both written as plain data movement. The buffer is cut
-// into R chunks; rank j receives chunk j of every rank (MPI_Alltoallv: R contributions
-// laid out in rank order), adds them with sum_in_rank_order (0 + x_0 + x_1 + ...), and
-// MPI_Allgatherv hands every rank every summed chunk. MPI only moves bytes, never
-// adds, so the bits cannot depend on its algorithms; each rank sends and receives
-// 2 (R-1)/R of the buffer, as a ring all-reduce does (docs/scaling.md). The simpler
-// MPI_Allgather of whole gradients would give the same bits but move R times the data.
+// into R chunks; rank j receives chunk j of every rank's contributions (MPI_Alltoallv:
+// laid out in rank order, and in part order within a rank for allreduce_sum_parts), adds
+// them with sum_in_rank_order (0 + x_0 + x_1 + ...), and MPI_Allgatherv hands every rank
+// every summed chunk. MPI only moves bytes, never adds, so the bits cannot depend on its
+// algorithms; with one part per rank each rank sends and receives 2 (R-1)/R of the
+// buffer, as a ring all-reduce does (docs/scaling.md). The simpler MPI_Allgather of
+// whole gradients would give the same bits but move R times the data.
 #pragma once
 #include <memory>
 

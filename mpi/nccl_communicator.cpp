@@ -45,6 +45,12 @@ class NcclCommunicator final : public Communicator {
   std::string describe() const override { return host_->describe() + ", device sums through NCCL"; }
   void allreduce_sum(float* data, int64_t n) override { host_->allreduce_sum(data, n); }
   void allreduce_sum(double* data, int64_t n) override { host_->allreduce_sum(data, n); }
+  void allreduce_sum_parts(const float* parts, int count, int64_t n, float* out) override {
+    host_->allreduce_sum_parts(parts, count, n, out);
+  }
+  void allreduce_sum_parts(const double* parts, int count, int64_t n, double* out) override {
+    host_->allreduce_sum_parts(parts, count, n, out);
+  }
   void broadcast(void* data, int64_t bytes, int root) override { host_->broadcast(data, bytes, root); }
   std::vector<std::string> allgather(const std::string& data) override { return host_->allgather(data); }
   void barrier() override { host_->barrier(); }

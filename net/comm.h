@@ -37,6 +37,12 @@ class Communicator {
   // In place, on host memory, same n on every rank: data = 0 + x_0 + ... + x_{R-1}.
   virtual void allreduce_sum(float* data, int64_t n) = 0;
   virtual void allreduce_sum(double* data, int64_t n) = 0;
+  // Several contributions per rank: `parts` holds this rank's `count` (0 or more) vectors of
+  // n, [count][n]; out[n] (may be parts itself) = 0 + every rank's parts, rank 0's in order,
+  // then rank 1's, ... So a rank that runs several micro-batches sends each one's gradient
+  // and the sum is still the micro-batched process's, micro-batch by micro-batch.
+  virtual void allreduce_sum_parts(const float* parts, int count, int64_t n, float* out) = 0;
+  virtual void allreduce_sum_parts(const double* parts, int count, int64_t n, double* out) = 0;
   // Device memory (a CUDA build): the same rank-order sum without a host copy, when the
   // implementation can (NCCL). The default stages through the host.
   virtual bool sums_on_device() const { return false; }
@@ -61,6 +67,8 @@ class SingleProcess final : public Communicator {
   std::string describe() const override { return "1 process"; }
   void allreduce_sum(float* data, int64_t n) override;
   void allreduce_sum(double* data, int64_t n) override;
+  void allreduce_sum_parts(const float* parts, int count, int64_t n, float* out) override;
+  void allreduce_sum_parts(const double* parts, int count, int64_t n, double* out) override;
   void allreduce_sum_device(float*, int64_t) override {}
   void broadcast(void*, int64_t, int) override {}
   std::vector<std::string> allgather(const std::string& data) override { return {data}; }
@@ -89,6 +97,9 @@ class ScopedWorld {
 // A tensor's rank-order sum on its own device (CUDA tensors go through the host unless
 // the communicator sums on the device).
 void allreduce_sum(Communicator& c, Tensor& t);
+// out (n elements) = the sum of every rank's `count` parts ([count * n] in `parts`, on out's
+// device), as Communicator::allreduce_sum_parts. parts may be out itself when count is 1.
+void allreduce_sum_parts(Communicator& c, const Tensor& parts, int count, Tensor& out);
 // A tensor (any device) from `root` to every rank.
 void broadcast(Communicator& c, Tensor& t, int root);
 

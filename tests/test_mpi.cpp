@@ -128,13 +128,16 @@ std::string read_text(const std::string& path) {
   return s.str();
 }
 
-void train_two_ways(const std::string& spec, const std::string& name) {
+// One process with --micro-batches M against `ranks` ranks (M = ranks: the flag left out there).
+void train_two_ways(const std::string& spec, const std::string& name, int ranks = 2, int micro_batches = 2) {
   TempDir dir(name);
   const std::string data = small_synthetic_dataset(dir, {30, 9, 8}, 5, 36, 48);
   const std::string one = dir.file("one"), two = dir.file("two");
-  const CliRun a = radius_cli("train " + q(data) + recipe(spec, 2) + " --micro-batches 2 --out " + q(one));
+  const std::string m = " --micro-batches " + std::to_string(micro_batches);
+  const CliRun a = radius_cli("train " + q(data) + recipe(spec, 2) + m + " --out " + q(one));
   REQUIRE_MESSAGE(a.rc == 0, a.out);
-  const CliRun b = run_shell(mpirun2("train " + q(data) + recipe(spec, 2) + " --out " + q(two)));
+  const CliRun b = run_shell(
+      mpirun(ranks, "train " + q(data) + recipe(spec, 2) + (micro_batches == ranks ? "" : m) + " --out " + q(two)));
   REQUIRE_MESSAGE(b.rc == 0, b.out);
   check_same_checkpoint(one + "/last.ckpt.safetensors", two + "/last.ckpt.safetensors");
   check_same_checkpoint(one + "/best.ckpt.safetensors", two + "/best.ckpt.safetensors");
@@ -169,6 +172,34 @@ TEST_CASE("mpi: 2-rank training with batch norm and dropout equals --micro-batch
   }
   TempDir spec_dir("mpi_bn_spec");
   train_two_ways(batchnorm_spec(spec_dir), "mpi_bn");
+}
+
+TEST_CASE("mpi: ranks running several micro-batches each (4 on 2 ranks; 2, 1, 1 on 3) equal --micro-batches 4") {
+  if (!mpirun_works()) {
+    MESSAGE("skipped: " RADIUS_MPIEXEC " cannot start 2 ranks here");
+    return;
+  }
+  TempDir spec_dir("mpi_parts_spec");
+  const std::string spec = batchnorm_spec(spec_dir);
+  SUBCASE("2 ranks") { train_two_ways(spec, "mpi_parts_2", 2, 4); }
+  SUBCASE("3 ranks") { train_two_ways(spec, "mpi_parts_3", 3, 4); }
+}
+
+TEST_CASE("mpi: a run of 4 micro-batches resumes on 2 ranks and continues the same run") {
+  if (!mpirun_works()) {
+    MESSAGE("skipped: " RADIUS_MPIEXEC " cannot start 2 ranks here");
+    return;
+  }
+  TempDir dir("mpi_resume_wider");
+  const std::string data = small_synthetic_dataset(dir, {30, 9, 0}, 11, 36, 48);
+  TempDir spec_dir("mpi_resume_wider_spec");
+  const std::string spec = batchnorm_spec(spec_dir);
+  const std::string whole = dir.file("whole"), split = dir.file("split");
+  REQUIRE(radius_cli("train " + q(data) + recipe(spec, 2) + " --micro-batches 4 --out " + q(whole)).rc == 0);
+  REQUIRE(radius_cli("train " + q(data) + recipe(spec, 1) + " --micro-batches 4 --out " + q(split)).rc == 0);
+  const CliRun rest = run_shell(mpirun2("train --resume " + q(split) + " --epochs 2"));
+  REQUIRE_MESSAGE(rest.rc == 0, rest.out);
+  check_same_checkpoint(whole + "/last.ckpt.safetensors", split + "/last.ckpt.safetensors");
 }
 
 TEST_CASE("mpi: a 2-rank checkpoint resumes in one process and continues the same run") {
@@ -216,7 +247,7 @@ TEST_CASE("mpi: a rank that dies ends the job, rank 0 says how to resume, and --
   CHECK(read_checkpoint(run + "/last.ckpt.safetensors").state.epoch == saved.state.epoch + 1);
 }
 
-TEST_CASE("mpi: a run resumed on a rank count it cannot continue bit for bit is refused, naming the ones that can") {
+TEST_CASE("mpi: a run resumed on more ranks than its micro-batches, or fewer micro-batches than ranks, is refused") {
   if (!mpirun_works()) {
     MESSAGE("skipped: " RADIUS_MPIEXEC " cannot start 2 ranks here");
     return;
@@ -227,11 +258,12 @@ TEST_CASE("mpi: a run resumed on a rank count it cannot continue bit for bit is 
   REQUIRE(radius_cli("train " + q(data) + recipe(kTinySpec, 1) + " --out " + q(run)).rc == 0);  // 1 micro-batch
   const CliRun two = run_shell(mpirun2("train --resume " + q(run) + " --epochs 2"));
   CHECK(two.rc != 0);
-  CHECK(two.out.find("trained with --micro-batches 1 (config.json): resume it on one process") != std::string::npos);
-  const CliRun flag = run_shell(mpirun2("train " + q(data) + recipe(kTinySpec, 1) + " --micro-batches 3 --out " +
+  CHECK(two.out.find("trained with --micro-batches 1 (config.json), and 2 ranks need a micro-batch each: resume it on "
+                     "one process") != std::string::npos);
+  const CliRun flag = run_shell(mpirun(3, "train " + q(data) + recipe(kTinySpec, 1) + " --micro-batches 2 --out " +
                                         q(dir.file("other"))));
   CHECK(flag.rc != 0);
-  CHECK(flag.out.find("--micro-batches 3 was given: leave it out, or give 2") != std::string::npos);
+  CHECK(flag.out.find("--micro-batches 2 on 3 ranks: every rank runs at least one micro-batch") != std::string::npos);
   CHECK(!fs::exists(dir.file("other") + "/config.json"));  // refused before the folder is made
 }
 
