@@ -174,7 +174,7 @@ TEST_CASE("mpi: 2-rank training with batch norm and dropout equals --micro-batch
   train_two_ways(batchnorm_spec(spec_dir), "mpi_bn");
 }
 
-TEST_CASE("mpi: ranks running several micro-batches each (4 on 2 ranks; 2, 1, 1 on 3) equal --micro-batches 4") {
+TEST_CASE("mpi: ranks running several micro-batches each (4 on 2 ranks, 2 + 1 + 1 on 3) equal --micro-batches 4") {
   if (!mpirun_works()) {
     MESSAGE("skipped: " RADIUS_MPIEXEC " cannot start 2 ranks here");
     return;
