@@ -55,7 +55,10 @@ class NcclCommunicator final : public Communicator {
   std::vector<std::string> allgather(const std::string& data) override { return host_->allgather(data); }
   void barrier() override { host_->barrier(); }
   std::unique_ptr<Communicator> split(int color) override { return host_->split(color); }  // host sums only
-  [[noreturn]] void abort(int exit_code) override { host_->abort(exit_code); }
+  [[noreturn]] void abort(int exit_code) override {
+    host_->abort(exit_code);
+    std::_Exit(exit_code);  // not reached: the host communicator's abort does not return
+  }
 
   bool sums_on_device() const override { return true; }
 
