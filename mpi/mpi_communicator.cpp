@@ -103,7 +103,7 @@ class MpiCommunicator final : public Communicator {
   int64_t chunk_begin(int64_t n, int r) const { return n * r / size_; }
 
   // Every rank's parts ([count][n], count may differ by rank) summed in rank order, then
-  // part order, into out (which may be parts when count is 1: parts are packed first).
+  // part order, into out (which may be parts: the Alltoallv has read them before the sum writes).
   template <class T>
   void reduce(const T* parts, int count, int64_t n, T* out) {
     const int R = size_;
@@ -117,14 +117,18 @@ class MpiCommunicator final : public Communicator {
     // (packed by destination), and from every rank its parts of this rank's chunk, in
     // rank order then part order: the order of the micro-batches.
     std::vector<int> send_counts(ranks), send_offsets(ranks), recv_counts(ranks), recv_offsets(ranks);
-    packed_.resize(size_t(int64_t(count) * n) * sizeof(T));
-    T* send = reinterpret_cast<T*>(packed_.data());
+    // One part is laid out by destination already (chunk j at its offset): sent as it is.
+    if (count > 1) packed_.resize(size_t(int64_t(count) * n) * sizeof(T));
+    T* packed = reinterpret_cast<T*>(packed_.data());
+    const T* send = count > 1 ? packed : parts;
     int64_t placed = 0, received = 0;
     for (int j = 0; j < R; ++j) {
       const int64_t begin = chunk_begin(n, j), len = chunk_begin(n, j + 1) - begin;
       send_offsets[size_t(j)] = checked_count(placed);
       send_counts[size_t(j)] = checked_count(int64_t(count) * len);
-      for (int c = 0; c < count; ++c, placed += len) std::copy(parts + c * n + begin, parts + c * n + begin + len, send + placed);
+      if (count > 1)
+        for (int c = 0; c < count; ++c) std::copy(parts + c * n + begin, parts + c * n + begin + len, packed + placed + c * len);
+      placed += int64_t(count) * len;
       recv_offsets[size_t(j)] = checked_count(received);
       recv_counts[size_t(j)] = checked_count(int64_t(counts[size_t(j)]) * mine);
       received += int64_t(counts[size_t(j)]) * mine;
