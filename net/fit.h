@@ -89,9 +89,10 @@ struct FitOptions {
   int micro_batches = 1;        // gradient accumulation over this many micro-batches per batch (net/train.h)
   HealthOptions health;         // statistics + warnings (net/health.h); health.every = 0 turns them off
   // Data parallelism (net/comm.h, net/train.h): every rank calls fit() with the same
-  // batches; each runs its micro-batch of every batch, validation batches are shared out
-  // round-robin, and the ranks end with the same weights, bit for bit, as one process
-  // with micro_batches = R. Rank 0 alone writes checkpoints and runs the health monitor
+  // batches; each runs its share of every batch's micro-batches (micro_batches M >= R, or
+  // R when it is 1), validation batches are shared out round-robin, and the ranks end with
+  // the same weights, bit for bit, as one process with M micro-batches. Rank 0 alone
+  // writes checkpoints and runs the health monitor
   // (the observer of other ranks should stay silent). nullptr: one process.
   Communicator* comm = nullptr;
 };
