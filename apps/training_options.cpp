@@ -178,7 +178,7 @@ std::vector<TrainingOption> make_table() {
              optional_key("lr_step_factor"), kept, range({0.0, 1.0, true, false})),
       option("--micro-batches", &O::micro_batches, 1,
              "Gradient accumulation: each batch in N micro-batches, one update (activations take 1/N the memory); "
-             "R MPI ranks run one each (N = R)",
+             "R MPI ranks share them out (N = R unless given; N >= R)",
              optional_key("micro_batches"), kept, range({1.0, std::nullopt, false, false})),
       option("--clip-norm", &O::clip_norm, 0.0, "Clip the global gradient norm to this value (0 = off)",
              optional_key("clip_norm"), kept, range(non_negative())),
