@@ -22,6 +22,12 @@
 // train's splits/), history.csv, weights.safetensors, learning curves, metrics.json,
 // predictions.csv, confusion_matrix.png, roc.png, report.html. No checkpoints: a
 // k-fold run is not resumable.
+//
+// In an MPI job of R ranks (mpirun -n R radius kfold ...) the folds fan out: with R <= k,
+// fold f runs on rank f mod R, as one process; with R > k, each fold on a group of
+// R / k ranks, data-parallel (net/train.h: as --micro-batches R / k; leftover ranks idle).
+// Rank 0 gathers each fold's outcome (its sizes, epochs and exact predictions) and writes
+// the same kfold.csv, kfold.json and report as a serial run (with the same --micro-batches).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -32,6 +38,7 @@
 
 #include "apps/commands.h"
 #include "apps/common_flags.h"
+#include "apps/processes.h"
 #include "apps/run_common.h"
 #include "apps/run_folder.h"
 #include "apps/training.h"
@@ -91,10 +98,12 @@ FoldOutcome run_fold(const KfoldCommand& o, const Dataset& data, const ImageCach
   const auto [train_idx, val_idx] = split_off_validation(data, rest, t);
 
   const std::string dir = o.out + "/folds/fold-" + std::to_string(f + 1);
-  fs::create_directories(dir);
-  write_split_csv(dir + "/train.csv", data, train_idx);
-  write_split_csv(dir + "/val.csv", data, val_idx);
-  write_split_csv(dir + "/test.csv", data, test_idx);
+  if (writes_outputs()) {  // the fold's first rank (world() is the fold's group in a job)
+    fs::create_directories(dir);
+    write_split_csv(dir + "/train.csv", data, train_idx);
+    write_split_csv(dir + "/val.csv", data, val_idx);
+    write_split_csv(dir + "/test.csv", data, test_idx);
+  }
   std::printf("\n==== fold %d/%d: test = fold %d, train + val = the other %d folds ====\n", f + 1, o.k, f + 1,
               o.k - 1);
 
@@ -113,11 +122,80 @@ FoldOutcome run_fold(const KfoldCommand& o, const Dataset& data, const ImageCach
   auto optimizer = make_optimizer(t);
   const ModelRunResult r = train_and_evaluate(t, *model, *optimizer, data, cache, run);
 
+  if (!r.test) return {};  // a rank of the fold's group other than its first: rank 0 of the group reports
   FoldOutcome out{train_idx.size(), val_idx.size(), test_idx.size(), r.fit.best_epoch, r.fit.state.epoch,
                   *r.test, r.collapse, r.predictions};
   std::printf("fold %d: accuracy %.4f, balanced accuracy %.4f, MCC %.4f, ROC AUC %.4f (%s/)\n", f + 1,
               out.metrics.accuracy, out.metrics.balanced_accuracy, out.metrics.mcc, out.metrics.auc, dir.c_str());
   return out;
+}
+
+// Which ranks run which folds (see the top of the file).
+struct FoldPlan {
+  int ranks_per_fold = 1;
+  int group = -1;  // this rank's group (it runs folds group, group + groups, ...); -1: idle
+  int groups = 1;
+};
+FoldPlan plan_folds(int k) {
+  const int ranks = world().size(), rank = world().rank();
+  FoldPlan p;
+  if (ranks <= k) {
+    p.groups = ranks;
+    p.group = rank;
+  } else {
+    p.ranks_per_fold = ranks / k;
+    p.groups = k;
+    p.group = rank < k * p.ranks_per_fold ? rank / p.ranks_per_fold : -1;
+  }
+  return p;
+}
+
+// A fold's outcome as exact text (JSON numbers round-trip doubles), for rank 0.
+json outcome_json(const FoldOutcome& f) {
+  json preds = json::array();
+  for (const Prediction& p : f.predictions) preds.push_back({p.path, p.label, p.score});
+  return json{{"train", f.train}, {"val", f.val}, {"test", f.test}, {"best_epoch", f.best_epoch},
+              {"epochs", f.epochs}, {"collapse", f.collapse}, {"predictions", preds}};
+}
+// Its metrics are the predictions' (as write_evaluation computes them in the fold).
+FoldOutcome outcome_from_json(const json& j, double threshold) {
+  FoldOutcome f;
+  f.train = j.at("train"), f.val = j.at("val"), f.test = j.at("test");
+  f.best_epoch = j.at("best_epoch"), f.epochs = j.at("epochs");
+  f.collapse = j.at("collapse");
+  for (const json& p : j.at("predictions")) f.predictions.push_back({p.at(0), p.at(1), p.at(2).get<double>()});
+  f.metrics = compute_metrics(labels_of(f.predictions), scores_of(f.predictions), threshold, 0);
+  return f;
+}
+
+// Every rank runs its group's folds (the group's rank 0 writes them), then rank 0
+// gathers all the outcomes, in fold order.
+std::vector<FoldOutcome> run_folds_fanned_out(const KfoldCommand& o, const Dataset& data, const ImageCache& cache,
+                                              const std::vector<size_t>& kept, const std::vector<int>& fold_of,
+                                              const json& config, const FoldPlan& plan) {
+  json mine = json::object();  // fold number -> outcome, of the folds this rank wrote
+  {
+    const std::unique_ptr<Communicator> group = world().split(plan.group < 0 ? o.k : plan.group);
+    const ScopedWorld in_group(group.get());  // each fold sees its group as the world
+    if (plan.group >= 0)
+      for (int f = plan.group; f < o.k; f += plan.groups) {
+        const FoldOutcome r = run_fold(o, data, cache, kept, fold_of, f, config);
+        if (group->rank() == 0) mine[std::to_string(f)] = outcome_json(r);
+      }
+  }
+  std::vector<FoldOutcome> folds(size_t(o.k));
+  std::vector<bool> seen(size_t(o.k), false);
+  for (const std::string& text : world().allgather(mine.dump())) {
+    const json reported = json::parse(text);
+    for (auto it = reported.begin(); it != reported.end(); ++it) {
+      const size_t f = size_t(std::stoi(it.key()));
+      folds[f] = outcome_from_json(it.value(), o.recipe.threshold);
+      seen[f] = true;
+    }
+  }
+  for (int f = 0; f < o.k; ++f)
+    if (!seen[size_t(f)]) throw std::logic_error("kfold: no rank reported fold " + std::to_string(f + 1));
+  return folds;
 }
 
 std::string number(double v) {
@@ -241,11 +319,21 @@ void run_kfold(KfoldCommand o) {
   std::printf("%s\n", cache.summary().c_str());
   const std::vector<size_t> kept = cache.sample_indices();
   check_k(data, kept, o.k, t.group);
-  prepare_run_folder(o.out, o.overwrite, "radius kfold");
+  const FoldPlan plan = plan_folds(o.k);
+  if (plan.ranks_per_fold > 1) {
+    if (t.micro_batches != 1 && t.micro_batches < plan.ranks_per_fold)
+      throw std::runtime_error(std::to_string(world().size()) + " ranks for " + std::to_string(o.k) + " folds train each "
+                               "fold on " + std::to_string(plan.ranks_per_fold) + " ranks, a micro-batch or more each: "
+                               "leave --micro-batches out or give " + std::to_string(plan.ranks_per_fold) + " or more");
+    if (t.micro_batches == 1) t.micro_batches = plan.ranks_per_fold;  // recorded: a serial run with it is this run
+  }
   const std::string source_spec = t.model;
-  t.model = copy_spec_into(t.model, o.out);  // every fold's weights name this copy
+  if (writes_outputs()) {  // rank 0 of a job alone prepares the folder
+    prepare_run_folder(o.out, o.overwrite, "radius kfold");
+    t.model = copy_spec_into(t.model, o.out);  // every fold's weights name this copy
+    if (!cache.bad_files().empty()) write_bad_files_csv(cache, o.out + "/bad_files.csv");
+  }
   on_interrupt_say("");
-  if (!cache.bad_files().empty()) write_bad_files_csv(cache, o.out + "/bad_files.csv");
   const std::vector<int> fold_of = kfold_assign(labels_at(data, kept), groups_at(data, kept, t.group), o.k, t.seed);
 
   json config = training_config(t);
@@ -259,14 +347,22 @@ void run_kfold(KfoldCommand o) {
   config["created"] = now_iso8601();
   config["classes"] = data.classes;
   config["folds"] = std::string(t.group ? "group-aware" : "stratified") + " over all splits of DATA";
-  write_json_file(o.out + "/config.json", config);
+  if (writes_outputs()) write_json_file(o.out + "/config.json", config);
+  // The other ranks take rank 0's configuration (its creation time) and spec copy, once the folder is ready.
+  const json shared = json::parse(world().allgather(json{{"config", config}, {"model", t.model}}.dump()).front());
+  config = shared.at("config");
+  t.model = shared.at("model").get<std::string>();
   std::printf("data: %s, %zu images, classes: %s=0, %s=1; %d %s folds\n", o.data.c_str(), kept.size(),
               data.classes[0].c_str(), data.classes.size() > 1 ? data.classes[1].c_str() : "?", o.k,
               t.group ? "group-aware" : "stratified");
 
   std::vector<FoldOutcome> folds;
-  for (int f = 0; f < o.k; ++f) folds.push_back(run_fold(o, data, cache, kept, fold_of, f, config));
-  write_summary(o, config, folds);
+  if (world().size() == 1) {
+    for (int f = 0; f < o.k; ++f) folds.push_back(run_fold(o, data, cache, kept, fold_of, f, config));
+  } else {
+    folds = run_folds_fanned_out(o, data, cache, kept, fold_of, config, plan);
+  }
+  if (writes_outputs()) write_summary(o, config, folds);
 }
 
 }  // namespace

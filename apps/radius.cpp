@@ -11,10 +11,12 @@
 #include <exception>
 #include <new>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "apps/commands.h"
+#include "apps/processes.h"
 #include "apps/suggest.h"
 #include "radius/build_info.h"
 #include "tensor/memory.h"
@@ -153,7 +155,15 @@ int main(int argc, char** argv) {
   radius::app::add_options_command(app);
   radius::app::add_export_command(app);
   radius::app::add_import_command(app);
+  // In an MPI job every rank runs this main; an error on one ends them all (the others
+  // would wait for it forever), naming the rank: `radius train --resume RUN` continues.
+  std::unique_ptr<radius::Communicator> job;
+  const auto fail = [&](int code) {
+    if (radius::world().size() > 1) radius::world().abort(code);
+    return code;
+  };
   try {
+    job = radius::app::join_job(&argc, &argv);
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version: printed on stdout, exit 0
@@ -161,12 +171,13 @@ int main(int argc, char** argv) {
   } catch (const std::bad_alloc&) {
     // Requests Radius can size (a batch, the decoded images) are checked before they are
     // made; this is what is left: say it in words, never as the bare exception's name.
-    std::fprintf(stderr, "radius: error: out of memory (this machine has %s): use a smaller --batch, fewer images "
-                 "(--limit) or a smaller model input\n", radius::human_bytes(radius::physical_memory_bytes()).c_str());
-    return 1;
+    std::fprintf(stderr, "radius: error%s: out of memory (this machine has %s): use a smaller --batch, fewer images "
+                 "(--limit) or a smaller model input\n", radius::app::rank_note().c_str(),
+                 radius::human_bytes(radius::physical_memory_bytes()).c_str());
+    return fail(1);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "radius: error: %s\n", e.what());
-    return 1;
+    std::fprintf(stderr, "radius: error%s: %s\n", radius::app::rank_note().c_str(), e.what());
+    return fail(1);
   }
   return 0;
 }

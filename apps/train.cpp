@@ -17,6 +17,7 @@
 
 #include "apps/commands.h"
 #include "apps/common_flags.h"
+#include "apps/processes.h"
 #include "apps/run_common.h"
 #include "apps/run_folder.h"
 #include "apps/training.h"
@@ -91,7 +92,7 @@ void run_train(TrainCommand o) {
     } catch (const std::exception& e) {
       throw std::runtime_error("--resume: " + cfg + ": " + e.what());
     }
-    lock_run_folder(o.resume, "radius train --resume");
+    if (writes_outputs()) lock_run_folder(o.resume, "radius train --resume");
     explain_resume(given, o, resume_config);
     if (!given.data.empty()) o.data = given.data;
     if (const std::string note = ignored_on_resume_note(o.given); !note.empty())
@@ -120,9 +121,10 @@ void run_train(TrainCommand o) {
       return;
     }
     // Half-written files of a killed run: never read, removed so they do not pile up.
-    if (const int n = remove_stale_temporaries(o.resume))
+    if (const int n = writes_outputs() ? remove_stale_temporaries(o.resume) : 0)
       std::printf("removed %d unfinished temporary file(s) of an interrupted run\n", n);
   }
+  data_parallel_micro_batches(o.recipe, resuming);
   const TrainingOptions& t = o.recipe;
   std::string source_spec;  // the spec as given (a new run copies it into its folder)
   if (o.data.empty()) throw std::runtime_error("no DATA folder given");
@@ -159,15 +161,20 @@ void run_train(TrainCommand o) {
                    "files, labels or splits than config.json's fingerprint): the resumed epochs train on the new "
                    "listing\n", o.data.c_str());
   } else {
-    prepare_run_folder(o.out, o.overwrite, "radius train");
     source_spec = o.recipe.model;
-    o.recipe.model = copy_spec_into(o.recipe.model, o.out);
+    if (writes_outputs()) {  // rank 0 of a job alone touches the folder (the others read the spec as given)
+      prepare_run_folder(o.out, o.overwrite, "radius train");
+      o.recipe.model = copy_spec_into(o.recipe.model, o.out);
+    }
   }
   on_interrupt_say("radius train --resume " + o.out);
-  fs::create_directories(o.out + "/splits");
-  write_split_csv(o.out + "/splits/train.csv", data, train_idx);
-  write_split_csv(o.out + "/splits/val.csv", data, val_idx);
-  if (!test_idx.empty()) write_split_csv(o.out + "/splits/test.csv", data, test_idx);
+  on_job_end_say("radius train --resume " + o.out);
+  if (writes_outputs()) {
+    fs::create_directories(o.out + "/splits");
+    write_split_csv(o.out + "/splits/train.csv", data, train_idx);
+    write_split_csv(o.out + "/splits/val.csv", data, val_idx);
+    if (!test_idx.empty()) write_split_csv(o.out + "/splits/test.csv", data, test_idx);
+  }
   json config = to_config(o);
   config["model"] = kRunSpecName;  // the copy, relative to the run folder
   config["model_source"] = source_spec.empty() ? resume_config.value("model_source", "") : absolute_path(source_spec);
@@ -179,7 +186,7 @@ void run_train(TrainCommand o) {
   config["classes"] = data.classes;
   config["input"] = {model->input_shape()[0], model->input_shape()[1], model->input_shape()[2]};
   config["optimizer_description"] = optimizer->describe();
-  if (!resuming) write_json_file(o.out + "/config.json", config);
+  if (!resuming && writes_outputs()) write_json_file(o.out + "/config.json", config);
 
   std::vector<size_t> all = train_idx;
   all.insert(all.end(), val_idx.begin(), val_idx.end());
@@ -200,12 +207,13 @@ void run_train(TrainCommand o) {
   run.resume = resuming ? &resume_ckpt : nullptr;
   run.files = {{"configuration", "config.json"}, {"split file lists", "splits/"}};
   if (!cache.bad_files().empty()) {
-    write_bad_files_csv(cache, o.out + "/bad_files.csv");
+    if (writes_outputs()) write_bad_files_csv(cache, o.out + "/bad_files.csv");
     run.files.emplace_back("unreadable images", "bad_files.csv");
     run.warnings.push_back(std::to_string(cache.bad_files().size()) + " unreadable image(s) skipped (bad_files.csv)");
   }
   const ModelRunResult result = train_and_evaluate(t, *model, *optimizer, data, cache, run);
   // Every output is written: a later --resume says the run is finished.
+  if (!writes_outputs()) return;
   json finished = read_json_file(o.out + "/config.json");
   finished["finished"] = {{"epoch", result.fit.state.epoch}, {"at", now_iso8601()}};
   write_json_file(o.out + "/config.json", finished);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "apps/processes.h"
 #include "apps/run_common.h"
 #include "apps/warning.h"
 #include "data/csv.h"
@@ -170,6 +171,22 @@ std::vector<size_t> limit_images(const Dataset& d, const std::vector<size_t>& id
   for (size_t k = 0; k < idx.size(); ++k)
     if (bins[k] == 0) keep.push_back(idx[k]);
   return keep;
+}
+
+void data_parallel_micro_batches(TrainingOptions& o, bool resuming) {
+  const int ranks = world().size();
+  if (ranks == 1 || o.micro_batches >= ranks) return;
+  if (o.micro_batches == 1 && !resuming) {
+    o.micro_batches = ranks;
+    return;
+  }
+  const std::string R = std::to_string(ranks), M = std::to_string(o.micro_batches);
+  if (resuming)
+    throw std::runtime_error("this run was trained with --micro-batches " + M + " (config.json), and " + R +
+                             " ranks need a micro-batch each: resume it on " +
+                             (o.micro_batches > 1 ? "at most " + M + " ranks" : std::string("one process")));
+  throw std::runtime_error("--micro-batches " + M + " on " + R + " ranks: every rank runs at least one micro-batch; "
+                           "leave it out (" + R + "), or give " + R + " or more");
 }
 
 std::string no_training_warning(const TrainingOptions& o) {
@@ -432,6 +449,33 @@ void check_training_memory(const Sequential& model, int batch, int micro_batches
                            " (--micro-batches N divides the step's share)");
 }
 
+// The test images' predictions on every rank. In an MPI job the batches are shared out
+// (rank r predicts batches r, r + R, ...: the same batches as one process, so the same
+// bits) and gathered in order.
+std::vector<Prediction> predict_test_set(Sequential& model, const Dataset& data, const ImageCache& cache,
+                                         const std::vector<size_t>& positions, int batch) {
+  Communicator& c = world();
+  if (c.size() == 1) return predict_positions(model, data, cache, positions, batch);
+  const size_t per = size_t(batch), batches = (positions.size() + per - 1) / per, ranks = size_t(c.size());
+  std::vector<size_t> mine;  // whole batches: the Loader cuts them again where one process did
+  for (size_t b = size_t(c.rank()); b < batches; b += ranks)
+    mine.insert(mine.end(), positions.begin() + long(b * per), positions.begin() + long(std::min((b + 1) * per, positions.size())));
+  json sent = json::array();
+  for (const Prediction& p : predict_positions(model, data, cache, mine, batch)) sent.push_back({p.path, p.label, p.score});
+  std::vector<json> from;  // each rank's predictions, in its batches' order
+  for (const std::string& text : c.allgather(sent.dump())) from.push_back(json::parse(text));
+  std::vector<Prediction> all;
+  std::vector<size_t> next(ranks, 0);
+  for (size_t b = 0; b < batches; ++b) {
+    const size_t owner = b % ranks, n = std::min((b + 1) * per, positions.size()) - b * per;
+    for (size_t i = 0; i < n; ++i, ++next[owner]) {
+      const json& p = from[owner].at(next[owner]);
+      all.push_back({p.at(0).get<std::string>(), p.at(1).get<int>(), p.at(2).get<double>()});
+    }
+  }
+  return all;
+}
+
 }  // namespace
 
 ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, Optimizer& optimizer,
@@ -439,7 +483,8 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
   const auto t_start = std::chrono::steady_clock::now();
   if (run.train_pos.empty()) throw std::runtime_error("no readable training images (see bad_files.csv)");
   check_training_memory(model, o.batch, o.micro_batches, cache, run);
-  fs::create_directories(run.out);
+  const bool writer = writes_outputs();  // rank 0 of an MPI job, or the only process
+  if (writer) fs::create_directories(run.out);
   print_split_counts(cache, run);
 
   LoaderOptions tl;
@@ -470,16 +515,18 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
   fo.micro_batches = o.micro_batches;
   fo.health.every = o.health_every;
   fo.recalibration = sources.recalibration.get();
+  if (world().size() > 1) fo.comm = &world();
 
   CheckpointState state;
   if (run.resume) {
     state = apply_checkpoint(*run.resume, run.out + "/last.ckpt.safetensors", model, &optimizer);
     std::printf("resuming %s after epoch %d (best epoch %d)\n", run.out.c_str(), state.epoch, state.best_epoch);
   }
-  std::printf("model: %s, %lld parameters, input %lldx%lldx%lld; %s, batch %d, %s, %d threads, device %s\n",
+  const std::string ranks = fo.comm ? " per rank; " + fo.comm->describe() + " (a micro-batch each)" : std::string();
+  std::printf("model: %s, %lld parameters, input %lldx%lldx%lld; %s, batch %d, %s, %d threads%s, device %s\n",
               o.model.c_str(), (long long)model.num_params(), (long long)model.input_shape()[1],
               (long long)model.input_shape()[2], (long long)model.input_shape()[0], optimizer.describe().c_str(),
-              o.batch, augment_description(o).c_str(), num_threads(), o.device.c_str());
+              o.batch, augment_description(o).c_str(), num_threads(), ranks.c_str(), o.device.c_str());
   std::printf("recipe: %s init, learning rate %s%s%s; health checks %s\n", o.init.c_str(),
               fo.lr_schedule.active() ? fo.lr_schedule.describe().c_str() : "constant",
               o.clip_norm > 0 ? (", gradient norm clipped at " + std::to_string(o.clip_norm)).c_str() : "",
@@ -505,8 +552,15 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
                         takeoff);
   }
   ModelRunResult res;
-  res.fit = fit(model, optimizer, train_batches, val_batches, fo, &observer, run.resume ? &state : nullptr);
+  res.fit = fit(model, optimizer, train_batches, val_batches, fo, writer ? &observer : nullptr,
+                run.resume ? &state : nullptr);
   const FitResult& r = res.fit;
+  if (!run.test_pos.empty()) res.predictions = predict_test_set(model, data, cache, run.test_pos, o.batch);
+  if (!writer) return res;  // every output below is rank 0's
+  if (fo.comm && r.step_seconds > 0)
+    std::printf("data parallel (%s): the gradient all-reduce took %.1f %% of the training steps (%.3f s of %.3f s)\n",
+                fo.comm->describe().c_str(), 100.0 * r.allreduce_seconds / r.step_seconds, r.allreduce_seconds,
+                r.step_seconds);
   write_history_csv(run.out + "/history.csv", r.history);
   write_learning_curves(run.out, r.history);
   const int epoch = r.best_epoch > 0 ? r.best_epoch : r.state.epoch;
@@ -521,7 +575,6 @@ ModelRunResult train_and_evaluate(const TrainingOptions& o, Sequential& model, O
   if (!res.collapse.empty()) print_warning(res.collapse);
   if (!run.test_pos.empty()) {
     if (run.print_evaluation) std::printf("\ntest set (%zu images), fractured = positive:\n", run.test_pos.size());
-    res.predictions = predict_positions(model, data, cache, run.test_pos, o.batch);
     res.test = evaluate_run(o, data, run, res, observer);
   }
   return res;

@@ -58,6 +58,12 @@ std::pair<std::vector<size_t>, std::vector<size_t>> split_off_validation(const D
 // deterministic in (idx, seed). train's and kfold's --limit.
 std::vector<size_t> limit_images(const Dataset& d, const std::vector<size_t>& idx, int limit, const TrainingOptions& o);
 
+// R ranks of an MPI job split each batch into M >= R micro-batches and share them out
+// (net/train.h). A new run without --micro-batches records M = R, so that one process, or
+// any number of ranks up to M, resuming it continues the same run bit for bit. Throws
+// when M is below R (1 < M < R, or a resumed M = 1 run).
+void data_parallel_micro_batches(TrainingOptions& o, bool resuming);
+
 // The line to warn with when a new run trains no epoch (--epochs 0): its evaluation is of
 // the untrained initial weights. "" otherwise.
 std::string no_training_warning(const TrainingOptions& o);

@@ -197,7 +197,8 @@ std::vector<TrainingOption> make_table() {
       option("--lr-step-factor", &O::lr_step_factor, 0.1, "Step schedule: learning-rate multiplier per decay",
              optional_key("lr_step_factor"), kept, range({0.0, 1.0, true, false})),
       option("--micro-batches", &O::micro_batches, 1,
-             "Gradient accumulation: each batch in N micro-batches, one update (activations take 1/N the memory)",
+             "Gradient accumulation: each batch in N micro-batches, one update (activations take 1/N the memory); "
+             "R MPI ranks share them out (N = R unless given; N >= R)",
              optional_key("micro_batches"), kept, range({1.0, std::nullopt, false, false})),
       option("--recalibrate-bn", &O::recalibrate_bn, 0,
              "Batch norm: before each validation, re-estimate the running statistics over N batches of "

@@ -71,6 +71,9 @@ set(CPACK_DEBIAN_PACKAGE_SECTION science)
 # needs for the headers the public ones include.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "libpng16-16 | libpng16-16t64, libjpeg62-turbo, libcsv3, libgomp1, libstdc++6, libeigen3-dev, nlohmann-json3-dev, libpng-dev, libjpeg62-turbo-dev, libcsv-dev")
+if(RADIUS_MPI)  # the program links Open MPI (data-parallel training); the library does not
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libopenmpi3 | libopenmpi3t64")
+endif()
 set(radius_deb_notes "")
 if(RADIUS_NATIVE)
   string(APPEND radius_deb_notes " Built with -march=native: it runs on CPUs like the build machine's only (configure with -DRADIUS_NATIVE=OFF for a portable package).")

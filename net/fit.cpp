@@ -61,10 +61,9 @@ void recalibrate_statistics(Sequential& model, BatchSource& source, uint64_t epo
   while (source.next(x, y)) model.forward(on_device(x, model.device()), Mode::calibrate);
 }
 
-EvalResult evaluate_batches(Sequential& model, BatchSource& source, uint64_t epoch) {
+EvalResult evaluate_batches(Sequential& model, BatchSource& source, uint64_t epoch, Communicator* comm) {
+  const int ranks = comm ? comm->size() : 1, rank = comm ? comm->rank() : 0;
   EvalResult r;
-  double loss_sum = 0;
-  int64_t correct = 0;
   source.start_epoch(epoch);
   Tensor x, y;
   struct NoOpt final : Optimizer {
@@ -75,12 +74,25 @@ EvalResult evaluate_batches(Sequential& model, BatchSource& source, uint64_t epo
     void set_state(const std::string&, const Tensor&) override {}
   } noopt;
   Trainer t(model, noopt);
-  while (source.next(x, y)) {
+  // Per batch: loss * n, correct, n (a rank fills its own batches; the rest stay +0).
+  std::vector<double> sums;
+  for (int64_t b = 0; source.next(x, y); ++b) {
+    sums.resize(size_t(3 * (b + 1)), 0.0);
+    if (b % ranks != rank) continue;
     const StepResult s = t.evaluate(on_device(x, model.device()), on_device(y, model.device()));
     const int64_t n = x.dim(0);
-    loss_sum += s.loss * double(n);
-    correct += s.correct;
-    r.samples += n;
+    sums[size_t(3 * b)] = s.loss * double(n);
+    sums[size_t(3 * b + 1)] = double(s.correct);
+    sums[size_t(3 * b + 2)] = double(n);
+  }
+  // One batch's sums come from one rank: adding the others' +0 changes no bit.
+  if (comm) comm->allreduce_sum(sums.data(), int64_t(sums.size()));
+  double loss_sum = 0;
+  int64_t correct = 0;
+  for (size_t b = 0; b < sums.size() / 3; ++b) {  // in batch order, as one process adds them
+    loss_sum += sums[3 * b];
+    correct += int64_t(sums[3 * b + 1]);
+    r.samples += int64_t(sums[3 * b + 2]);
   }
   if (r.samples > 0) {
     r.loss = loss_sum / double(r.samples);
@@ -92,6 +104,15 @@ EvalResult evaluate_batches(Sequential& model, BatchSource& source, uint64_t epo
 // ---- fit(): one run's state, and the named steps of its epoch loop ------------------
 
 namespace {
+
+bool is_writer(const FitOptions& o) { return o.comm == nullptr || o.comm->rank() == 0; }
+
+// The health monitor's options: rank 0 alone observes a data-parallel run.
+HealthOptions health_options(const FitOptions& o) {
+  HealthOptions h = o.health;
+  if (!is_writer(o)) h.every = 0;
+  return h;
+}
 
 // What one fit() call carries from step to step: the training state the checkpoints
 // hold, the result being built and the best epoch's weights in memory.
@@ -119,6 +140,7 @@ struct FitRun {
   Trainer trainer;
   HealthMonitor health;
   bool check_grads;  // scan the gradients for NaN/inf after every step (CPU only)
+  bool writes;       // checkpoints: one process, or rank 0 of a data-parallel run
   FitResult res;
 };
 
@@ -139,13 +161,13 @@ CheckpointState starting_state(const FitOptions& o, const CheckpointState* resum
 // Resume: the best epoch's weights, read from the best checkpoint (the model keeps the
 // last epoch's weights and layer counters).
 ModelWeights resumed_best_weights(Sequential& model, Optimizer& optimizer, const FitOptions& o,
-                                  const CheckpointState& st) {
+                                  const CheckpointState& st, bool writes) {
   if (st.best_epoch > 0 && st.best_epoch == st.epoch) {
     // The last epoch was the best: its weights are the ones just restored. The best
     // checkpoint may be older (a kill between the two writes of save_checkpoints):
     // bring it up to date.
     ModelWeights best = ModelWeights::of(model);
-    if (!o.best_checkpoint.empty()) save_checkpoint(o.best_checkpoint, model, optimizer, st);
+    if (writes && !o.best_checkpoint.empty()) save_checkpoint(o.best_checkpoint, model, optimizer, st);
     return best;
   }
   if (st.best_epoch == 0 || o.best_checkpoint.empty()) return {};
@@ -166,9 +188,11 @@ ModelWeights resumed_best_weights(Sequential& model, Optimizer& optimizer, const
 FitRun::FitRun(Sequential& model, Optimizer& optimizer, const FitOptions& o, FitObserver& obs,
                const CheckpointState* resume)
     : model(model), optimizer(optimizer), o(o), obs(obs), st(starting_state(o, resume)),
-      best(resume ? resumed_best_weights(model, optimizer, o, st) : ModelWeights()), trainer(model, optimizer),
-      health(model, o.health), check_grads(o.check_gradients && model.device() == Device::cpu) {
+      best(resume ? resumed_best_weights(model, optimizer, o, st, is_writer(o)) : ModelWeights()),
+      trainer(model, optimizer), health(model, health_options(o)),
+      check_grads(o.check_gradients && model.device() == Device::cpu), writes(is_writer(o)) {
   trainer.set_clip_norm(o.clip_norm);
+  trainer.set_communicator(o.comm);
   trainer.set_micro_batches(o.micro_batches);
   if (o.lr_schedule.active()) o.lr_schedule.validate();
   if (health.enabled() && st.health) health.restore(*st.health);  // warnings fired before the resume stay fired
@@ -191,6 +215,7 @@ void train_batch(FitRun& r, const Tensor& x, const Tensor& y, int epoch, int64_t
   if (r.o.lr_schedule.active()) r.optimizer.set_learning_rate(float(r.o.lr_schedule.lr_at(r.st.global_step)));
   const bool sampled = r.health.wants(r.st.global_step, b == batches);
   if (sampled) r.health.before_step(r.model);
+  if (sampled) r.trainer.want_last_activations();  // data-parallel: the activations the monitor reads
   const StepResult s = r.trainer.step(on_device(x, r.model.device()), on_device(y, r.model.device()));
   // Before the NaN stop below, so a NaN's first layer is named.
   for (const HealthWarning& w : r.health.after_step(r.model, y, s.loss, epoch, b, sampled)) {
@@ -230,7 +255,7 @@ HistoryRow train_epoch(FitRun& r, BatchSource& train, int epoch, clock_type::tim
 // The validation pass: the row's validation columns and the early-stopping state.
 // True when the validation loss improved (the weights are then the best so far).
 bool validate(FitRun& r, BatchSource& val, int epoch, HistoryRow& row) {
-  const EvalResult v = evaluate_batches(r.model, val, uint64_t(epoch));
+  const EvalResult v = evaluate_batches(r.model, val, uint64_t(epoch), r.o.comm);
   row.val_loss = v.loss;
   row.val_accuracy = v.accuracy;
   if (!std::isfinite(v.loss))
@@ -262,6 +287,7 @@ void record_health(FitRun& r, int epoch) {
 // epoch is its own epoch, which resuming repairs (resumed_best_weights). The other order
 // would leave a best file newer than the last one says, with the true best weights overwritten.
 void save_checkpoints(FitRun& r, bool improved) {
+  if (!r.writes) return;
   if (!r.o.last_checkpoint.empty()) save_checkpoint(r.o.last_checkpoint, r.model, r.optimizer, r.st);
   if (improved && !r.o.best_checkpoint.empty()) save_checkpoint(r.o.best_checkpoint, r.model, r.optimizer, r.st);
 }
@@ -282,6 +308,8 @@ FitResult finish(FitRun& r) {
   r.st.optimizer_steps = r.optimizer.steps();
   r.st.layer_counters = r.model.counters();
   r.res.state = r.st;
+  r.res.step_seconds = r.trainer.step_seconds();
+  r.res.allreduce_seconds = r.trainer.allreduce_seconds();
   return r.res;
 }
 

@@ -23,6 +23,7 @@
 #include "data/loader.h"
 #include "eval/history.h"
 #include "net/checkpoint.h"
+#include "net/comm.h"
 #include "net/health.h"
 #include "net/sequential.h"
 #include "optim/optimizer.h"
@@ -95,6 +96,13 @@ struct FitOptions {
   // on clean images by them swings from epoch to epoch. Null: off. Its batches must be
   // a pure function of the epoch, as the training batches are (resume stays exact).
   BatchSource* recalibration = nullptr;
+  // Data parallelism (net/comm.h, net/train.h): every rank calls fit() with the same
+  // batches; each runs its share of every batch's micro-batches (micro_batches M >= R, or
+  // R when it is 1), validation batches are shared out round-robin, and the ranks end with
+  // the same weights, bit for bit, as one process with M micro-batches. Rank 0 alone
+  // writes checkpoints and runs the health monitor
+  // (the observer of other ranks should stay silent). nullptr: one process.
+  Communicator* comm = nullptr;
 };
 
 // Progress callbacks (all optional). Epochs count from 1.
@@ -127,6 +135,7 @@ struct FitResult {
   CheckpointState state;            // the final state (as the last checkpoint holds it)
   std::vector<LayerHealthRow> health;            // per epoch and layer, epochs of this call only
   std::vector<HealthWarning> health_warnings;    // as they fired in this call
+  double step_seconds = 0, allreduce_seconds = 0;  // data-parallel: the steps' time and their all-reduce's (this call)
 };
 
 // Thrown when a loss or gradient becomes NaN or infinite.
@@ -156,6 +165,8 @@ struct EvalResult {
   double loss = 0, accuracy = 0;
   int64_t samples = 0;
 };
-EvalResult evaluate_batches(Sequential& model, BatchSource& source, uint64_t epoch = 1);
+// With `comm` of R ranks, rank r evaluates batches r, r + R, ... and the per-batch sums
+// are combined in batch order: the same bits as one process, 1/R of the work each.
+EvalResult evaluate_batches(Sequential& model, BatchSource& source, uint64_t epoch = 1, Communicator* comm = nullptr);
 
 }  // namespace radius

@@ -11,7 +11,8 @@ shift || true
 packages=(build-essential cmake ninja-build pkg-config
           libeigen3-dev doctest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
           libpng-dev libjpeg62-turbo-dev libcsv-dev
-          libonnx-dev libprotobuf-dev protobuf-compiler)  # ONNX export (optional to the build)
+          libonnx-dev libprotobuf-dev protobuf-compiler  # ONNX export (optional to the build)
+          libopenmpi-dev openmpi-bin)  # data-parallel training (-DRADIUS_MPI=ON; optional to the build)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
