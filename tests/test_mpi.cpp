@@ -77,8 +77,9 @@ bool mpirun_works() {
 }
 
 // A few steps of a small model on one thread per process.
+// The paper's recipe (a constant learning rate): some runs are resumed with more epochs.
 std::string recipe(const std::string& spec, int epochs) {
-  return " --model " + q(spec) + " --epochs " + std::to_string(epochs) + " --batch 7 --threads 1 --quiet --health-every 2";
+  return " --recipe paper --model " + q(spec) + " --epochs " + std::to_string(epochs) + " --batch 7 --threads 1 --quiet --health-every 2";
 }
 
 // The tiny model with a batch norm after each convolution: running statistics to keep equal.
