@@ -55,6 +55,10 @@ if(RADIUS_CUDA)
   set(RADIUS_PC_CFLAGS "${RADIUS_PC_CFLAGS} -DRADIUS_WITH_CUDA=1 -I${CUDAToolkit_INCLUDE_DIRS}")
   set(RADIUS_PC_LIBS "-L${CUDAToolkit_LIBRARY_DIR} -lcudart")
 endif()
+set(RADIUS_PC_REQUIRES "")
+if(RADIUS_DICOM)  # DCMTK's own pkg-config file brings its libraries
+  set(RADIUS_PC_REQUIRES ", dcmtk")
+endif()
 configure_file(cmake/radius.pc.in ${PROJECT_BINARY_DIR}/radius.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/radius.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
@@ -71,6 +75,9 @@ set(CPACK_DEBIAN_PACKAGE_SECTION science)
 # needs for the headers the public ones include.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "libpng16-16 | libpng16-16t64, libjpeg62-turbo, libcsv3, libgomp1, libstdc++6, libeigen3-dev, nlohmann-json3-dev, libpng-dev, libjpeg62-turbo-dev, libcsv-dev")
+if(RADIUS_DICOM)  # the library links DCMTK: its runtime, and its -dev package for find_dependency
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libdcmtk17, libdcmtk-dev")
+endif()
 set(radius_deb_notes "")
 if(RADIUS_NATIVE)
   string(APPEND radius_deb_notes " Built with -march=native: it runs on CPUs like the build machine's only (configure with -DRADIUS_NATIVE=OFF for a portable package).")
