@@ -124,7 +124,7 @@ TEST_CASE("16-bit png: kept whole when asked, its high byte otherwise, and widen
   for (size_t i = 0; i < g8.pixels.size(); ++i) CHECK(std::abs(int(g16.pixels16[i]) - int(g8.pixels[i]) * 257) <= 257);
 }
 
-TEST_CASE("16-bit resize: nearest picks the 8-bit path's samples; bilinear in float follows the 8-bit result") {
+TEST_CASE("16-bit resize: nearest picks the 8-bit path's samples, bilinear in float follows the 8-bit result") {
   const Image img8 = random_image8(41, 29, 3, 21);
   const Image img16 = convert_depth(img8, 16);
   for (auto [w, h] : {std::pair{20, 15}, std::pair{64, 50}, std::pair{41, 13}}) {
@@ -143,7 +143,7 @@ TEST_CASE("16-bit resize: nearest picks the 8-bit path's samples; bilinear in fl
   CHECK(r.depth == 16);
 }
 
-TEST_CASE("16-bit warp: the shared pixel formula matches apply_affine bit for bit; 8 and 16 agree after rescale") {
+TEST_CASE("16-bit warp: the shared pixel formula matches apply_affine bit for bit, and 8 and 16 agree after rescale") {
   const int h = 19, w = 23;
   for (int c : {1, 3}) {
     const Image img16 = random_image16(w, h, c, 40 + c);
@@ -296,7 +296,7 @@ TEST_CASE("dicom: MONOCHROME2 16-bit without a window maps its own min..max onto
   CHECK(t.pixel_spacing == "0.139\\0.139");
 }
 
-TEST_CASE("dicom: MONOCHROME1 12-bit with rescale and the file's window; --window replaces it") {
+TEST_CASE("dicom: MONOCHROME1 12-bit with rescale and the file's window, which --window replaces") {
   TempDir dir("dicom_m1");
   const int w = 16, h = 9;
   const std::vector<uint16_t> stored = random_samples(size_t(w) * h, 4095, 2);
@@ -453,7 +453,7 @@ TEST_CASE("dicom: broken and hostile files are DecodeErrors with the reason") {
   CHECK(why.find("JPEG 2000") != std::string::npos);
 }
 
-TEST_CASE("dicom: class folders list .dcm and extensionless DICOM files; the cache skips and reports bad ones") {
+TEST_CASE("dicom: class folders list .dcm and extensionless DICOM files, the cache skips and reports bad ones") {
   TempDir dir("dicom_folder");
   const int w = 20, h = 18;
   std::filesystem::create_directories(dir.path / "fractured");
