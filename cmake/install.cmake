@@ -55,9 +55,10 @@ if(RADIUS_CUDA)
   set(RADIUS_PC_CFLAGS "${RADIUS_PC_CFLAGS} -DRADIUS_WITH_CUDA=1 -I${CUDAToolkit_INCLUDE_DIRS}")
   set(RADIUS_PC_LIBS "-L${CUDAToolkit_LIBRARY_DIR} -lcudart")
 endif()
-set(RADIUS_PC_REQUIRES "")
-if(RADIUS_DICOM)  # DCMTK's own pkg-config file brings its libraries
-  set(RADIUS_PC_REQUIRES ", dcmtk")
+# DCMTK's libraries by name: Debian's dcmtk.pc requires sndfile.pc, which its -dev package
+# does not pull in, so "Requires: dcmtk" would break pkg-config for every user.
+if(RADIUS_DICOM)
+  set(RADIUS_PC_LIBS "${RADIUS_PC_LIBS} -ldcmjpls -ldcmjpeg -ldcmimgle -ldcmdata -loflog -lofstd")
 endif()
 configure_file(cmake/radius.pc.in ${PROJECT_BINARY_DIR}/radius.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/radius.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "data/dicom.h"
@@ -27,9 +28,16 @@ TEST_CASE("cli dicom: synth --format dicom writes DICOM, train trains on it, aud
                             " --threads 1");
   CAPTURE(s.out);
   REQUIRE(s.rc == 0);
-  int dcm = 0;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(data)) dcm += e.path().extension() == ".dcm";
+  int dcm = 0, jpeg_lossless = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(data)) {
+    if (e.path().extension() != ".dcm") continue;
+    ++dcm;
+    std::ifstream in(e.path(), std::ios::binary);
+    const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+    jpeg_lossless += bytes.find("1.2.840.10008.1.2.4.70") != std::string::npos;  // the transfer syntax UID
+  }
   CHECK(dcm == 40);
+  CHECK(jpeg_lossless >= 1);  // the set mixes raw and JPEG-lossless files
   // One broken file among them: skipped and reported, the run goes on.
   std::ofstream(data + "/train/fractured/broken.dcm") << std::string(128, '\0') << "DICM" << "cut";
 
