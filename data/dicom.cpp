@@ -294,7 +294,18 @@ void write_dicom(const std::vector<uint16_t>& stored, int width, int height, con
   init_dcmtk();
   DcmFileFormat file;
   DcmDataset& ds = *file.getDataset();
-  char uid[100];
+  // UIDs from the content, so the same call writes the same bytes (radius synth promises
+  // byte-identical data sets per seed): "2.25." + an integer is the UID form PS3.5 B.2 gives
+  // for values made without a registered root; here a 64-bit FNV-1a of the stored values,
+  // the size and the options' flags, one salt per level.
+  uint64_t hash = 0xcbf29ce484222325ull;
+  const auto mix = [&hash](uint64_t v) {
+    for (int k = 0; k < 8; ++k, v >>= 8) hash = (hash ^ (v & 0xFF)) * 0x100000001b3ull;
+  };
+  for (uint16_t v : stored) mix(v);
+  mix(uint64_t(width) << 32 | uint32_t(height));
+  mix(uint64_t(o.bits_stored) << 8 | uint64_t(o.monochrome1) << 1 | uint64_t(o.jpeg_lossless));
+  const auto uid = [&](uint64_t salt) { return "2.25." + std::to_string(hash ^ salt); };
   OFCondition ok = EC_Normal;
   const auto put = [&](const DcmTagKey& tag, const std::string& value) {
     if (!value.empty() && ok.good()) ok = ds.putAndInsertString(tag, value.c_str());
@@ -308,9 +319,9 @@ void write_dicom(const std::vector<uint16_t>& stored, int width, int height, con
     return std::string(buf);
   };
   put(DCM_SOPClassUID, UID_SecondaryCaptureImageStorage);
-  put(DCM_SOPInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT));
-  put(DCM_StudyInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_STUDY_UID_ROOT));
-  put(DCM_SeriesInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_SERIES_UID_ROOT));
+  put(DCM_SOPInstanceUID, uid(1));
+  put(DCM_StudyInstanceUID, uid(2));
+  put(DCM_SeriesInstanceUID, uid(3));
   put(DCM_Modality, o.modality);
   put(DCM_Manufacturer, o.manufacturer);
   put(DCM_BodyPartExamined, o.body_part);

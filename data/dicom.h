@@ -51,8 +51,9 @@ DicomTags read_dicom_tags(std::span<const uint8_t> bytes, const std::string& nam
 
 // Writing a grey DICOM file (the synthetic data set, tests): Secondary Capture, one frame,
 // 16 bits allocated, unsigned. `stored` holds width x height stored values (each below
-// 2^bits_stored), written as they are; the other fields describe them. Written to a
-// temporary name and renamed into place. Throws std::runtime_error naming the file.
+// 2^bits_stored), written as they are; the other fields describe them. The UIDs derive from
+// the content, so the same call writes the same bytes. Written to a temporary name and
+// renamed into place. Throws std::runtime_error naming the file.
 struct DicomWriteOptions {
   int bits_stored = 16;             // 12 or 16 (any 1..16)
   bool monochrome1 = false;         // MONOCHROME1: the stored 0 is white

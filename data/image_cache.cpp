@@ -53,7 +53,10 @@ void move_slot(std::vector<T>& v, size_t to, size_t from, size_t count) {
 }  // namespace
 
 ImageCacheOptions with_window(ImageCacheOptions options, const std::string& window) {
-  if (!window.empty()) options.window = parse_voi_window(window);
+  if (window.empty()) return options;
+  const VoiWindow w = parse_voi_window(window);
+  options.window_center = w.center;
+  options.window_width = w.width;
   return options;
 }
 
@@ -112,7 +115,7 @@ ImageCache::ImageCache(const Dataset& dataset, std::vector<size_t> sample_indice
     pixels_.resize(n * samples);
   std::vector<Outcome> outcome(n);
   const ColorMode mode = channels_ == 1 ? ColorMode::gray : ColorMode::rgb;
-  const DecodeOptions decode_options{depth_ == 16, options.window};
+  const DecodeOptions decode_options{depth_ == 16, {options.window_center, options.window_width}};
 
   // Work sharing over an atomic counter: files differ a lot in decode cost, so static
   // chunks would leave a core idle. Each sample writes only its own slot and outcome, so

@@ -42,8 +42,10 @@ struct ImageCacheOptions {
   // 16-bit cache widens 8-bit files exactly (v * 257), so one data set may mix both; an
   // 8-bit cache keeps the high byte of 16-bit files (Keras' view, and today's results).
   int depth = 0;
-  // DICOM: a window (--window C,W) that replaces each file's own (data/dicom.h).
-  VoiWindow window;
+  // DICOM: a window (--window C,W) that replaces each file's own when width > 0
+  // (data/dicom.h). Two numbers rather than a VoiWindow, so that designated initializers
+  // of these options that leave it out stay warning-free.
+  double window_center = 0, window_width = 0;
 };
 
 // `options` with the window of a --window text "C,W" (empty: unchanged); throws

@@ -92,6 +92,12 @@ TEST_CASE("voi window: PS3.3 C.11.2.1.2 by hand, and --window parsing") {
   CHECK(parse_voi_window("-600.5,1500").center == -600.5);
   for (const char* bad : {"", "2048", "2048,", ",4096", "a,b", "2048,0", "2048,4096,1", "2048;4096", "1,nan"})
     CHECK_THROWS_AS(parse_voi_window(bad), std::invalid_argument);
+  // --window reaches the image cache's options; an empty text leaves them alone.
+  const ImageCacheOptions with = with_window({}, "100,50");
+  CHECK(with.window_center == 100);
+  CHECK(with.window_width == 50);
+  CHECK(with_window({}, "").window_width == 0);
+  CHECK_THROWS_AS(with_window({}, "100"), std::invalid_argument);
 }
 
 TEST_CASE("16-bit png: kept whole when asked, its high byte otherwise, and widened 8-bit is exact") {

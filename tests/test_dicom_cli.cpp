@@ -38,6 +38,19 @@ TEST_CASE("cli dicom: synth --format dicom writes DICOM, train trains on it, aud
   }
   CHECK(dcm == 40);
   CHECK(jpeg_lossless >= 1);  // the set mixes raw and JPEG-lossless files
+  // The same arguments write the same bytes (the UIDs come from the content).
+  const std::string again = dir.file("again");
+  REQUIRE(radius_cli("synth --out " + q(again) +
+                     " --format dicom --train 24 --val 8 --test 8 --min-side 40 --max-side 56 --model-side 32"
+                     " --threads 1")
+              .rc == 0);
+  for (const auto& e : std::filesystem::recursive_directory_iterator(data)) {
+    if (e.path().extension() != ".dcm") continue;
+    const auto twin = std::filesystem::path(again) / std::filesystem::relative(e.path(), data);
+    std::ifstream a(e.path(), std::ios::binary), b(twin, std::ios::binary);
+    CAPTURE(e.path().string());
+    CHECK(std::string{std::istreambuf_iterator<char>(a), {}} == std::string{std::istreambuf_iterator<char>(b), {}});
+  }
   // One broken file among them: skipped and reported, the run goes on.
   std::ofstream(data + "/train/fractured/broken.dcm") << std::string(128, '\0') << "DICM" << "cut";
 
