@@ -94,13 +94,49 @@ std::string jpeg2000_message(const std::string& uid) {
          "): DCMTK has no JPEG 2000 decoder; convert the file first (e.g. gdcmconv --raw from GDCM)";
 }
 
+// DCMTK reads an element longer than maxReadLength lazily, through a stream "factory" that
+// can reopen the input later, and it is on that path that it checks the length against the
+// bytes left. A plain buffer stream has no factory, so DCMTK allocated whatever length a
+// header claimed: 2.2 GB for a 977-byte input (found by fuzz_dicom). This stream over the
+// same bytes offers a factory, so a lying length is an error ("Invalid stream") instead.
+class SeekableMemoryStream : public DcmInputBufferStream {
+ public:
+  explicit SeekableMemoryStream(std::span<const uint8_t> bytes) : bytes_(bytes) {
+    setBuffer(bytes.data(), offile_off_t(bytes.size()));
+    setEos();
+  }
+  DcmInputStreamFactory* newFactory() const override;
+
+ private:
+  std::span<const uint8_t> bytes_;
+};
+
+// Reopens the bytes at one offset (the start of a lazily read value).
+class MemoryStreamFactory : public DcmInputStreamFactory {
+ public:
+  MemoryStreamFactory(std::span<const uint8_t> bytes, offile_off_t offset) : bytes_(bytes), offset_(offset) {}
+  DcmInputStream* create() const override {
+    auto* stream = new SeekableMemoryStream(bytes_);
+    stream->skip(offset_);
+    return stream;
+  }
+  DcmInputStreamFactory* clone() const override { return new MemoryStreamFactory(*this); }
+  // The kind DCMTK's own reopenable streams report (it asks, it does not cast).
+  DcmInputStreamFactoryType ident() const override { return DFT_DcmInputFileStreamFactory; }
+
+ private:
+  std::span<const uint8_t> bytes_;
+  offile_off_t offset_;
+};
+
+DcmInputStreamFactory* SeekableMemoryStream::newFactory() const { return new MemoryStreamFactory(bytes_, tell()); }
+
+// The DcmFileFormat reads values lazily from `bytes`, which must outlive it.
 std::unique_ptr<DcmFileFormat> parse(std::span<const uint8_t> bytes, const std::string& name) {
   if (bytes.empty()) throw DecodeError(name, DecodeFailure::empty_file, "the file has no bytes");
   if (!is_dicom(bytes)) throw DecodeError(name, DecodeFailure::unknown_format, "no DICM marker at byte 128");
   init_dcmtk();
-  DcmInputBufferStream stream;
-  stream.setBuffer(bytes.data(), offile_off_t(bytes.size()));
-  stream.setEos();
+  SeekableMemoryStream stream(bytes);
   auto file = std::make_unique<DcmFileFormat>();
   file->transferInit();
   const OFCondition status = file->read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
