@@ -315,7 +315,7 @@ void run_kfold(KfoldCommand o) {
   std::vector<size_t> every(data.samples.size());
   for (size_t i = 0; i < every.size(); ++i) every[i] = i;
   every = limit_images(data, every, o.limit, t);  // --limit: before decoding, so a quick run is quick
-  const ImageCache cache(data, every, cache_options_for(*spec, t.threads));
+  const ImageCache cache(data, every, with_window(cache_options_for(*spec, t.threads), t.window));
   std::printf("%s\n", cache.summary().c_str());
   const std::vector<size_t> kept = cache.sample_indices();
   check_k(data, kept, o.k, t.group);

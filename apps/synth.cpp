@@ -52,7 +52,7 @@ void run_synth(SynthCommand o) {
   for (const SynthFile& f : files) {
     Tally& t = by_split[f.split];
     (f.fractured ? t.fractured : t.intact) += 1;
-    (f.path.ends_with(".png") ? t.png : t.jpeg) += 1;
+    (f.path.ends_with(".jpg") ? t.jpeg : t.png) += 1;  // "png" counts the .dcm files of --format dicom
     t.groups.insert(f.group);
   }
   std::printf("wrote %zu images to %s in %.1f s (seed %llu, sides %d-%d px, model side %d); what each shows: "
@@ -63,8 +63,9 @@ void run_synth(SynthCommand o) {
     const auto it = by_split.find(split);
     if (it == by_split.end()) continue;
     const Tally& t = it->second;
-    std::printf("  %-5s  %5d fractured  %5d not fractured  %5d jpeg  %5d png  %5zu radiographs\n", split,
-                t.fractured, t.intact, t.jpeg, t.png, t.groups.size());
+    std::printf("  %-5s  %5d fractured  %5d not fractured  %5d jpeg  %5d %s  %5zu radiographs\n", split,
+                t.fractured, t.intact, t.jpeg, t.png, o.options.format == SynthFormat::dicom ? "dicom" : "png",
+                t.groups.size());
   }
 }
 
@@ -115,6 +116,13 @@ void add_synth_command(CLI::App& app) {
            "Fraction of fractured images per split");
   fraction("--jpeg", o->options.jpeg_fraction,
            "Fraction of radiographs stored as JPEG (rest PNG)");
+  cmd->add_option("--format", o->options.format,
+                  "File format: mixed (JPEG and PNG, the default), png16 (16-bit gray PNG) or dicom "
+                  "(grey DICOM: MONOCHROME1/2, 12/16-bit, some JPEG-lossless)")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, SynthFormat>{{"mixed", SynthFormat::mixed},
+                                                                               {"png16", SynthFormat::png16},
+                                                                               {"dicom", SynthFormat::dicom}},
+                                          CLI::ignore_case));
   add_shared_flag(*cmd, "--threads", o->threads);  // the files do not depend on it
   cmd->callback([o] {
     if (o->options.render.min_side > o->options.render.max_side)

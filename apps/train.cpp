@@ -191,7 +191,7 @@ void run_train(TrainCommand o) {
   std::vector<size_t> all = train_idx;
   all.insert(all.end(), val_idx.begin(), val_idx.end());
   all.insert(all.end(), test_idx.begin(), test_idx.end());
-  const ImageCache cache(data, all, cache_options_for(*model, t.threads));
+  const ImageCache cache(data, all, with_window(cache_options_for(*model, t.threads), t.window));
   std::printf("%s\n", cache.summary().c_str());
   std::printf("data: %s  classes: %s=0, %s=1\n", o.data.c_str(), data.classes[0].c_str(),
               data.classes.size() > 1 ? data.classes[1].c_str() : "?");

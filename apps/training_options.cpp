@@ -178,6 +178,10 @@ std::vector<TrainingOption> make_table() {
              "Group key: regex on the file stem, first capture group (default: prefix before '-rotated'; "
              "a manifest's group column wins)",
              optional_key("group_regex"), kept),
+      option("--window", &O::window, "",
+             "DICOM window CENTER,WIDTH in the files' (rescaled) units, replacing each file's own "
+             "(default: the file's window, else its VOI LUT, else its min..max)",
+             optional_key("window"), kept),
       shared_option("--threshold", &O::threshold, 0.5, optional_key("threshold"), kept),
       shared_option("--seed", &O::seed, 1, key("seed"), kept),
       shared_option("--threads", &O::threads, 0, key("threads"), may_change),

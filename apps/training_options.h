@@ -35,6 +35,7 @@ struct TrainingOptions {
   double val_fraction{}, min_delta{}, threshold{};
   bool group{};
   std::string group_regex;  // group key pattern on the file stem; empty: default_group_pattern()
+  std::string window;       // DICOM window "C,W" (data/voi_window.h); empty: each file's own
   uint64_t seed{};
   bool quiet{};
   // Recipe options the training-health warnings point to; all off by default (the paper's recipe).

@@ -34,6 +34,10 @@ target_compile_options(radius_fuzz_core PUBLIC ${radius_fuzz_flags})
 target_link_libraries(radius_fuzz_core
   PUBLIC Eigen3::Eigen OpenMP::OpenMP_CXX nlohmann_json::nlohmann_json radius_fuzz_plain
   PRIVATE PNG::PNG JPEG::JPEG ${CSV_LIBRARY})
+if(RADIUS_DICOM)  # DCMTK itself is not instrumented; our decoder around it is (fuzz_dicom)
+  target_link_libraries(radius_fuzz_core PRIVATE ${radius_dcmtk_targets})
+  target_compile_definitions(radius_fuzz_core PRIVATE RADIUS_WITH_DICOM=1)
+endif()
 
 file(GLOB radius_fuzz_targets CONFIGURE_DEPENDS tests/fuzz/fuzz_*.cpp)
 foreach(src ${radius_fuzz_targets})

@@ -55,6 +55,11 @@ if(RADIUS_CUDA)
   set(RADIUS_PC_CFLAGS "${RADIUS_PC_CFLAGS} -DRADIUS_WITH_CUDA=1 -I${CUDAToolkit_INCLUDE_DIRS}")
   set(RADIUS_PC_LIBS "-L${CUDAToolkit_LIBRARY_DIR} -lcudart")
 endif()
+# DCMTK's libraries by name: Debian's dcmtk.pc requires sndfile.pc, which its -dev package
+# does not pull in, so "Requires: dcmtk" would break pkg-config for every user.
+if(RADIUS_DICOM)
+  set(RADIUS_PC_LIBS "${RADIUS_PC_LIBS} -ldcmjpls -ldcmjpeg -ldcmimgle -ldcmdata -loflog -lofstd")
+endif()
 configure_file(cmake/radius.pc.in ${PROJECT_BINARY_DIR}/radius.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/radius.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
@@ -73,6 +78,9 @@ set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "libpng16-16 | libpng16-16t64, libjpeg62-turbo, libcsv3, libgomp1, libstdc++6, libeigen3-dev, nlohmann-json3-dev, libpng-dev, libjpeg62-turbo-dev, libcsv-dev")
 if(RADIUS_MPI)  # the program links Open MPI (data-parallel training); the library does not
   string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libopenmpi3 | libopenmpi3t64")
+endif()
+if(RADIUS_DICOM)  # the library links DCMTK: its runtime, and its -dev package for find_dependency
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libdcmtk17, libdcmtk-dev")
 endif()
 set(radius_deb_notes "")
 if(RADIUS_NATIVE)

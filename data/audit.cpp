@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -29,6 +30,13 @@ uint64_t fnv1a64(const uint8_t* data, size_t size, uint64_t h) {
   }
   return h;
 }
+
+namespace {
+std::string lower_copy(std::string s) {
+  for (char& ch : s) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+}  // namespace
 
 bool read_color_header(const std::vector<uint8_t>& b, std::string* color, int* bit_depth) {
   switch (detect_format(b)) {
@@ -68,6 +76,16 @@ bool read_color_header(const std::vector<uint8_t>& b, std::string* color, int* b
       }
       return false;
     }
+    case ImageFormat::dicom: {  // from the header's Photometric Interpretation and Bits Stored
+      try {
+        const DicomTags t = read_dicom_tags(b, "");
+        *color = t.photometric == "MONOCHROME1" || t.photometric == "MONOCHROME2" ? "gray" : lower_copy(t.photometric);
+        *bit_depth = t.bits_stored;
+        return true;
+      } catch (const DecodeError&) {
+        return false;
+      }
+    }
     case ImageFormat::unknown: return false;
   }
   return false;
@@ -83,6 +101,14 @@ void inspect_file(const std::string& path, AuditFile& f, ImageSignature& signatu
     f.content_hash = fnv1a64(bytes.data(), bytes.size());
     f.format = detect_format(bytes);
     read_color_header(bytes, &f.color, &f.bit_depth);
+    if (f.format == ImageFormat::dicom) {
+      try {
+        f.dicom = read_dicom_tags(bytes, path);
+        f.has_dicom_tags = true;
+      } catch (const DecodeError&) {
+        // unparseable: decode_image_bytes below reports why
+      }
+    }
     const Image grey = decode_image_bytes(bytes, ColorMode::gray, path);
     f.width = grey.width;
     f.height = grey.height;
@@ -176,10 +202,6 @@ double median(std::vector<double> v) {
   return 0.5 * (hi + *std::max_element(v.begin(), v.begin() + long(m)));
 }
 
-std::string format_name(ImageFormat f) {
-  return f == ImageFormat::png ? "png" : f == ImageFormat::jpeg ? "jpeg" : "unknown";
-}
-
 void group_findings(AuditReport& r) {
   const Dataset& d = r.dataset;
   std::map<std::string, std::vector<size_t>> groups;
@@ -228,6 +250,34 @@ void group_findings(AuditReport& r) {
   std::sort(r.mixed_groups.begin(), r.mixed_groups.end(), order);
 }
 
+// The DICOM header fields a leakage study compares between classes (site, device, protocol:
+// one hospital's scanner per class is a shortcut). Only when the data holds DICOM files;
+// other files count as "not dicom", an empty field as "(none)".
+void dicom_confounders(AuditReport& r, int num_classes) {
+  if (std::none_of(r.files.begin(), r.files.end(), [](const AuditFile& f) { return f.has_dicom_tags; })) return;
+  const Dataset& d = r.dataset;
+  const std::pair<const char*, std::string (*)(const DicomTags&)> fields[] = {
+      {"manufacturer", [](const DicomTags& t) { return t.manufacturer; }},
+      {"modality", [](const DicomTags& t) { return t.modality; }},
+      {"body part", [](const DicomTags& t) { return t.body_part; }},
+      {"photometric", [](const DicomTags& t) { return t.photometric; }},
+      {"bits stored", [](const DicomTags& t) { return t.bits_stored ? std::to_string(t.bits_stored) : std::string(); }},
+      {"pixel spacing", [](const DicomTags& t) { return t.pixel_spacing; }},
+  };
+  for (const auto& [attribute, field] : fields) {
+    std::vector<int> labels;
+    std::vector<std::string> values;
+    for (size_t i = 0; i < r.files.size(); ++i) {
+      const AuditFile& f = r.files[i];
+      if (!f.decoded) continue;
+      labels.push_back(d.samples[i].label);
+      const std::string v = f.has_dicom_tags ? field(f.dicom) : "not dicom";
+      values.push_back(v.empty() ? "(none)" : v);
+    }
+    r.associations.push_back(associate(attribute, labels, values, num_classes));
+  }
+}
+
 void confounders(AuditReport& r) {
   const Dataset& d = r.dataset;
   std::vector<int> labels;
@@ -254,6 +304,7 @@ void confounders(AuditReport& r) {
   r.associations.push_back(associate("format", labels, format, c));
   r.associations.push_back(associate("colour mode", labels, color, c));
   r.associations.push_back(associate("bit depth", labels, depth, c));
+  dicom_confounders(r, c);
   r.stumps.push_back(best_stump("pixel count", labels, pixels, c));
   r.stumps.push_back(best_stump("width", labels, width, c));
   r.stumps.push_back(best_stump("height", labels, height, c));

@@ -13,7 +13,9 @@
 //  - group leakage: a group key (data/dataset.h; by default the name before "-rotated") on
 //    more than one split, or on more than one class;
 //  - confounders: class vs file format (by magic bytes), colour mode and bit depth (from
-//    the file header), image size and mean grey level (exposure) (data/confound.h).
+//    the file header), image size and mean grey level (exposure) (data/confound.h); for
+//    DICOM files also manufacturer, modality, body part, photometric interpretation, bits
+//    stored and pixel spacing (data/dicom.h).
 // The audit changes nothing; it is a report.
 //
 // Cost: one read and one decode per file, which dominates; then a brute-force popcount
@@ -31,6 +33,7 @@
 #include "data/confound.h"
 #include "data/dataset.h"
 #include "data/decode.h"
+#include "data/dicom.h"
 #include "data/phash.h"
 
 namespace radius {
@@ -63,7 +66,9 @@ struct AuditFile {
   std::string error;      // the DecodeError's what()
   ImageFormat format = ImageFormat::unknown;  // by magic bytes
   std::string color;      // from the header: gray, gray+alpha, rgb, rgba, palette, cmyk ("" unknown)
-  int bit_depth = 0;      // bits per sample from the header (0 unknown)
+  int bit_depth = 0;      // bits per sample from the header (0 unknown; DICOM: Bits Stored)
+  bool has_dicom_tags = false;  // a DICOM file whose header was read
+  DicomTags dicom;              // then: the confounder fields (manufacturer, modality, ...)
   int width = 0, height = 0;
   uint64_t bytes = 0;
   uint64_t content_hash = 0;  // FNV-1a 64 of the bytes

@@ -293,9 +293,13 @@ nlohmann::json audit_to_json(const AuditReport& r) {
     if (f.read) {
       o["bytes"] = f.bytes;
       o["content_hash"] = hex64(f.content_hash);
-      o["format"] = f.format == ImageFormat::png ? "png" : f.format == ImageFormat::jpeg ? "jpeg" : "unknown";
+      o["format"] = format_name(f.format);
       if (!f.color.empty()) o["color"] = f.color;
       if (f.bit_depth) o["bit_depth"] = f.bit_depth;
+      if (f.has_dicom_tags)
+        o["dicom"] = {{"manufacturer", f.dicom.manufacturer}, {"modality", f.dicom.modality},
+                      {"body_part", f.dicom.body_part},       {"photometric", f.dicom.photometric},
+                      {"bits_stored", f.dicom.bits_stored},   {"pixel_spacing", f.dicom.pixel_spacing}};
     }
     if (f.decoded) {
       o["width"] = f.width;

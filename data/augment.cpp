@@ -76,14 +76,15 @@ Mat3 mul(const Mat3& x, const Mat3& y) {
   return z;
 }
 
-// The bilinear warp with `kC` channels known at compile time (0: runtime `c`).
+// The bilinear warp with `kC` channels known at compile time (0: runtime `c`), on 8- or
+// 16-bit samples (T): the arithmetic is the same, only the loads differ.
 // Row by row, in two passes: first the source coordinate of every output pixel
 // (double, like SciPy: float coordinates would cost ~1e-3 on 0..255; clamped into
 // the image = "nearest"), then the gather, with one set of weights shared by all
 // channels. Splitting the passes measured ~10% faster than one fused loop.
 // Coordinates are a0*i + b + a1*j rather than a running sum, so nothing drifts.
-template <int kC>
-void warp(const std::array<double, 6>& m, bool flip_h, bool flip_v, const uint8_t* src, int h, int w,
+template <int kC, typename T>
+void warp(const std::array<double, 6>& m, bool flip_h, bool flip_v, const T* src, int h, int w,
           int runtime_c, float* dst, float rescale) {
   const int c = kC ? kC : runtime_c;
   const int64_t plane = int64_t(h) * w;
@@ -106,7 +107,7 @@ void warp(const std::array<double, 6>& m, bool flip_h, bool flip_v, const uint8_
       const float fr = frow[j], fc = fcol[j];
       const int64_t dr = r0 < h - 1 ? int64_t(w) * c : 0;  // step to the next row / column,
       const int64_t dc = c0 < w - 1 ? c : 0;              // 0 on the last one (edge replicate)
-      const uint8_t* p00 = src + (int64_t(r0) * w + c0) * c;
+      const T* p00 = src + (int64_t(r0) * w + c0) * c;
       float* o = out + (flip_h ? w - 1 - j : j);
       for (int ch = 0; ch < c; ++ch) {
         const float v00 = p00[ch], v01 = p00[ch + dc], v10 = p00[ch + dr], v11 = p00[ch + dr + dc];
@@ -133,7 +134,9 @@ std::array<double, 6> affine_matrix(const AffineParams& p, int height, int width
   return {m[0][0], m[0][1], m[0][2], m[1][0], m[1][1], m[1][2]};
 }
 
-void apply_affine(const AffineParams& p, const uint8_t* src, int h, int w, int c, float* dst, float rescale) {
+namespace {
+template <typename T>
+void apply_affine_samples(const AffineParams& p, const T* src, int h, int w, int c, float* dst, float rescale) {
   if (h <= 0 || w <= 0 || c <= 0) throw std::invalid_argument("apply_affine: empty image");
   const auto m = affine_matrix(p, h, w);
   switch (c) {
@@ -141,6 +144,21 @@ void apply_affine(const AffineParams& p, const uint8_t* src, int h, int w, int c
     case 3: return warp<3>(m, p.flip_h, p.flip_v, src, h, w, c, dst, rescale);
     default: return warp<0>(m, p.flip_h, p.flip_v, src, h, w, c, dst, rescale);
   }
+}
+}  // namespace
+
+void apply_affine(const AffineParams& p, const uint8_t* src, int h, int w, int c, float* dst, float rescale) {
+  apply_affine_samples(p, src, h, w, c, dst, rescale);
+}
+
+void apply_affine(const AffineParams& p, const uint16_t* src, int h, int w, int c, float* dst, float rescale) {
+  apply_affine_samples(p, src, h, w, c, dst, rescale);
+}
+
+float sample_rescale(float rescale, int depth) {
+  if (depth == 8) return rescale;
+  if (depth == 16) return float(double(rescale) / 257.0);
+  throw std::invalid_argument("sample_rescale: depth must be 8 or 16");
 }
 
 namespace {
@@ -157,6 +175,14 @@ void augment_into(const AugmentConfig& cfg, const uint8_t* src, int h, int w, in
   if (slot < 0 || slot >= batch.dim(0)) throw std::out_of_range("augment_into: slot out of range");
   const AffineParams p = draw_params(cfg, h, w, seed, epoch, image_index);
   apply_affine(p, src, h, w, c, batch.cpu() + slot * int64_t(c) * h * w, cfg.rescale);
+}
+
+void augment_into(const AugmentConfig& cfg, const uint16_t* src, int h, int w, int c, uint64_t seed,
+                  uint64_t epoch, uint64_t image_index, Tensor& batch, int64_t slot) {
+  expect_batch(batch, h, w, c, "augment_into");
+  if (slot < 0 || slot >= batch.dim(0)) throw std::out_of_range("augment_into: slot out of range");
+  const AffineParams p = draw_params(cfg, h, w, seed, epoch, image_index);
+  apply_affine(p, src, h, w, c, batch.cpu() + slot * int64_t(c) * h * w, sample_rescale(cfg.rescale, 16));
 }
 
 void augment_batch(const AugmentConfig& cfg, std::span<const uint8_t* const> images,

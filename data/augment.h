@@ -80,10 +80,21 @@ std::array<double, 6> affine_matrix(const AffineParams& p, int height, int width
 // Output values are (bilinear sample in 0..255) * rescale.
 void apply_affine(const AffineParams& p, const uint8_t* src, int h, int w, int c, float* dst,
                   float rescale = 1.0f);
+// The same warp on 16-bit samples (values 0..65535 before `rescale`).
+void apply_affine(const AffineParams& p, const uint16_t* src, int h, int w, int c, float* dst,
+                  float rescale = 1.0f);
+
+// The factor that applies AugmentConfig::rescale to samples of `depth` bits: rescale for 8,
+// rescale / 257 for 16, so that full scale (255 or 65535) maps to the same value, and the
+// paper's 1/255 takes either depth onto [0, 1].
+float sample_rescale(float rescale, int depth);
 
 // Draws the parameters for (seed, epoch, image_index) and writes slot `slot` of
 // `batch` ([N, c, h, w] float, CPU).
 void augment_into(const AugmentConfig& cfg, const uint8_t* src, int h, int w, int c, uint64_t seed,
+                  uint64_t epoch, uint64_t image_index, Tensor& batch, int64_t slot);
+// 16-bit samples; cfg.rescale applies to full scale as for 8-bit (sample_rescale).
+void augment_into(const AugmentConfig& cfg, const uint16_t* src, int h, int w, int c, uint64_t seed,
                   uint64_t epoch, uint64_t image_index, Tensor& batch, int64_t slot);
 
 // A whole batch, in parallel over images (OpenMP); bitwise independent of thread count.

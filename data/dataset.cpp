@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <stdexcept>
 
@@ -31,6 +33,19 @@ std::vector<std::string> subfolders(const fs::path& dir) {
   return names;
 }
 
+// An image by its extension, or a DICOM file without one: PACS exports often name files
+// by their UID alone ("1.2.840.113619.2.55.3"; the "extension" is then digits), and those
+// are recognised by the "DICM" marker at byte 128.
+bool is_listed_image(const fs::path& path) {
+  if (has_image_extension(path.string())) return true;
+  const std::string ext = path.extension().string();
+  if (!std::all_of(ext.begin() + (ext.empty() ? 0 : 1), ext.end(), [](char ch) { return std::isdigit((unsigned char)ch); }))
+    return false;
+  std::ifstream in(path, std::ios::binary);
+  char head[132];
+  return in.read(head, sizeof head) && std::memcmp(head + 128, "DICM", 4) == 0;
+}
+
 // Image files under a class folder, recursively (as Keras does), symlinked
 // folders not followed (no loops); sorted for a stable order. An entry whose type
 // cannot be found out (a symlink loop, a dangling link) is listed: decoding then
@@ -40,7 +55,7 @@ std::vector<std::string> image_files(const fs::path& dir) {
   std::error_code ec, type_ec;
   for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-    if (!it->is_directory(type_ec) && has_image_extension(it->path().string())) files.push_back(it->path().string());
+    if (!it->is_directory(type_ec) && is_listed_image(it->path())) files.push_back(it->path().string());
   if (ec) throw std::runtime_error(dir.string() + ": cannot list: " + ec.message());
   std::sort(files.begin(), files.end());
   return files;
@@ -143,7 +158,7 @@ Dataset list_manifest(const fs::path& file) {
 }  // namespace
 
 bool has_image_extension(const std::string& path) {
-  static const char* const exts[] = {".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff"};
+  static const char* const exts[] = {".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff", ".dcm", ".dicom"};
   const std::string e = lower(fs::path(path).extension().string());
   return std::any_of(std::begin(exts), std::end(exts), [&](const char* x) { return e == x; });
 }

@@ -49,7 +49,8 @@ std::string class_count_summary(const Dataset& d);
 // class folders, one, or a manifest label mistyped as a third class name).
 void expect_two_classes(const Dataset& d);
 
-// File extensions Keras' flow_from_directory accepts (case-insensitive).
+// File extensions Keras' flow_from_directory accepts, and DICOM's .dcm / .dicom
+// (case-insensitive). Class folders also list extensionless files that are DICOM.
 bool has_image_extension(const std::string& path);
 
 }  // namespace radius

@@ -12,6 +12,8 @@
 #include <jerror.h>
 #include <png.h>
 
+#include "data/dicom.h"
+
 namespace radius {
 
 std::string to_string(DecodeFailure reason) {
@@ -25,6 +27,16 @@ std::string to_string(DecodeFailure reason) {
     case DecodeFailure::too_large: return "dimensions too large";
   }
   return "?";
+}
+
+const char* format_name(ImageFormat format) {
+  switch (format) {
+    case ImageFormat::png: return "png";
+    case ImageFormat::jpeg: return "jpeg";
+    case ImageFormat::dicom: return "dicom";
+    case ImageFormat::unknown: return "unknown";
+  }
+  return "unknown";
 }
 
 DecodeError::DecodeError(const std::string& path, DecodeFailure reason, const std::string& detail)
@@ -54,7 +66,6 @@ std::string guess_other_format(std::span<const uint8_t> b) {
   if (is(0, "BM")) return " (looks like BMP)";
   if (is(0, "RIFF") && is(8, "WEBP")) return " (looks like WebP)";
   if (is(0, "II*") || is(0, "MM\0*")) return " (looks like TIFF)";
-  if (is(128, "DICM")) return " (looks like DICOM)";
   if (is(0, "<")) return " (looks like text/HTML)";
   return "";
 }
@@ -69,8 +80,10 @@ std::string first_bytes_hex(std::span<const uint8_t> b) {
   return s;
 }
 
+}  // namespace
+
 // The bomb guard: runs on header values, before the pixel buffer is allocated.
-void check_dimensions(uint64_t w, uint64_t h, const std::string& name) {
+void check_image_dimensions(uint64_t w, uint64_t h, const std::string& name) {
   if (w == 0 || h == 0) throw DecodeError(name, DecodeFailure::corrupt, "header gives a zero width or height");
   if (w > uint64_t(kMaxImageSide) || h > uint64_t(kMaxImageSide) || w * h > uint64_t(kMaxImagePixels))
     throw DecodeError(name, DecodeFailure::too_large,
@@ -78,6 +91,10 @@ void check_dimensions(uint64_t w, uint64_t h, const std::string& name) {
                           std::to_string(kMaxImageSide) + " px per side and " + std::to_string(kMaxImagePixels) +
                           " pixels");
 }
+
+namespace {
+
+void check_dimensions(uint64_t w, uint64_t h, const std::string& name) { check_image_dimensions(w, h, name); }
 
 // ---- PNG (libpng) ------------------------------------------------------------------
 // libpng reports errors by longjmp. The *_guarded functions hold the setjmp and call libpng
@@ -110,21 +127,27 @@ void png_read_memory(png_structp png, png_bytep out, size_t n) {
   r->pos += n;
 }
 
-bool png_header_guarded(png_structp png, png_infop info, png_uint_32* w, png_uint_32* h, int* color_type) {
+bool png_header_guarded(png_structp png, png_infop info, png_uint_32* w, png_uint_32* h, int* color_type,
+                        int* bit_depth) {
   if (setjmp(png_jmpbuf(png))) return false;
   png_read_info(png, info);
   *w = png_get_image_width(png, info);
   *h = png_get_image_height(png, info);
   *color_type = png_get_color_type(png, info);
+  *bit_depth = png_get_bit_depth(png, info);
   return true;
 }
 
-// Reduce every variant to 8-bit gray (gray sources) or 8-bit RGB (colour and palette sources).
-bool png_pixels_guarded(png_structp png, png_infop info, png_bytepp rows, size_t row_bytes) {
+// Reduce every variant to gray (gray sources) or RGB (colour and palette sources), 8-bit,
+// or 16-bit when keep_16 and the file is 16-bit (samples in host order).
+bool png_pixels_guarded(png_structp png, png_infop info, png_bytepp rows, size_t row_bytes, bool keep_16) {
   if (setjmp(png_jmpbuf(png))) return false;
   png_set_palette_to_rgb(png);              // palette -> RGB (+ alpha from tRNS, stripped below)
   png_set_expand_gray_1_2_4_to_8(png);      // 1/2/4-bit gray -> 8-bit
-  png_set_strip_16(png);                    // 16 -> 8 bit: the high byte, as PIL does
+  if (keep_16)
+    png_set_swap(png);                      // PNG stores 16-bit samples big-endian; uint16_t is little here
+  else
+    png_set_strip_16(png);                  // 16 -> 8 bit: the high byte, as PIL does
   png_set_strip_alpha(png);                 // Keras drops alpha (no compositing)
   png_set_interlace_handling(png);          // Adam7: png_read_image runs the passes
   png_read_update_info(png, info);
@@ -145,7 +168,7 @@ uint32_t crc32(const uint8_t* p, size_t n) {  // PNG's CRC (ISO 3309), bitwise: 
   return ~c;
 }
 
-Image decode_png(std::span<const uint8_t> bytes, const std::string& name) {
+Image decode_png(std::span<const uint8_t> bytes, const std::string& name, bool keep_16_bit) {
   // The spec puts IHDR first: check the size here, because png_read_info reads on up to the
   // first IDAT chunk, and a bomb needs no pixel data to make a loader allocate gigabytes.
   // Only an intact IHDR counts; a damaged one (or none) is left to libpng to call corrupt.
@@ -167,13 +190,16 @@ Image decode_png(std::span<const uint8_t> bytes, const std::string& name) {
     return DecodeError(name, reader.ran_out ? DecodeFailure::truncated : DecodeFailure::corrupt, reader.message);
   };
   png_uint_32 w = 0, h = 0;
-  int color_type = 0;
-  if (!png_header_guarded(png, info, &w, &h, &color_type)) throw failed();
+  int color_type = 0, bit_depth = 0;
+  if (!png_header_guarded(png, info, &w, &h, &color_type, &bit_depth)) throw failed();
   check_dimensions(w, h, name);  // done above already; kept as the guard right before allocating
-  Image img(int(w), int(h), (color_type & PNG_COLOR_MASK_COLOR) ? 3 : 1);
+  const bool wide = keep_16_bit && bit_depth == 16;
+  Image img(int(w), int(h), (color_type & PNG_COLOR_MASK_COLOR) ? 3 : 1, wide ? 16 : 8);
+  const size_t row_bytes = img.row_bytes() * (wide ? 2 : 1);
+  uint8_t* base = wide ? reinterpret_cast<uint8_t*>(img.pixels16.data()) : img.pixels.data();
   std::vector<png_bytep> rows(h);
-  for (png_uint_32 y = 0; y < h; ++y) rows[y] = img.pixels.data() + y * img.row_bytes();
-  if (!png_pixels_guarded(png, info, rows.data(), img.row_bytes())) throw failed();
+  for (png_uint_32 y = 0; y < h; ++y) rows[y] = base + y * row_bytes;
+  if (!png_pixels_guarded(png, info, rows.data(), row_bytes, wide)) throw failed();
   return img;
 }
 
@@ -324,28 +350,32 @@ std::vector<uint8_t> read_image_file(const std::string& path) {
 ImageFormat detect_format(std::span<const uint8_t> bytes) {
   if (has_prefix(bytes, kPngMagic, sizeof kPngMagic)) return ImageFormat::png;
   if (has_prefix(bytes, kJpegMagic, sizeof kJpegMagic)) return ImageFormat::jpeg;
+  if (is_dicom(bytes)) return ImageFormat::dicom;
   return ImageFormat::unknown;
 }
 
-Image decode_image_bytes(std::span<const uint8_t> bytes, ColorMode mode, const std::string& name) {
+Image decode_image_bytes(std::span<const uint8_t> bytes, ColorMode mode, const std::string& name,
+                         const DecodeOptions& options) {
   if (bytes.empty()) throw DecodeError(name, DecodeFailure::empty_file, "the file has no bytes");
   Image img;
   switch (detect_format(bytes)) {
-    case ImageFormat::png: img = decode_png(bytes, name); break;
+    case ImageFormat::png: img = decode_png(bytes, name, options.keep_16_bit); break;
     case ImageFormat::jpeg: img = decode_jpeg(bytes, name); break;
+    case ImageFormat::dicom: img = decode_dicom(bytes, options.window, name); break;
     case ImageFormat::unknown:
       if (is_cut_magic(bytes, kPngMagic, sizeof kPngMagic) || is_cut_magic(bytes, kJpegMagic, sizeof kJpegMagic))
         throw DecodeError(name, DecodeFailure::truncated, "only " + std::to_string(bytes.size()) + " bytes");
       throw DecodeError(name, DecodeFailure::unknown_format,
-                        "not PNG or JPEG; first bytes " + first_bytes_hex(bytes) + guess_other_format(bytes));
+                        "not PNG, JPEG or DICOM; first bytes " + first_bytes_hex(bytes) + guess_other_format(bytes));
   }
+  if (img.depth == 16 && !options.keep_16_bit) img = convert_depth(img, 8);
   const int channels = mode == ColorMode::gray ? 1 : 3;
   return img.channels == channels ? img : convert_channels(img, channels);
 }
 
-Image decode_image(const std::string& path, ColorMode mode) {
+Image decode_image(const std::string& path, ColorMode mode, const DecodeOptions& options) {
   const std::vector<uint8_t> bytes = read_image_file(path);
-  return decode_image_bytes(bytes, mode, path);
+  return decode_image_bytes(bytes, mode, path, options);
 }
 
 }  // namespace radius

@@ -1,4 +1,5 @@
-// Writing 8-bit gray or RGB images as PNG or JPEG: the synthetic data set, plots, debug dumps.
+// Writing gray or RGB images as PNG (8- or 16-bit, as the Image's depth) or JPEG (8-bit):
+// the synthetic data set, plots, debug dumps.
 //
 // Files are written to a temporary name beside the target and renamed into place, so a
 // reader (or a crash mid-write) never leaves half a file under the real name.

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <exception>
 #include <mutex>
 #include <stdexcept>
@@ -43,7 +44,34 @@ struct Outcome {
   std::string message;
 };
 
+// Moves (or copies) `count` samples between slots of one storage vector.
+template <typename T>
+void move_slot(std::vector<T>& v, size_t to, size_t from, size_t count) {
+  std::memmove(v.data() + to * count, v.data() + from * count, count * sizeof(T));
+}
+
 }  // namespace
+
+ImageCacheOptions with_window(ImageCacheOptions options, const std::string& window) {
+  if (window.empty()) return options;
+  const VoiWindow w = parse_voi_window(window);
+  options.window_center = w.center;
+  options.window_width = w.width;
+  return options;
+}
+
+bool is_16_bit_file(const std::string& path) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) return false;
+  uint8_t head[132];
+  const size_t n = std::fread(head, 1, sizeof head, f.get());
+  const std::span<const uint8_t> bytes(head, n);
+  switch (detect_format(bytes)) {
+    case ImageFormat::png: return n >= 25 && std::memcmp(head + 12, "IHDR", 4) == 0 && head[24] == 16;
+    case ImageFormat::dicom: return true;
+    default: return false;
+  }
+}
 
 ImageCache::ImageCache(const Dataset& dataset, const ImageCacheOptions& options)
     : ImageCache(dataset,
@@ -58,23 +86,36 @@ ImageCache::ImageCache(const Dataset& dataset, std::vector<size_t> sample_indice
     : height_(options.height), width_(options.width), channels_(options.channels),
       interpolation_(options.interpolation) {
   check_size(height_, width_, channels_, "ImageCache");
+  if (options.depth != 0 && options.depth != 8 && options.depth != 16)
+    throw std::invalid_argument("ImageCache: depth must be 0 (automatic), 8 or 16");
   for (size_t s : sample_indices)
     if (s >= dataset.samples.size())
       throw std::out_of_range("ImageCache: sample index " + std::to_string(s) + " out of range (dataset has " +
                               std::to_string(dataset.samples.size()) + " samples)");
+  depth_ = options.depth;
+  if (depth_ == 0)
+    depth_ = std::any_of(sample_indices.begin(), sample_indices.end(),
+                         [&](size_t s) { return is_16_bit_file(dataset.samples[s].path); })
+                 ? 16
+                 : 8;
   const auto t0 = std::chrono::steady_clock::now();
-  const size_t n = sample_indices.size(), bytes = image_bytes();
+  const size_t n = sample_indices.size(), bytes = image_bytes(), samples = image_samples();
   const int64_t limit = options.max_bytes == 0 ? default_memory_budget() : options.max_bytes;
   if (limit > 0 && int64_t(n) > limit / int64_t(bytes))
     throw std::runtime_error("decoding " + std::to_string(n) + " images at " + std::to_string(width_) + "x" +
-                             std::to_string(height_) + "x" + std::to_string(channels_) + " needs " +
+                             std::to_string(height_) + "x" + std::to_string(channels_) +
+                             (depth_ == 16 ? " (16-bit)" : "") + " needs " +
                              human_bytes(int64_t(n) * int64_t(bytes)) + " of memory, over the image cache's limit of " +
                              human_bytes(limit) + (options.max_bytes == 0 ? " (80 % of this machine's memory)" : "") +
                              ": use fewer images (--limit) or a smaller model input");
   requested_ = int64_t(n);
-  pixels_.resize(n * bytes);  // one slot per requested sample; compacted below
+  if (depth_ == 16)
+    pixels16_.resize(n * samples);  // one slot per requested sample; compacted below
+  else
+    pixels_.resize(n * samples);
   std::vector<Outcome> outcome(n);
   const ColorMode mode = channels_ == 1 ? ColorMode::gray : ColorMode::rgb;
+  const DecodeOptions decode_options{depth_ == 16, {options.window_center, options.window_width}};
 
   // Work sharing over an atomic counter: files differ a lot in decode cost, so static
   // chunks would leave a core idle. Each sample writes only its own slot and outcome, so
@@ -89,9 +130,13 @@ ImageCache::ImageCache(const Dataset& dataset, std::vector<size_t> sample_indice
       if (i >= n) break;
       const std::string& path = dataset.samples[sample_indices[i]].path;
       try {
-        Image img = decode_image(path, mode);
+        Image img = decode_image(path, mode, decode_options);
+        if (img.depth != depth_) img = convert_depth(img, depth_);  // 8-bit files in a 16-bit cache
         if (img.width != width_ || img.height != height_) img = resize(img, width_, height_, interpolation_);
-        std::memcpy(pixels_.data() + i * bytes, img.pixels.data(), bytes);
+        if (depth_ == 16)
+          std::memcpy(pixels16_.data() + i * samples, img.pixels16.data(), bytes);
+        else
+          std::memcpy(pixels_.data() + i * samples, img.pixels.data(), bytes);
         outcome[i].ok = true;
       } catch (const DecodeError& e) {
         outcome[i] = {false, e.reason(), e.what()};
@@ -119,12 +164,21 @@ ImageCache::ImageCache(const Dataset& dataset, std::vector<size_t> sample_indice
       bad_.push_back({sample, dataset.samples[sample].path, outcome[i].reason, std::move(outcome[i].message)});
       continue;
     }
-    if (kept != i) std::memmove(pixels_.data() + kept * bytes, pixels_.data() + i * bytes, bytes);
+    if (kept != i) {
+      if (depth_ == 16)
+        move_slot(pixels16_, kept, i, samples);
+      else
+        move_slot(pixels_, kept, i, samples);
+    }
     labels_.push_back(dataset.samples[sample].label);
     sample_index_.push_back(sample);
     ++kept;
   }
-  pixels_.resize(kept * bytes);  // keeps the allocation (see the header)
+  // Keeps the allocation (see the header).
+  if (depth_ == 16)
+    pixels16_.resize(kept * samples);
+  else
+    pixels_.resize(kept * samples);
   std::sort(bad_.begin(), bad_.end(), [](const BadFile& a, const BadFile& b) { return a.sample < b.sample; });
   seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -141,6 +195,26 @@ ImageCache ImageCache::from_pixels(std::vector<uint8_t> pixels, std::vector<int>
                                 std::to_string(labels.size()) + " images of " + std::to_string(height) + "x" +
                                 std::to_string(width) + "x" + std::to_string(channels));
   c.pixels_ = std::move(pixels);
+  c.labels_ = std::move(labels);
+  c.sample_index_.resize(c.labels_.size());
+  for (size_t k = 0; k < c.sample_index_.size(); ++k) c.sample_index_[k] = k;
+  c.requested_ = int64_t(c.labels_.size());
+  return c;
+}
+
+ImageCache ImageCache::from_pixels16(std::vector<uint16_t> pixels, std::vector<int> labels, int height, int width,
+                                     int channels) {
+  check_size(height, width, channels, "ImageCache::from_pixels16");
+  ImageCache c;
+  c.height_ = height;
+  c.width_ = width;
+  c.channels_ = channels;
+  c.depth_ = 16;
+  if (pixels.size() != labels.size() * c.image_samples())
+    throw std::invalid_argument("ImageCache::from_pixels16: " + std::to_string(pixels.size()) + " samples is not " +
+                                std::to_string(labels.size()) + " images of " + std::to_string(height) + "x" +
+                                std::to_string(width) + "x" + std::to_string(channels));
+  c.pixels16_ = std::move(pixels);
   c.labels_ = std::move(labels);
   c.sample_index_.resize(c.labels_.size());
   for (size_t k = 0; k < c.sample_index_.size(); ++k) c.sample_index_[k] = k;
@@ -165,8 +239,8 @@ int64_t ImageCache::bad_count(DecodeFailure reason) const {
 
 std::string ImageCache::summary() const {
   char head[256];
-  std::snprintf(head, sizeof head, "decoded %lld of %lld images to %dx%dx%d (%s) in %.1f s, %.1f MB",
-                (long long)size(), (long long)requested_, height_, width_, channels_,
+  std::snprintf(head, sizeof head, "decoded %lld of %lld images to %dx%dx%d%s (%s) in %.1f s, %.1f MB",
+                (long long)size(), (long long)requested_, height_, width_, channels_, depth_ == 16 ? " 16-bit" : "",
                 interpolation_ == Interpolation::nearest ? "nearest" : "bilinear", seconds_,
                 double(memory_bytes()) / 1e6);
   std::string s = head;

@@ -33,10 +33,11 @@ bool is_rescale_only(const AugmentConfig& c) {
          c.zoom_range == 0 && !c.horizontal_flip && !c.vertical_flip;
 }
 
-// HWC uint8 -> CHW float times rescale. For identity parameters the bilinear warp samples
-// at integer coordinates with zero weights, so it computes exactly float(v) * rescale:
+// HWC uint8 or uint16 -> CHW float times rescale. For identity parameters the bilinear warp
+// samples at integer coordinates with zero weights, so it computes exactly float(v) * rescale:
 // this loop gives the same bits at a fraction of the cost (tested).
-void copy_rescaled(const uint8_t* src, int h, int w, int c, float rescale, float* dst) {
+template <typename T>
+void copy_rescaled(const T* src, int h, int w, int c, float rescale, float* dst) {
   const int64_t plane = int64_t(h) * w;
   for (int ch = 0; ch < c; ++ch)
     for (int64_t i = 0; i < plane; ++i) dst[ch * plane + i] = float(src[i * c + ch]) * rescale;
@@ -216,11 +217,17 @@ void Loader::fill(Slot& slot, const Plan& plan, int64_t b, uint64_t generation) 
   for (int64_t j = 0; j < n; ++j) {
     if (generation_.load(std::memory_order_relaxed) != generation) return;  // abandoned
     const size_t k = batch.items[size_t(j)];
-    if (identity_)
+    const uint64_t index = cache_.sample_index(int64_t(k));
+    if (cache_.depth() == 16) {
+      if (identity_)
+        copy_rescaled(cache_.image16(int64_t(k)), h, w, c, sample_rescale(cfg.rescale, 16), images + j * per_image);
+      else
+        augment_into(cfg, cache_.image16(int64_t(k)), h, w, c, options_.seed, plan.epoch, index, slot.images, j);
+    } else if (identity_) {
       copy_rescaled(cache_.image(int64_t(k)), h, w, c, cfg.rescale, images + j * per_image);
-    else
-      augment_into(cfg, cache_.image(int64_t(k)), h, w, c, options_.seed, plan.epoch, cache_.sample_index(int64_t(k)),
-                   slot.images, j);
+    } else {
+      augment_into(cfg, cache_.image(int64_t(k)), h, w, c, options_.seed, plan.epoch, index, slot.images, j);
+    }
     labels[j] = float(cache_.label(int64_t(k)));
   }
   if (options_.on_batch) options_.on_batch(batch);

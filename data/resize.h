@@ -19,6 +19,8 @@ enum class Interpolation {
   bilinear,
 };
 
+// 16-bit images: nearest copies samples; bilinear uses Pillow's filter geometry with
+// floating-point weights (Pillow has no 16-bit reference to match bit for bit).
 // Returns img resized to width x height (a copy when the size already matches).
 Image resize(const Image& img, int width, int height, Interpolation method);
 

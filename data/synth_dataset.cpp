@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "data/dicom.h"
 #include "data/encode.h"
 #include "tensor/rng.h"
 
@@ -21,6 +22,8 @@ struct Group {
   std::string split, base, dir;
   bool fractured = false, jpeg = false, rgb = false;
   int quality = 90;
+  SynthFormat format = SynthFormat::mixed;
+  uint32_t dicom_variant = 0;  // dicom: bit 0 MONOCHROME1, bit 1 12-bit, bit 2 window; % 5 == 0: JPEG lossless
   uint64_t render_index = 0;
   std::vector<int> turns;  // 0 for the base file, then distinct k in {1, 2, 3}
   SynthInfo drawn;         // filled by write_group
@@ -77,12 +80,39 @@ void plan_split(const std::string& dir, const std::string& split, int split_id, 
     g.jpeg = rng.uniform() < o.jpeg_fraction;
     g.rgb = rng.uniform() < o.rgb_fraction;
     g.quality = o.jpeg_quality_min + int(rng.below(uint32_t(o.jpeg_quality_max - o.jpeg_quality_min + 1)));
+    g.format = o.format;
+    if (o.format != SynthFormat::mixed) {  // drawn only then: the default data set stays byte-identical
+      g.jpeg = g.rgb = false;
+      g.dicom_variant = rng.below(40);
+    }
     groups.push_back(std::move(g));
   }
 }
 
 std::string file_name(const Group& g, int turns) {
-  return g.base + (turns ? "-rotated" + std::to_string(turns) : "") + (g.jpeg ? ".jpg" : ".png");
+  const char* ext = g.format == SynthFormat::dicom ? ".dcm" : g.jpeg ? ".jpg" : ".png";
+  return g.base + (turns ? "-rotated" + std::to_string(turns) : "") + ext;
+}
+
+// A DICOM file of an 8-bit rendering: the grey levels scaled to the bits stored (16: v * 257,
+// 12: v * 4095 / 255), stored inverted for MONOCHROME1; the window, when written, spans the
+// full stored range, so every route (window or min..max) shows the same picture.
+void write_dicom_copy(const Image& img, uint32_t variant, const std::string& path) {
+  DicomWriteOptions o;
+  o.monochrome1 = variant & 1;
+  o.bits_stored = (variant & 2) ? 12 : 16;
+  o.jpeg_lossless = variant % 5 == 0;
+  const uint32_t top = (1u << o.bits_stored) - 1;
+  if (variant & 4) o.window = {double(top + 1) / 2, double(top + 1)};
+  o.manufacturer = "Radius Synthetic";
+  o.body_part = "EXTREMITY";
+  o.pixel_spacing = "0.1\\0.1";
+  std::vector<uint16_t> stored(img.pixels.size());
+  for (size_t i = 0; i < stored.size(); ++i) {
+    const uint32_t v = (img.pixels[i] * top + 127) / 255;
+    stored[i] = uint16_t(o.monochrome1 ? top - v : v);
+  }
+  write_dicom(stored, img.width, img.height, o, path);
 }
 
 void write_group(Group& g, uint64_t seed, const SynthParams& params) {
@@ -91,7 +121,11 @@ void write_group(Group& g, uint64_t seed, const SynthParams& params) {
   for (int turns : g.turns) {
     const Image copy = rotate90(img, turns);
     const std::string path = (fs::path(g.dir) / file_name(g, turns)).string();
-    if (g.jpeg)
+    if (g.format == SynthFormat::dicom)
+      write_dicom_copy(copy, g.dicom_variant, path);
+    else if (g.format == SynthFormat::png16)
+      encode_png(convert_depth(copy, 16), path);
+    else if (g.jpeg)
       encode_jpeg(copy, path, g.quality);
     else
       encode_png(copy, path);

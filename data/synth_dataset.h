@@ -18,8 +18,15 @@ struct SynthSplitCounts {
   int train = 0, val = 0, test = 0;  // images per split, copies included; 0 skips the split
 };
 
+// How the files are stored. mixed (the default): JPEG and 8-bit PNG, gray and RGB, as the
+// Kaggle set. png16: every image a 16-bit gray PNG. dicom: every image a grey DICOM file
+// (.dcm), alternating MONOCHROME1/2 and 12/16 bits stored, some with a window, about one
+// in five JPEG-lossless compressed: the 16-bit and DICOM input path end to end.
+enum class SynthFormat { mixed, png16, dicom };
+
 struct SynthDatasetOptions {
   SynthParams render;
+  SynthFormat format = SynthFormat::mixed;
   double fractured_fraction = 0.5;  // per split; class counts are exact (rounded)
   double jpeg_fraction = 0.6;       // of base images, the rest PNG
   double rgb_fraction = 0.2;        // of base images stored as 3 identical channels

@@ -12,9 +12,10 @@ namespace {
 
 // One thread per output pixel of the batch (grid-stride): t = k * h*w + oi * w + oj.
 // Consecutive threads write consecutive floats of one channel plane (coalesced
-// stores); the uint8 gathers around the source coordinate go through L1/L2.
-__global__ void augment_warp_kernel(int64_t n, int h, int w, int c, const uint8_t* images,
-                                    const WarpParams* params, float rescale, float* out) {
+// stores); the uint8/uint16 gathers around the source coordinate go through L1/L2.
+template <typename T>
+__global__ void augment_warp_kernel(int64_t n, int h, int w, int c, const T* images, const WarpParams* params,
+                                    float rescale, float* out) {
   const int64_t plane = int64_t(h) * w, per_image = plane * c, total = n * plane;
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; t < total; t += stride) {
@@ -26,21 +27,32 @@ __global__ void augment_warp_kernel(int64_t n, int h, int w, int c, const uint8_
 
 size_t round_up16(size_t bytes) { return (bytes + 15) / 16 * 16; }
 
+template <typename T>
+void launch_augment_warp(int64_t n, int h, int w, int c, const T* images, const WarpParams* params, float rescale,
+                         float* out) {
+  if (n <= 0) return;
+  if (h <= 0 || w <= 0 || c <= 0) throw std::invalid_argument("cuda::augment_warp: empty image");
+  constexpr int threads = 256;
+  augment_warp_kernel<T><<<grid_for(n * h * w, threads), threads, 0, stream()>>>(n, h, w, c, images, params, rescale,
+                                                                                 out);
+  RADIUS_CUDA_CHECK_LAUNCH("augment_warp_kernel");
+}
+
 }  // namespace
 
 void augment_warp(int64_t n, int h, int w, int c, const uint8_t* images, const WarpParams* params, float rescale,
                   float* out) {
-  if (n <= 0) return;
-  if (h <= 0 || w <= 0 || c <= 0) throw std::invalid_argument("cuda::augment_warp: empty image");
-  constexpr int threads = 256;
-  augment_warp_kernel<<<grid_for(n * h * w, threads), threads, 0, stream()>>>(n, h, w, c, images, params, rescale,
-                                                                              out);
-  RADIUS_CUDA_CHECK_LAUNCH("augment_warp_kernel");
+  launch_augment_warp(n, h, w, c, images, params, rescale, out);
+}
+
+void augment_warp(int64_t n, int h, int w, int c, const uint16_t* images, const WarpParams* params, float rescale,
+                  float* out) {
+  launch_augment_warp(n, h, w, c, images, params, rescale, out);
 }
 
 // ---- BatchWarper -----------------------------------------------------------------------
 // Staging block layout (host pinned and device alike), each part 16-byte aligned:
-//   [ params: n x WarpParams | images: n x h*w*c uint8 ]
+//   [ params: n x WarpParams | images: n x h*w*c samples (uint8 or uint16) ]
 struct BatchWarper::Impl {
   uint8_t* pinned = nullptr;  // host, page-locked
   void* device = nullptr;     // device staging (from the caching allocator)
@@ -75,11 +87,12 @@ struct BatchWarper::Impl {
 BatchWarper::BatchWarper() : impl_(std::make_unique<Impl>()) {}
 BatchWarper::~BatchWarper() = default;
 
-void BatchWarper::run(const uint8_t* const* images, const WarpParams* params, int64_t n, int h, int w, int c,
-                      float rescale, float* out) {
+void BatchWarper::run(const void* const* images, const WarpParams* params, int64_t n, int h, int w, int c,
+                      float rescale, float* out, int depth) {
   if (n <= 0) return;
   if (h <= 0 || w <= 0 || c <= 0) throw std::invalid_argument("cuda::BatchWarper::run: empty image");
-  const size_t image_bytes = size_t(h) * size_t(w) * size_t(c);
+  if (depth != 8 && depth != 16) throw std::invalid_argument("cuda::BatchWarper::run: depth must be 8 or 16");
+  const size_t image_bytes = size_t(h) * size_t(w) * size_t(c) * size_t(depth / 8);
   const size_t params_bytes = round_up16(size_t(n) * sizeof(WarpParams));
   const size_t total = params_bytes + size_t(n) * image_bytes;
   impl_->reserve(total);
@@ -93,7 +106,11 @@ void BatchWarper::run(const uint8_t* const* images, const WarpParams* params, in
   RADIUS_CUDA_CHECK(cudaMemcpyAsync(dev, host, total, cudaMemcpyHostToDevice, stream()));  // the one upload
   RADIUS_CUDA_CHECK(cudaEventRecord(impl_->uploaded, stream()));
   impl_->pending = true;
-  augment_warp(n, h, w, c, dev + params_bytes, reinterpret_cast<const WarpParams*>(dev), rescale, out);
+  const auto* dev_params = reinterpret_cast<const WarpParams*>(dev);
+  if (depth == 16)  // the images start 16-byte aligned and each is an even number of bytes
+    augment_warp(n, h, w, c, reinterpret_cast<const uint16_t*>(dev + params_bytes), dev_params, rescale, out);
+  else
+    augment_warp(n, h, w, c, dev + params_bytes, dev_params, rescale, out);
 }
 
 }  // namespace radius::cuda

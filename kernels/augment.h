@@ -18,6 +18,9 @@ namespace radius::cuda {
 // Asynchronous on the Radius stream.
 void augment_warp(int64_t n, int h, int w, int c, const uint8_t* images, const WarpParams* params, float rescale,
                   float* out);
+// The same for 16-bit caches: images device [n, h, w, c] uint16.
+void augment_warp(int64_t n, int h, int w, int c, const uint16_t* images, const WarpParams* params, float rescale,
+                  float* out);
 
 // One batch from host images to the device, through one explicit upload: the
 // images and parameters are packed into a pinned staging block, copied with one
@@ -31,10 +34,11 @@ class BatchWarper {
   BatchWarper(const BatchWarper&) = delete;
   BatchWarper& operator=(const BatchWarper&) = delete;
 
-  // images[k]: host HWC uint8 [h, w, c]; params[k]: host. out: device [n, c, h, w].
+  // images[k]: host HWC [h, w, c] samples of `depth` bits (8: uint8, 16: uint16); params[k]:
+  // host. out: device [n, c, h, w]. `rescale` multiplies the raw sample values.
   // Asynchronous (the host buffers may be reused as soon as it returns).
-  void run(const uint8_t* const* images, const WarpParams* params, int64_t n, int h, int w, int c, float rescale,
-           float* out);
+  void run(const void* const* images, const WarpParams* params, int64_t n, int h, int w, int c, float rescale,
+           float* out, int depth = 8);
 
  private:
   struct Impl;

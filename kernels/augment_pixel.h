@@ -26,10 +26,12 @@ struct WarpParams {
   int32_t flip_v = 0;                // 1: rows reversed after the warp
 };
 
-// Writes output pixel (oi, oj) of one image: src HWC uint8 [h, w, c], dst CHW float [c, h, w].
+// Writes output pixel (oi, oj) of one image: src HWC [h, w, c] of T (uint8_t or uint16_t
+// samples: 8-bit and 16-bit caches), dst CHW float [c, h, w].
 // The arithmetic is apply_affine's, term for term: the source coordinate in double,
 // clamped into the image ("nearest"), floor, float weights, lerp along columns then rows.
-RADIUS_HOST_DEVICE void warp_pixel(const WarpParams& p, const uint8_t* src, int h, int w, int c, int oi, int oj,
+template <typename T>
+RADIUS_HOST_DEVICE void warp_pixel(const WarpParams& p, const T* src, int h, int w, int c, int oi, int oj,
                                    float rescale, float* dst) {
   const int i = p.flip_v ? h - 1 - oi : oi;
   const int j = p.flip_h ? w - 1 - oj : oj;
@@ -42,7 +44,7 @@ RADIUS_HOST_DEVICE void warp_pixel(const WarpParams& p, const uint8_t* src, int 
   const float fr = float(r - r0), fc = float(q - c0);
   const int64_t dr = r0 < h - 1 ? int64_t(w) * c : 0;  // step to the next row / column,
   const int64_t dc = c0 < w - 1 ? c : 0;              // 0 on the last one (edge replicate)
-  const uint8_t* p00 = src + (int64_t(r0) * w + c0) * c;
+  const T* p00 = src + (int64_t(r0) * w + c0) * c;
   const int64_t plane = int64_t(h) * w;
   float* out = dst + int64_t(oi) * w + oj;
   for (int ch = 0; ch < c; ++ch) {

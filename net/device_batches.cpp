@@ -71,7 +71,7 @@ DeviceAugmentBatches::HostBatch DeviceAugmentBatches::prepare(int64_t b) const {
   out.labels.reserve(size_t(n));
   for (int64_t j = 0; j < n; ++j) {
     const int64_t k = int64_t(order_[size_t(begin + j)]);
-    out.images.push_back(cache_.image(k));
+    out.images.push_back(cache_.image_data(k));
     out.params.push_back(
         pack_warp(draw_params(augment, h, w, options_.seed, epoch_, cache_.sample_index(k)), h, w));
     out.labels.push_back(float(cache_.label(k)));
@@ -89,7 +89,8 @@ bool DeviceAugmentBatches::next(Tensor& images, Tensor& labels) {
   labels = Tensor::from_vector({n}, host.labels);       // CPU, as BatchSource promises (fit moves them)
   RADIUS_CUDA_ONLY({
     if (!warper_) warper_ = std::make_shared<cuda::BatchWarper>();
-    warper_->run(host.images.data(), host.params.data(), n, h, w, c, options_.augment.rescale, images.data());
+    warper_->run(host.images.data(), host.params.data(), n, h, w, c,
+                 sample_rescale(options_.augment.rescale, cache_.depth()), images.data(), cache_.depth());
   });
   return true;
 }

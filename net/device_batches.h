@@ -38,7 +38,7 @@ class DeviceAugmentBatches final : public BatchSource {
  public:
   // The host half of batch b: what is uploaded.
   struct HostBatch {
-    std::vector<const uint8_t*> images;    // [n] HWC uint8 images in the cache
+    std::vector<const void*> images;       // [n] HWC images in the cache (uint8, or uint16 in a 16-bit cache)
     std::vector<cuda::WarpParams> params;  // [n]
     std::vector<float> labels;             // [n] class index
   };

@@ -11,6 +11,7 @@ shift || true
 packages=(build-essential cmake ninja-build pkg-config
           libeigen3-dev doctest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
           libpng-dev libjpeg62-turbo-dev libcsv-dev
+          libdcmtk-dev dcmtk  # DICOM input (optional to the build; dcmtk's tools make test files by hand)
           libonnx-dev libprotobuf-dev protobuf-compiler  # ONNX export (optional to the build)
           libopenmpi-dev openmpi-bin)  # data-parallel training (-DRADIUS_MPI=ON; optional to the build)
 missing=()

@@ -53,6 +53,26 @@ bad_rc=$?
 # What the training run with the bad images wrote: its bad-file list, and its exit code.
 bad_csv() { cat "$w/badrun/bad_files.csv" 2>/dev/null; return "$bad_rc"; }
 
+# DICOM (a build with DCMTK): a small DICOM data set with broken files among them, made with
+# DCMTK's dcmodify from good ones; one training run over it, then its bad-file list.
+dicom_rc=1
+dicom_built=0
+if "$radius" synth --out "$w/dicom" --format dicom --count 40 --min-side 40 --max-side 60 --model-side 32 --seed 9 \
+     >/dev/null 2>&1 && command -v dcmodify >/dev/null; then
+  dbad="$w/dicom/train/fractured"
+  good=$(ls "$dbad/"*.dcm | head -1)
+  head -c $(($(stat -c %s "$good") - 200)) "$good" >"$dbad/cut.dcm"
+  { head -c 128 /dev/zero; printf 'DICM'; head -c 300 /dev/zero | tr '\0' 'x'; } >"$dbad/garbage.dcm"
+  cp "$good" "$dbad/multi.dcm" && dcmodify -nb -i "(0028,0008)=2" "$dbad/multi.dcm" >/dev/null 2>&1
+  cp "$good" "$dbad/huge.dcm" && dcmodify -nb -m "(0028,0010)=65535" -m "(0028,0011)=65535" "$dbad/huge.dcm" >/dev/null 2>&1
+  cp "$good" "$dbad/report.dcm" && dcmodify -nb -e "(7fe0,0010)" "$dbad/report.dcm" >/dev/null 2>&1
+  "$radius" train "$w/dicom" --model "$tiny" --epochs 1 --batch 8 --threads 1 --quiet --out "$w/dicomrun" \
+    >"$w/dicomrun.log" 2>&1
+  dicom_rc=$?
+  dicom_built=1
+fi
+dicom_csv() { cat "$w/dicomrun/bad_files.csv" 2>/dev/null; return "$dicom_rc"; }
+
 mkdir -p "$w/nan" "$w/garbage" "$w/short"
 cp "$w/run/model.spec" "$w/run/config.json" "$w/nan/"
 python3 - "$w/run/weights.safetensors" "$w/nan/weights.safetensors" <<'PY'
@@ -84,6 +104,15 @@ row "image" "text named .png" "skipped, the first bytes shown" 0 "text.png,unkno
 row "image" "16-bit gray, RGBA (other channel counts)" "decoded to the model's channels" 0 "2 images:" -- \
   "$radius" predict "$w/run" "$bad/gray16.png" "$bad/rgba.png"
 row "image" "every input unreadable" "nothing to predict: an error" 1 "none of the 1 files could be read" -- "$radius" predict "$w/run" "$bad/empty.png"
+if [ "$dicom_built" = 1 ]; then
+  row "dicom" "cut inside the pixel data" "skipped and listed; training goes on" 0 "cut.dcm,truncated" -- dicom_csv
+  row "dicom" "DICM marker, then garbage" "skipped and listed" 0 "garbage.dcm," -- dicom_csv
+  row "dicom" "multi-frame object" "skipped: one radiograph per file" 0 "multi.dcm,unsupported" -- dicom_csv
+  row "dicom" "65535 x 65535 header over a small image" "skipped before any allocation" 0 "huge.dcm,too_large" -- dicom_csv
+  row "dicom" "no pixel data (a report)" "skipped: not an image" 0 "report.dcm,unsupported" -- dicom_csv
+else
+  echo "| dicom | (every fault) | not checked: this build has no DICOM support (RADIUS_DICOM) or no dcmodify | | | skipped |"
+fi
 row "weights" "NaN in a weight" "refused on load, naming the tensor" 1 "holds NaN at element 0" -- \
   "$radius" predict "$w/nan" "$image"
 row "weights" "malformed JSON header" "refused, naming the file" 1 "w.safetensors" -- \

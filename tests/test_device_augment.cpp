@@ -37,6 +37,16 @@ ImageCache random_cache(int n, int h, int w, int c, uint64_t seed) {
   return ImageCache::from_pixels(std::move(px), std::move(labels), h, w, c);
 }
 
+// The same with 16-bit samples (a cache of 16-bit PNGs or DICOM files).
+ImageCache random_cache16(int n, int h, int w, int c, uint64_t seed) {
+  std::vector<uint16_t> px(size_t(n) * h * w * c);
+  Rng rng(seed, 8);
+  for (auto& p : px) p = uint16_t(rng.next_u32());
+  std::vector<int> labels(static_cast<size_t>(n));
+  for (int k = 0; k < n; ++k) labels[size_t(k)] = k % 2;
+  return ImageCache::from_pixels16(std::move(px), std::move(labels), h, w, c);
+}
+
 std::vector<size_t> all_items(const ImageCache& cache) {
   std::vector<size_t> v(size_t(cache.size()));
   for (size_t k = 0; k < v.size(); ++k) v[k] = k;
@@ -50,7 +60,8 @@ AugmentConfig strong_augment() {  // every parameter on, vertical flips too
 }
 
 // The kernel's loop, on the host: warp_pixel over every output pixel of one image.
-std::vector<float> warp_on_host(const cuda::WarpParams& p, const uint8_t* src, int h, int w, int c, float rescale) {
+template <typename T>
+std::vector<float> warp_on_host(const cuda::WarpParams& p, const T* src, int h, int w, int c, float rescale) {
   std::vector<float> out(size_t(c) * h * w, std::numeric_limits<float>::quiet_NaN());
   for (int oi = 0; oi < h; ++oi)
     for (int oj = 0; oj < w; ++oj) cuda::warp_pixel(p, src, h, w, c, oi, oj, rescale, out.data());
@@ -141,11 +152,33 @@ TEST_CASE("device augment: the host half gives the Loader's batches (order, para
           for (size_t j = 0; j < host.images.size(); ++j) {
             CHECK(host.images[j] == cache.image(int64_t(want.items[j])));
             CHECK(host.labels[j] == want_labels[j]);
-            const std::vector<float> got = warp_on_host(host.params[j], host.images[j], h, w, c, cfg.rescale);
+            const std::vector<float> got = warp_on_host(host.params[j], static_cast<const uint8_t*>(host.images[j]), h, w, c, cfg.rescale);
             CHECK(max_abs_diff(want_images.data() + j * per_image, got.data(), per_image) <= 1e-6);
           }
         }
       }
+    }
+  }
+}
+
+TEST_CASE("device augment: a 16-bit cache's host half points at its 16-bit images and warps like the Loader") {
+  const int h = 13, w = 11, c = 1;
+  const ImageCache cache = random_cache16(10, h, w, c, 5);
+  const LoaderOptions o = loader_options(strong_augment(), true, false);
+  Loader loader(cache, all_items(cache), o);
+  DeviceAugmentBatches device(cache, all_items(cache), o);
+  loader.start_epoch(1);
+  device.start_epoch(1);
+  Batch want;
+  for (int64_t b = 0; loader.next(want); ++b) {
+    const DeviceAugmentBatches::HostBatch host = device.prepare(b);
+    const std::vector<float> want_images = want.images.to_vector();
+    const size_t per_image = size_t(c) * h * w;
+    for (size_t j = 0; j < host.images.size(); ++j) {
+      CHECK(host.images[j] == cache.image16(int64_t(want.items[j])));
+      const std::vector<float> got = warp_on_host(host.params[j], static_cast<const uint16_t*>(host.images[j]), h, w,
+                                                  c, sample_rescale(o.augment.rescale, 16));
+      CHECK(max_abs_diff(want_images.data() + j * per_image, got.data(), per_image) <= 1e-6);
     }
   }
 }
@@ -189,6 +222,27 @@ TEST_CASE("cuda: augment warp on the device matches the CPU Loader batch for bat
       }
       CHECK_FALSE(device.next(x, y));
     }
+  }
+}
+
+TEST_CASE("cuda: augment warp of a 16-bit cache on the device matches the CPU Loader") {
+  RADIUS_SKIP_WITHOUT_CUDA();
+  const int h = 21, w = 19, c = 3;
+  const ImageCache cache = random_cache16(10, h, w, c, 9);
+  for (const AugmentConfig& cfg : {strong_augment(), AugmentConfig::none()}) {
+    const LoaderOptions o = loader_options(cfg, true, false);
+    Loader loader(cache, all_items(cache), o);
+    DeviceAugmentBatches device(cache, all_items(cache), o);
+    loader.start_epoch(1);
+    device.start_epoch(1);
+    Batch want;
+    Tensor x, y;
+    while (loader.next(want)) {
+      REQUIRE(device.next(x, y));
+      CHECK(test::rel_error(want.images, x) <= 1e-6);
+      CHECK(test::identical(want.labels, y));
+    }
+    CHECK_FALSE(device.next(x, y));
   }
 }
 

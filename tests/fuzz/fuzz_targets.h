@@ -25,6 +25,7 @@
 
 #include "data/dataset.h"
 #include "data/decode.h"
+#include "data/dicom.h"
 #include "data/resize.h"
 #include "net/checkpoint.h"
 #include "net/safetensors.h"
@@ -79,6 +80,27 @@ inline void check_decoded(const Image& img) {
 inline int decode_image_input(const uint8_t* data, size_t size) {
   try {
     check_decoded(decode_image_bytes({data, size}, ColorMode::rgb, "fuzz-input"));
+  } catch (const DecodeError&) {
+  }
+  return 0;
+}
+
+// DICOM: DCMTK's parser and codecs behind our checks (transfer syntax, frames, photometric,
+// dimensions, pixel data length), then modality rescale, windowing and inversion into a
+// 16-bit image, which must be whole and resizable; and the audit's header read.
+inline int dicom_input(const uint8_t* data, size_t size) {
+  try {
+    const Image img = decode_image_bytes({data, size}, ColorMode::gray, "fuzz.dcm", {true, {}});
+    const size_t n = size_t(img.width) * size_t(img.height);
+    if (img.width <= 0 || img.height <= 0 || img.channels != 1 ||
+        (img.depth == 16 ? img.pixels16.size() : img.pixels.size()) != n)
+      throw std::logic_error("decoded DICOM image with inconsistent sizes");
+    (void)resize(img, 7, 5, Interpolation::nearest);
+    (void)resize(img, 7, 5, Interpolation::bilinear);
+  } catch (const DecodeError&) {
+  }
+  try {
+    (void)read_dicom_tags({data, size}, "fuzz.dcm");
   } catch (const DecodeError&) {
   }
   return 0;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "data/dicom.h"
 #include "data/encode.h"
 #include "data/image.h"
 #include "net/checkpoint.h"
@@ -47,6 +48,32 @@ Image pattern(int w, int h, int c, unsigned seed) {
   Image img(w, h, c);
   for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = uint8_t((i * 37 + seed * 101 + (i / 7) * 13) & 0xFF);
   return img;
+}
+
+// DICOM: written by write_dicom (as `radius synth --format dicom` does), through a scratch file.
+void dicom_seed(const std::string& name, int w, int h, const DicomWriteOptions& o, unsigned seed) {
+  const uint32_t top = (1u << o.bits_stored) - 1;
+  std::vector<uint16_t> stored(size_t(w) * size_t(h));
+  for (size_t i = 0; i < stored.size(); ++i) stored[i] = uint16_t((i * 2654435761u + seed * 40503u) % (top + 1));
+  const fs::path scratch = fs::temp_directory_path() / ("radius_seed_" + std::to_string(::getpid()) + ".dcm");
+  write_dicom(stored, w, h, o, scratch.string());
+  put("dicom", name, slurp(scratch));
+  fs::remove(scratch);
+}
+
+void dicom_seeds() {
+  if (!dicom_supported()) return;
+  DicomWriteOptions o;
+  dicom_seed("mono2_16bit.dcm", 8, 6, o, 1);
+  o.monochrome1 = true;
+  o.bits_stored = 12;
+  o.window = {2048, 4096};
+  o.rescale_slope = 0.5;
+  o.rescale_intercept = -100;
+  dicom_seed("mono1_12bit_window_rescale.dcm", 7, 5, o, 2);
+  o = {};
+  o.jpeg_lossless = true;
+  dicom_seed("jpeg_lossless.dcm", 9, 7, o, 3);
 }
 
 void image_seeds() {
@@ -149,6 +176,7 @@ int main(int argc, char** argv) {
   const fs::path scratch = fs::temp_directory_path() / ("radius_seeds_" + std::to_string(::getpid()));
   fs::create_directories(scratch);
   image_seeds();
+  dicom_seeds();
   spec_seeds(RADIUS_SOURCE_DIR);
   checkpoint_seeds(scratch);
   manifest_seeds();
