@@ -89,7 +89,7 @@ Tensor read_image(const Sequential& model, const ExplainCommand& o) {
   expect_image_model(model, o.model, "explain IMAGE");
   const Interpolation interp = o.interpolation == "bilinear" ? Interpolation::bilinear : Interpolation::nearest;
   std::vector<float> pixels;
-  append_model_input(decode_image(o.image, color_mode_for(in)), in, interp, pixels);
+  append_model_input(decode_image(o.image, color_mode_for(in), full_depth()), in, interp, pixels);
   return Tensor::from_vector(in.with_batch(1), pixels);
 }
 

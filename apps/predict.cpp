@@ -234,11 +234,12 @@ void run_predict(const PredictCommand& o, bool spec_given) {
     for (; begin < files.size() && int(paths.size()) < o.batch; ++begin) {
       const std::string& path = files[begin].path;
       try {
-        Image img = decode_image(path, color_mode_for(in));
+        // 16-bit PNGs and DICOM stay 16-bit, as training cached them; the overlays draw on 8 bits.
+        Image img = decode_image(path, color_mode_for(in), full_depth());
         append_model_input(img, in, interp, pixels);
         paths.push_back(path);
         labels.push_back(files[begin].label);
-        if (!o.explain.empty()) originals.push_back(std::move(img));
+        if (!o.explain.empty()) originals.push_back(img.depth == 8 ? std::move(img) : convert_depth(img, 8));
       } catch (const DecodeError& e) {
         skipped.push_back({path, failure_id(e.reason()), e.what()});
       } catch (const std::exception& e) {

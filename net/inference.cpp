@@ -115,12 +115,23 @@ ColorMode color_mode_for(const Shape& input) { return input[0] == 1 ? ColorMode:
 
 void append_model_input(const Image& decoded, const Shape& input, Interpolation interp, std::vector<float>& out) {
   const int C = int(input[0]), H = int(input[1]), W = int(input[2]);
-  const Image small = resize(decoded, W, H, interp);  // HWC
+  const Image small = resize(decoded, W, H, interp);  // HWC, at the decoded depth
   const size_t plane = size_t(H) * size_t(W), base = out.size();
   out.resize(base + size_t(C) * plane);
+  // Rescaled by the bit depth, as training's loader does (a 16-bit sample v is v / 65535).
+  const bool deep = small.depth == 16;
+  const float rescale = deep ? 1.0f / 65535.0f : 1.0f / 255.0f;
   for (int c = 0; c < C; ++c)
-    for (size_t p = 0; p < plane; ++p)
-      out[base + size_t(c) * plane + p] = float(small.pixels[p * size_t(C) + size_t(c)]) * (1.0f / 255.0f);
+    for (size_t p = 0; p < plane; ++p) {
+      const size_t i = p * size_t(C) + size_t(c);
+      out[base + size_t(c) * plane + p] = float(deep ? small.pixels16[i] : small.pixels[i]) * rescale;
+    }
+}
+
+DecodeOptions full_depth() {
+  DecodeOptions o;
+  o.keep_16_bit = true;
+  return o;
 }
 
 std::string relative_to(const std::string& path, const std::string& root) {

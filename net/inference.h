@@ -51,6 +51,8 @@ ColorMode color_mode_for(const Shape& input);
 // Keras' load_img at evaluation: `decoded` (in color_mode_for(input)) resized to the
 // model's input [C, H, W] and rescaled by 1/255, appended to `out` in CHW order.
 void append_model_input(const Image& decoded, const Shape& input, Interpolation interp, std::vector<float>& out);
+// Decoding as training caches: 16-bit PNGs and DICOM stay 16-bit (each DICOM by its own window).
+DecodeOptions full_depth();
 
 // P(class 1) for each cache position (eval mode, rescale only, in order), with the
 // sample's path (relative to the data root when possible) and label.

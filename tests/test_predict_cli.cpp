@@ -229,3 +229,31 @@ TEST_CASE("predict CLI: a CSV manifest's rows are the inputs, with their labels"
   CHECK(preds[2].label == 1);  // the manifest's label, not the folder's (none)
   CHECK(run_radius("metrics " + sh_quote(csv), f.dir).rc == 0);
 }
+
+TEST_CASE("predict CLI: a 16-bit PNG is read at its full depth, as training's cache reads it") {
+  Fixture f;
+  auto model = load_model_spec(f.spec);
+  model->init(42);
+  const Shape& in = model->input_shape();  // [C, H, W]
+  const int C = int(in[0]), H = int(in[1]), W = int(in[2]);
+  // A gray image of the model's size (no resize), its information in the low bytes too.
+  Image deep(W, H, 1, 16);
+  for (size_t i = 0; i < deep.pixels16.size(); ++i) deep.pixels16[i] = uint16_t((i * 2654435761u) >> 9);
+  const std::string path = f.dir.file("deep.png");
+  encode_png(deep, path);
+  // What the model computes on v / 65535, gray replicated to every channel.
+  std::vector<float> x(size_t(C) * size_t(H) * size_t(W));
+  for (int c = 0; c < C; ++c)
+    for (size_t p = 0; p < deep.pixels16.size(); ++p) x[size_t(c) * deep.pixels16.size() + p] = float(deep.pixels16[p]) / 65535.0f;
+  const double want = model->predict(Tensor::from_vector(Shape{1, C, H, W}, x)).to_vector()[0];
+
+  const std::string csv = f.dir.file("deep.csv");
+  const Run r = run_radius("predict " + sh_quote(f.weights) + " " + sh_quote(path) + " --model " + sh_quote(f.spec) +
+                               " --out " + sh_quote(csv) + " --threads 1",
+                           f.dir);
+  INFO("stdout: ", r.out, "\nstderr: ", r.err);
+  REQUIRE(r.rc == 0);
+  const std::vector<CsvRow> rows = read_csv(csv);
+  REQUIRE(rows.size() == 2);
+  CHECK(std::stod(rows[1][2]) == doctest::Approx(want).epsilon(1e-6));
+}
