@@ -5,7 +5,8 @@
 //   backward_data    dcol [patch, nb] = W^T x dy [K, nb]                   (yes, no)
 //   backward_filter  dW [K, patch] += dy [K, nb] x col^T                   (no, yes, beta 1)
 // "packed" is ours with the weights packed once outside the timed loop, as the
-// convolution does once per layer call.
+// convolution does once per layer call. Ours runs once per micro-kernel this CPU
+// has ("ours-avx512", "ours-avx2", ...: layers/gemm_kernels.h), side by side.
 //
 //   build-dev/bench_gemm                               # everything
 //   nice -n 10 build-dev/bench_gemm --benchmark_filter='conv3'
@@ -16,6 +17,7 @@
 
 #include "layers/conv2d.h"
 #include "layers/gemm.h"
+#include "layers/gemm_kernels.h"
 #include "tensor/parallel.h"
 #include "tensor/rng.h"
 
@@ -38,8 +40,9 @@ struct Shape3 {
 
 enum class Impl { ours, packed, eigen };
 
-void run(benchmark::State& state, Impl impl, Shape3 s) {
+void run(benchmark::State& state, Impl impl, const std::string& kernel, Shape3 s) {
   set_num_threads(1);
+  if (!kernel.empty()) set_sgemm_kernel(kernel);
   const int64_t lda = s.ta == Trans::no ? s.k : s.m, ldb = s.tb == Trans::no ? s.n : s.k;
   const std::vector<float> a = random(s.m * s.k, 1), b = random(s.k * s.n, 2);
   std::vector<float> c = random(s.m * s.n, 3);
@@ -56,13 +59,18 @@ void run(benchmark::State& state, Impl impl, Shape3 s) {
       benchmark::Counter(2.0 * double(s.m * s.n * s.k), benchmark::Counter::kIsIterationInvariantRate);
 }
 
+void add_one(const std::string& name, Impl impl, const std::string& kernel, Shape3 s) {
+  benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& st) { run(st, impl, kernel, s); })
+      ->Unit(benchmark::kMillisecond);
+}
+
 void add(const std::string& name, Shape3 s) {
-  const std::pair<const char*, Impl> impls[] = {{"ours", Impl::ours}, {"packed", Impl::packed}, {"eigen", Impl::eigen}};
-  for (const auto& [label, impl] : impls) {
+  for (Impl impl : {Impl::ours, Impl::packed}) {
     if (impl == Impl::packed && name == "2048") continue;
-    benchmark::RegisterBenchmark((name + "/" + label).c_str(), [=](benchmark::State& st) { run(st, impl, s); })
-        ->Unit(benchmark::kMillisecond);
+    for (const std::string& kernel : sgemm_kernels_here())
+      add_one(name + "/" + (impl == Impl::ours ? "ours-" : "packed-") + kernel, impl, kernel, s);
   }
+  add_one(name + "/eigen", Impl::eigen, "", s);
 }
 
 // The paper model's convolutions (models/paper.spec): 150x150x3 input, 3x3
@@ -89,7 +97,7 @@ void register_all() {
 int main(int argc, char** argv) {
   register_all();
   benchmark::Initialize(&argc, argv);
-  benchmark::AddCustomContext("sgemm kernel", sgemm_kernel_name());
+  benchmark::AddCustomContext("sgemm kernel (default)", sgemm_kernel_name());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -18,7 +18,7 @@ set(radius_fuzz_flags -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-
 # build, and only in CI. Linking drops what no target reaches.
 # The Eigen-heavy layer math no target runs (the parser only builds layers, the loaders
 # only copy weights) is compiled plainly: no instrumentation, no optimization.
-set(radius_fuzz_plain_sources layers/conv2d.cpp layers/dense.cpp layers/gemm.cpp)
+set(radius_fuzz_plain_sources layers/conv2d.cpp layers/dense.cpp layers/gemm.cpp layers/gemm_kernels.cpp)
 add_library(radius_fuzz_plain STATIC ${radius_fuzz_plain_sources})
 target_include_directories(radius_fuzz_plain PUBLIC ${PROJECT_SOURCE_DIR})
 target_compile_options(radius_fuzz_plain PRIVATE -O0 -g0)

@@ -8,14 +8,13 @@
 //       pack op(B)[pc.., jc..] into NR-column panels
 //       for ic in M by MC:        A block  mc x kc   packed once, lives in L2 (144 KB)
 //         for jr in nc by NR:     B micro-panel kc x 16 lives in L1 (16 KB)
-//           for ir in mc by MR:   A micro-panel 6 x kc streams from L2
-//             micro-kernel: C[6, 16] += A panel x B panel, in 12 ymm registers
+//           for ir in mc by MR:   A micro-panel MR x kc streams from L2
+//             micro-kernel: C[MR, 16] += A panel x B panel, in registers
 //
-// Machine: Zen 3 (32 KiB L1d, 512 KiB L2 per core), AVX2 + 2 FMA pipes. The
-// micro-kernel keeps a 6x16 tile of C in 12 of the 16 ymm registers; each step
-// of the depth loop loads 2 vectors of B and broadcasts 6 scalars of A for 12
-// FMAs: 12 FMA per 8 loads+broadcasts, enough to keep both FMA pipes busy
-// (a 4-cycle FMA latency x 2 pipes needs >= 8 independent accumulators).
+// The micro-kernel (layers/gemm_kernels.cpp) is chosen at start by what the CPU
+// runs: AVX-512 keeps a 16x16 tile of C in 16 zmm registers, AVX2 + FMA a 6x16
+// tile in 12 ymm registers. The tile's height MR is the kernel's; the width
+// NR = 16 is the same for all, so B is packed the same way whichever runs.
 //
 // Packing copies each operand into the exact order the micro-kernel reads it
 // (contiguous, zero-padded to whole panels), so the kernel has no strides and
@@ -31,18 +30,16 @@
 #include <omp.h>
 #include <vector>
 
-#if defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
-#define RADIUS_GEMM_AVX2 1
-#endif
+#include "layers/gemm_kernels.h"
 
 namespace radius {
 namespace {
 
-constexpr int64_t MR = 6, NR = 16;  // register tile of C
-constexpr int64_t KC = 320;         // depth block at most: B micro-panel KC x NR x 4 B = 20 KB in L1
-constexpr int64_t MC = 144;         // A block MC x KC x 4 B = 180 KB in L2 (with room for B panels and C)
-constexpr int64_t NC = 3072;        // B block KC x NC x 4 B = 4 MB, shared L3
+constexpr int64_t NR = kGemmNR;  // register tile of C: MR (the kernel's) x NR
+constexpr int64_t KC = 320;      // depth block at most: B micro-panel KC x NR x 4 B = 20 KB in L1
+constexpr int64_t MC = 144;      // A block MC x KC x 4 B = 180 KB in L2 (with room for B panels and C)
+constexpr int64_t NC = 3072;     // B block KC x NC x 4 B = 4 MB, shared L3
+static_assert(MC % 6 == 0 && MC % 16 == 0, "an A block holds whole panels of every kernel");
 
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
@@ -77,17 +74,18 @@ struct Scratch {
 
 // op(A) rows [i0, i0 + mc), depth [p0, p0 + kc) -> MR-row panels, each
 // panel kc x MR with dst[p * MR + r] = op(A)(row r of the panel, p0 + p); rows past M are 0.
-void pack_a(Trans ta, const float* a, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) {
-  for (int64_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
-    const int64_t rows = std::min(MR, mc - ir);
-    if (ta == Trans::yes) {  // op(A) row r = A column: MR consecutive floats per depth step
+void pack_a(int64_t mr, Trans ta, const float* a, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
+            float* dst) {
+  for (int64_t ir = 0; ir < mc; ir += mr, dst += mr * kc) {
+    const int64_t rows = std::min(mr, mc - ir);
+    if (ta == Trans::yes) {  // op(A) row r = A column: mr consecutive floats per depth step
       for (int64_t p = 0; p < kc; ++p) {
         const float* src = a + (p0 + p) * lda + i0 + ir;
-        for (int64_t r = 0; r < MR; ++r) dst[p * MR + r] = r < rows ? src[r] : 0.0f;
+        for (int64_t r = 0; r < mr; ++r) dst[p * mr + r] = r < rows ? src[r] : 0.0f;
       }
     } else {
-      for (int64_t r = 0; r < MR; ++r)
-        for (int64_t p = 0; p < kc; ++p) dst[p * MR + r] = r < rows ? a[(i0 + ir + r) * lda + p0 + p] : 0.0f;
+      for (int64_t r = 0; r < mr; ++r)
+        for (int64_t p = 0; p < kc; ++p) dst[p * mr + r] = r < rows ? a[(i0 + ir + r) * lda + p0 + p] : 0.0f;
     }
   }
 }
@@ -114,75 +112,14 @@ void pack_b(Trans tb, const float* b, int64_t ldb, int64_t p0, int64_t kc, int64
   }
 }
 
-// Writes a finished tile t [MR, NR] into C: C = beta * C + t, only the
-// rows x cols that lie inside C.
-inline void store_tile(const float* t, float* c, int64_t ldc, float beta, int64_t rows, int64_t cols) {
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < cols; ++j)
-      c[i * ldc + j] = beta == 0.0f ? t[i * NR + j] : beta * c[i * ldc + j] + t[i * NR + j];
-}
-
-#ifdef RADIUS_GEMM_AVX2
-// C[6, 16] = beta * C + sum over p of a[p, 0..5] (outer) b[p, 0..15].
-void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float beta, int64_t rows,
-                  int64_t cols) {
-  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-  for (int64_t i = 0; i < MR; ++i) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-#pragma GCC unroll 4
-  for (int64_t p = 0; p < kc; ++p, a += MR, b += NR) {
-    const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-    __m256 ai = _mm256_broadcast_ss(a + 0);
-    c00 = _mm256_fmadd_ps(ai, b0, c00), c01 = _mm256_fmadd_ps(ai, b1, c01);
-    ai = _mm256_broadcast_ss(a + 1);
-    c10 = _mm256_fmadd_ps(ai, b0, c10), c11 = _mm256_fmadd_ps(ai, b1, c11);
-    ai = _mm256_broadcast_ss(a + 2);
-    c20 = _mm256_fmadd_ps(ai, b0, c20), c21 = _mm256_fmadd_ps(ai, b1, c21);
-    ai = _mm256_broadcast_ss(a + 3);
-    c30 = _mm256_fmadd_ps(ai, b0, c30), c31 = _mm256_fmadd_ps(ai, b1, c31);
-    ai = _mm256_broadcast_ss(a + 4);
-    c40 = _mm256_fmadd_ps(ai, b0, c40), c41 = _mm256_fmadd_ps(ai, b1, c41);
-    ai = _mm256_broadcast_ss(a + 5);
-    c50 = _mm256_fmadd_ps(ai, b0, c50), c51 = _mm256_fmadd_ps(ai, b1, c51);
-  }
-  const __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-  if (rows == MR && cols == NR) {  // the common case: a whole tile, stored with vector loads/stores
-    const __m256 vbeta = _mm256_set1_ps(beta);
-    for (int64_t i = 0; i < MR; ++i)
-      for (int64_t h = 0; h < 2; ++h) {
-        float* ci = c + i * ldc + 8 * h;
-        const __m256 v = beta == 0.0f ? acc[i][h] : _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(ci), acc[i][h]);
-        _mm256_storeu_ps(ci, v);
-      }
-    return;
-  }
-  alignas(32) float t[MR * NR];
-  for (int64_t i = 0; i < MR; ++i) _mm256_store_ps(t + i * NR, acc[i][0]), _mm256_store_ps(t + i * NR + 8, acc[i][1]);
-  store_tile(t, c, ldc, beta, rows, cols);
-}
-const char* kKernelName = "avx2+fma 6x16";
-#else
-// Portable fallback (no AVX2/FMA at compile time): the same tile in plain C++,
-// which the compiler vectorizes as well as the target allows.
-void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float beta, int64_t rows,
-                  int64_t cols) {
-  float t[MR * NR] = {};
-  for (int64_t p = 0; p < kc; ++p, a += MR, b += NR)
-    for (int64_t i = 0; i < MR; ++i)
-      for (int64_t j = 0; j < NR; ++j) t[i * NR + j] += a[i] * b[j];
-  store_tile(t, c, ldc, beta, rows, cols);
-}
-const char* kKernelName = "portable 6x16";
-#endif
-
 // The two innermost loops over one packed A block [mc, kc] and B block [kc, nc]:
 // the B micro-panel (jr) stays in L1 while the A micro-panels (ir) stream past it.
-void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc,
-                  float beta) {
+void macro_kernel(const MicroKernel& kernel, int64_t mc, int64_t nc, int64_t kc, const float* ap, const float* bp,
+                  float* c, int64_t ldc, float beta) {
   for (int64_t jr = 0; jr < nc; jr += NR)
-    for (int64_t ir = 0; ir < mc; ir += MR)
-      micro_kernel(kc, ap + ir * kc, bp + jr * kc, c + ir * ldc + jr, ldc, beta, std::min(MR, mc - ir),
-                   std::min(NR, nc - jr));
+    for (int64_t ir = 0; ir < mc; ir += kernel.mr)
+      kernel.run(kc, ap + ir * kc, bp + jr * kc, c + ir * ldc + jr, ldc, beta, std::min(kernel.mr, mc - ir),
+                 std::min(NR, nc - jr));
 }
 
 // C = beta * C when the depth is 0 (no product to add).
@@ -194,8 +131,8 @@ void scale(int64_t m, int64_t n, float beta, float* c, int64_t ldc) {
 // The three outer loops. a_block(pc, kc, ic, mc) returns the packed A block
 // (packing it if need be); B is packed here, into this thread's scratch.
 template <class ABlock>
-void gemm_loops(int64_t m, int64_t n, int64_t k, ABlock&& a_block, Trans tb, const float* b, int64_t ldb, float beta,
-                float* c, int64_t ldc) {
+void gemm_loops(const MicroKernel& kernel, int64_t m, int64_t n, int64_t k, ABlock&& a_block, Trans tb,
+                const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) return scale(m, n, beta, c, ldc);
   thread_local Scratch b_scratch;
@@ -209,7 +146,7 @@ void gemm_loops(int64_t m, int64_t n, int64_t k, ABlock&& a_block, Trans tb, con
       const float beta_pc = pc == 0 ? beta : 1.0f;  // later depth blocks add to the first's result
       for (int64_t ic = 0; ic < m; ic += MC) {
         const int64_t mc = std::min(MC, m - ic);
-        macro_kernel(mc, nc, kc, a_block(pc, kc, ic, mc), bp, c + ic * ldc + jc, ldc, beta_pc);
+        macro_kernel(kernel, mc, nc, kc, a_block(pc, kc, ic, mc), bp, c + ic * ldc + jc, ldc, beta_pc);
       }
     }
   }
@@ -219,10 +156,12 @@ void gemm_loops(int64_t m, int64_t n, int64_t k, ABlock&& a_block, Trans tb, con
 
 void PackedA::Free::operator()(float* p) const { std::free(p); }
 
-// Layout: depth blocks (depth_step) one after another; inside each, all MR-row panels
-// of op(A) (M rounded up to MR) for that depth block, each panel kc x MR.
+// Layout: depth blocks (depth_step) one after another; inside each, all mr-row panels
+// of op(A) (M rounded up to mr) for that depth block, each panel kc x mr. The
+// panels are cut for the kernel current now, which the products then use.
 void PackedA::pack(Trans ta, int64_t m, int64_t k, const float* a, int64_t lda) {
-  const int64_t need = round_up(m, MR) * k;
+  kernel_ = &current_micro_kernel();
+  const int64_t mr = kernel_->mr, need = round_up(m, mr) * k;
   if (need > capacity_) {
     data_.reset(aligned_floats(std::max<int64_t>(need, 1)));
     capacity_ = need;
@@ -230,30 +169,31 @@ void PackedA::pack(Trans ta, int64_t m, int64_t k, const float* a, int64_t lda) 
   m_ = m, k_ = k;
   step_ = depth_step(k);
   for (int64_t pc = 0; pc < k; pc += step_)
-    pack_a(ta, a, lda, 0, m, pc, std::min(step_, k - pc), data_.get() + pc * round_up(m, MR));
+    pack_a(mr, ta, a, lda, 0, m, pc, std::min(step_, k - pc), data_.get() + pc * round_up(m, mr));
 }
 
 const float* PackedA::panel(int64_t p, int64_t i) const {
-  const int64_t kc = std::min(step_, k_ - p);
-  return data_.get() + p * round_up(m_, MR) + i / MR * MR * kc;
+  const int64_t kc = std::min(step_, k_ - p), mr = kernel_->mr;
+  return data_.get() + p * round_up(m_, mr) + i / mr * mr * kc;
 }
 
 void sgemm_packed(const PackedA& a, Trans tb, int64_t n, const float* b, int64_t ldb, float beta, float* c,
                   int64_t ldc) {
-  // MC is a multiple of MR, so every A block starts on a panel boundary.
+  // MC is a multiple of every kernel's mr, so every A block starts on a panel boundary.
   auto a_block = [&](int64_t pc, int64_t, int64_t ic, int64_t) { return a.panel(pc, ic); };
-  gemm_loops(a.rows(), n, a.depth(), a_block, tb, b, ldb, beta, c, ldc);
+  gemm_loops(a.kernel(), a.rows(), n, a.depth(), a_block, tb, b, ldb, beta, c, ldc);
 }
 
 void sgemm(Trans ta, Trans tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
            int64_t ldb, float beta, float* c, int64_t ldc) {
+  const MicroKernel& kernel = current_micro_kernel();
   thread_local Scratch a_scratch;
-  float* ap = a_scratch.get(round_up(std::min(MC, std::max<int64_t>(m, 1)), MR) * KC);
+  float* ap = a_scratch.get(round_up(std::min(MC, std::max<int64_t>(m, 1)), kernel.mr) * KC);
   auto a_block = [&](int64_t pc, int64_t kc, int64_t ic, int64_t mc) {
-    pack_a(ta, a, lda, ic, mc, pc, kc, ap);
+    pack_a(kernel.mr, ta, a, lda, ic, mc, pc, kc, ap);
     return static_cast<const float*>(ap);
   };
-  gemm_loops(m, n, k, a_block, tb, b, ldb, beta, c, ldc);
+  gemm_loops(kernel, m, n, k, a_block, tb, b, ldb, beta, c, ldc);
 }
 
 void sgemm_parallel(Trans ta, Trans tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
@@ -290,6 +230,6 @@ void sgemm_eigen(Trans ta, Trans tb, int64_t m, int64_t n, int64_t k, const floa
   else cm.noalias() += am.transpose() * bm.transpose();
 }
 
-const char* sgemm_kernel_name() { return kKernelName; }
+const char* sgemm_kernel_name() { return current_micro_kernel().name; }
 
 }  // namespace radius

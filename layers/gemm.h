@@ -22,6 +22,7 @@
 namespace radius {
 
 enum class Trans { no, yes };
+struct MicroKernel;  // layers/gemm_kernels.h
 
 // op(A) packed into the micro-kernel's layout, once, for many products with
 // different B's. Reusable: pack() again overwrites it.
@@ -32,6 +33,8 @@ class PackedA {
   int64_t depth() const { return k_; }
   // The MR-row panel that starts at row i of the depth block that starts at p.
   const float* panel(int64_t p, int64_t i) const;
+  // The micro-kernel the panels were cut for (the current one when packed).
+  const MicroKernel& kernel() const { return *kernel_; }
 
  private:
   struct Free {
@@ -39,6 +42,7 @@ class PackedA {
   };
   std::unique_ptr<float[], Free> data_;
   int64_t m_ = 0, k_ = 0, step_ = 1, capacity_ = 0;  // step_: the depth block
+  const MicroKernel* kernel_ = nullptr;
 };
 
 // C = beta * C + op(A) x op(B). beta == 0 overwrites C (which may then hold
@@ -63,7 +67,8 @@ void sgemm_packed(const PackedA& a, Trans tb, int64_t n, const float* b, int64_t
 void sgemm_eigen(Trans ta, Trans tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
                  int64_t ldb, float beta, float* c, int64_t ldc);
 
-// "avx2+fma 6x16" or "portable 6x16": which micro-kernel this build uses.
+// "avx512 16x16", "avx2+fma 6x16" or "portable 6x16": the micro-kernel in use,
+// chosen at start by what this CPU runs (layers/gemm_kernels.h).
 const char* sgemm_kernel_name();
 
 }  // namespace radius

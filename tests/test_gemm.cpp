@@ -1,6 +1,7 @@
 // The packed SGEMM (layers/gemm.h) against a naive double-precision product on
-// random data: sizes that are not multiples of the 6x16 tile or of the cache
-// blocks (1, 7, 17, and sizes that cross MC = 144, KC = 320, NC = 3072), all four
+// random data, with every micro-kernel this CPU runs: sizes that are not
+// multiples of the tiles (6x16, 16x16) or of the cache blocks (1, 7, 17, and
+// sizes that cross MC = 144, KC = 320, NC = 3072), all four
 // transpose combinations, beta 0 (C full of NaN, which must not leak), 1 and 0.5,
 // and row strides larger than the rows. The Eigen reference is held to the same test.
 #include <doctest/doctest.h>
@@ -8,11 +9,14 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "layers/conv2d.h"
 #include "layers/gemm.h"
+#include "layers/gemm_kernels.h"
 #include "tests/gradcheck.h"
 
 using namespace radius;
@@ -96,11 +100,83 @@ const std::vector<Case> kWide = {{7, 3100, 5}};  // crosses NC = 3072
 
 }  // namespace
 
-TEST_CASE("sgemm: packed GEMM matches a double-precision product at odd sizes") {
-  INFO(sgemm_kernel_name());
-  check_all(Impl::ours, kSmall);
-  check_all(Impl::ours, kBlocks);
-  check_all(Impl::ours, kWide);
+namespace {
+// Restores the micro-kernel a test found (layers/gemm_kernels.h), even on failure.
+struct KernelChoice {
+  std::string saved = short_name(sgemm_kernel_name());
+  ~KernelChoice() { set_sgemm_kernel(saved); }
+  static std::string short_name(const std::string& name) {
+    for (const std::string& k : sgemm_kernels_here())
+      if (name.rfind(k, 0) == 0) return k;
+    return sgemm_kernels_here().front();
+  }
+};
+}  // namespace
+
+TEST_CASE("sgemm: packed GEMM matches a double-precision product at odd sizes, with every micro-kernel here") {
+  KernelChoice restore;
+  for (const std::string& kernel : sgemm_kernels_here()) {
+    set_sgemm_kernel(kernel);
+    INFO(sgemm_kernel_name());
+    check_all(Impl::ours, kSmall);
+    check_all(Impl::ours, kBlocks);
+    check_all(Impl::ours, kWide);
+    check_all(Impl::packed, kSmall);
+  }
+}
+
+// The FMA kernels (AVX-512 16x16, AVX2 6x16) compute each element as the same
+// chain of FMAs over the depth, so a model trains to the same weights on either
+// kind of CPU. Partial tiles (rows and columns), several depth blocks, beta 0 and 1.
+TEST_CASE("sgemm: the AVX-512 and AVX2 micro-kernels give the same bits") {
+  const std::vector<std::string> here = sgemm_kernels_here();
+  const bool both = std::count(here.begin(), here.end(), "avx512") && std::count(here.begin(), here.end(), "avx2");
+  if (!both) {
+    MESSAGE("skipped: this CPU lacks AVX-512 or AVX2");
+    return;
+  }
+  KernelChoice restore;
+  uint64_t seed = 500;
+  for (const Case& s : {Case{37, 45, 700}, Case{128, 112, 576}, Case{5, 17, 3}, Case{288, 64, 64}})
+    for (Trans ta : {Trans::no, Trans::yes})
+      for (Trans tb : {Trans::no, Trans::yes})
+        for (float beta : {0.0f, 1.0f}) {
+          CAPTURE(s.m);
+          CAPTURE(s.n);
+          const int64_t lda = ta == Trans::no ? s.k : s.m, ldb = tb == Trans::no ? s.n : s.k;
+          const std::vector<float> a = random_floats(size_t(s.m * s.k), seed += 3), b = random_floats(size_t(s.k * s.n), seed + 1);
+          const std::vector<float> c0 = random_floats(size_t(s.m * s.n), seed + 2);
+          std::vector<float> c512 = c0, c2 = c0;
+          set_sgemm_kernel("avx512");
+          sgemm(ta, tb, s.m, s.n, s.k, a.data(), lda, b.data(), ldb, beta, c512.data(), s.n);
+          set_sgemm_kernel("avx2");
+          sgemm(ta, tb, s.m, s.n, s.k, a.data(), lda, b.data(), ldb, beta, c2.data(), s.n);
+          CHECK(std::memcmp(c512.data(), c2.data(), c2.size() * sizeof(float)) == 0);
+        }
+}
+
+TEST_CASE("sgemm: a kernel this CPU cannot run, or an unknown one, is refused by name") {
+  KernelChoice restore;
+  std::string all;
+  for (const std::string& k : sgemm_kernels_here()) all += k + " ";
+  CHECK(all.find("portable") != std::string::npos);  // always here
+  CHECK_THROWS_WITH_AS(set_sgemm_kernel("avx1024"), doctest::Contains("this CPU runs: "), std::invalid_argument);
+}
+
+TEST_CASE("sgemm: weights packed for one kernel still multiply right after the kernel changes") {
+  KernelChoice restore;
+  const std::vector<float> a = random_floats(40 * 30, 21), b = random_floats(30 * 9, 22);
+  std::vector<float> c(40 * 9), ref(40 * 9);
+  sgemm_eigen(Trans::no, Trans::no, 40, 9, 30, a.data(), 30, b.data(), 9, 0.0f, ref.data(), 9);
+  for (const std::string& first : sgemm_kernels_here())
+    for (const std::string& then : sgemm_kernels_here()) {
+      set_sgemm_kernel(first);
+      PackedA pa;
+      pa.pack(Trans::no, 40, 30, a.data(), 30);
+      set_sgemm_kernel(then);
+      sgemm_packed(pa, Trans::no, 9, b.data(), 9, 0.0f, c.data(), 9);
+      for (size_t i = 0; i < c.size(); ++i) CHECK(c[i] == doctest::Approx(ref[i]).epsilon(1e-5));
+    }
 }
 
 TEST_CASE("sgemm: pre-packed A matches a double-precision product, and repacking reuses the buffer") {
@@ -173,5 +249,27 @@ TEST_CASE("conv2d: the packed-GEMM path matches the Eigen path (forward, backwar
     check_close(ours.dw, ref.dw, 1e-3);  // summed over 3 images x all pixels
     check_close(ours.db, ref.db, 1e-4);
     seed += 10;
+  }
+}
+
+TEST_CASE("conv2d: the AVX-512 and AVX2 micro-kernels give the same bits (forward, backward-data, backward-filter)") {
+  const std::vector<std::string> here = sgemm_kernels_here();
+  if (!std::count(here.begin(), here.end(), "avx512") || !std::count(here.begin(), here.end(), "avx2")) {
+    MESSAGE("skipped: this CPU lacks AVX-512 or AVX2");
+    return;
+  }
+  GemmChoice restore_gemm;
+  KernelChoice restore_kernel;
+  // patch 360 (two depth blocks) and 144: backward-filter on our GEMM too.
+  for (const Conv2dGeom& g : {Conv2dGeom::make(40, 8, 9, 20, 3, 3, 1, Padding::same),
+                              Conv2dGeom::make(16, 12, 11, 33, 3, 3, 1, Padding::valid)}) {
+    set_sgemm_kernel("avx512");
+    const ConvResult wide = run_conv(ConvGemm::packed, g, 3, 41);
+    set_sgemm_kernel("avx2");
+    const ConvResult narrow = run_conv(ConvGemm::packed, g, 3, 41);
+    CHECK(wide.y == narrow.y);
+    CHECK(wide.dx == narrow.dx);
+    CHECK(wide.dw == narrow.dw);
+    CHECK(wide.db == narrow.db);
   }
 }
