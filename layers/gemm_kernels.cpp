@@ -22,7 +22,9 @@
 #include "layers/gemm_kernels.h"
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -35,19 +37,23 @@ namespace {
 
 constexpr int64_t NR = kGemmNR;
 
-// ---- portable: plain C++, vectorized as well as the compile target allows --------
-// (Whether a*b + t is fused into one FMA is the compiler's choice here, so this
-// kernel's last bits may differ from the two below; it runs only where neither does.)
+// ---- portable: C++ with the compiler's vector extension (GCC and clang) ----------
+// A row of the tile is one 16-float vector, which the compiler maps onto what the
+// target has (4 NEON or SSE registers, 2 AVX ones). Whether a * b + t is fused
+// into one FMA is the compiler's choice here, so this kernel's last bits may
+// differ from the two below; it runs only where neither does.
 void micro_portable(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float beta, int64_t rows,
                     int64_t cols) {
   constexpr int64_t MR = 6;
-  float t[MR * NR] = {};
-  for (int64_t p = 0; p < kc; ++p, a += MR, b += NR)
-    for (int64_t i = 0; i < MR; ++i)
-      for (int64_t j = 0; j < NR; ++j) t[i * NR + j] += a[i] * b[j];
+  typedef float Row __attribute__((vector_size(NR * sizeof(float))));
+  Row t[MR] = {};
+  for (int64_t p = 0; p < kc; ++p, a += MR, b += NR) {
+    Row bv;
+    std::memcpy(&bv, b, sizeof bv);
+    for (int64_t i = 0; i < MR; ++i) t[i] += a[i] * bv;
+  }
   for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < cols; ++j)
-      c[i * ldc + j] = beta == 0.0f ? t[i * NR + j] : beta * c[i * ldc + j] + t[i * NR + j];
+    for (int64_t j = 0; j < cols; ++j) c[i * ldc + j] = beta == 0.0f ? t[i][j] : beta * c[i * ldc + j] + t[i][j];
 }
 
 #ifdef RADIUS_X86_KERNELS
@@ -159,9 +165,18 @@ const MicroKernel* pick(const std::string& short_name, const char* where) {
 }
 
 // The start-up choice: RADIUS_GEMM_KERNEL if set, else the widest kernel here.
+// A bad RADIUS_GEMM_KERNEL is a warning, not an error: the first product may
+// run inside an OpenMP region, which an exception must not leave.
 const MicroKernel* initial_kernel() {
-  if (const char* env = std::getenv("RADIUS_GEMM_KERNEL"); env && *env) return pick(env, "RADIUS_GEMM_KERNEL");
-  return find_here(sgemm_kernels_here().front());
+  const MicroKernel* widest = find_here(sgemm_kernels_here().front());
+  const char* env = std::getenv("RADIUS_GEMM_KERNEL");
+  if (!env || !*env) return widest;
+  try {
+    return pick(env, "RADIUS_GEMM_KERNEL");
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "radius: warning: %s; using %s\n", e.what(), widest->name);
+    return widest;
+  }
 }
 
 std::atomic<const MicroKernel*> g_kernel{nullptr};
@@ -169,12 +184,9 @@ std::atomic<const MicroKernel*> g_kernel{nullptr};
 }  // namespace
 
 const MicroKernel& current_micro_kernel() {
+  static const MicroKernel* const initial = initial_kernel();  // once, thread-safe
   const MicroKernel* k = g_kernel.load(std::memory_order_acquire);
-  if (!k) {  // first use: every thread that races here computes the same choice
-    k = initial_kernel();
-    g_kernel.store(k, std::memory_order_release);
-  }
-  return *k;
+  return k ? *k : *initial;
 }
 
 std::vector<std::string> sgemm_kernels_here() {

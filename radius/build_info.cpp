@@ -1,5 +1,8 @@
 #include "radius/build_info.h"
 
+#include "layers/gemm.h"
+#include "layers/gemm_kernels.h"
+
 namespace radius {
 namespace {
 
@@ -49,6 +52,10 @@ std::string build_info_text() {
   std::string s = "radius " + b.version + "\n";
   s += "build: " + (b.build_type.empty() ? std::string("(no build type)") : b.build_type) + ", " + b.compiler + "\n";
   s += "CPU: " + b.isa + (b.native ? " (-march=native: CPUs like the build machine's)" : " (portable)") + "\n";
+  // Chosen at run time, not at build time: what this CPU runs (layers/gemm_kernels.h).
+  std::string here;
+  for (const std::string& k : sgemm_kernels_here()) here += (here.empty() ? "" : ", ") + k;
+  s += std::string("GEMM kernel: ") + sgemm_kernel_name() + " (this CPU runs " + here + "; RADIUS_GEMM_KERNEL picks one)\n";
   s += "CUDA: " + (b.cuda ? "on (CUDA " + b.cuda_version + ", architectures " + b.cuda_architectures + ")"
                           : std::string("off")) + "\n";
   s += std::string("MPI: ") + (b.mpi ? "on" : "off");
