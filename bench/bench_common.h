@@ -50,6 +50,13 @@ inline const bool kConvGemmFromEnv = [] {
   return true;
 }();
 
+// RADIUS_FUSION=off runs the model without fusion (net/fusion.h), for A/B runs
+// of one binary; anything else, or unset, leaves it on.
+inline bool fusion_from_env() {
+  const char* e = std::getenv("RADIUS_FUSION");
+  return !(e && std::strcmp(e, "off") == 0);
+}
+
 inline double peak_rss_mb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);

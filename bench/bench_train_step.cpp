@@ -29,6 +29,7 @@ struct PaperModel {
   ToyBatch data;
   explicit PaperModel(int64_t batch) : model(load_model_spec(RADIUS_SOURCE_DIR "/models/paper.spec")) {
     model->init(1);
+    model->set_fusion(bench::fusion_from_env());
     const Shape& in = model->input_shape();
     data = make_bar_images(batch, in[0], in[1], in[2], 7);
   }

@@ -34,9 +34,12 @@ __global__ void avgpool_forward_kernel(Pool2dGeom g, int64_t total, float scale,
   }
 }
 
+// relu_out (max pooling only, may be null): the pool's input when it is a
+// ReLU's output; that ReLU's backward is then applied to the gathered sum.
 template <bool MAX>
 __global__ void pool_backward_kernel(Pool2dGeom g, int64_t total, float scale, const float* __restrict__ dy,
-                                     const int32_t* __restrict__ argmax, float* __restrict__ dx) {
+                                     const int32_t* __restrict__ argmax, const float* __restrict__ relu_out,
+                                     float* __restrict__ dx) {
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t idx = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; idx < total; idx += stride) {
     const int64_t jj = idx % g.w, ii = (idx / g.w) % g.h, plane = idx / (g.w * g.h);
@@ -55,7 +58,7 @@ __global__ void pool_backward_kernel(Pool2dGeom g, int64_t total, float scale, c
           sum += dy[o] * scale;
         }
       }
-    dx[idx] = sum;
+    dx[idx] = relu_out ? formula::relu_grad(relu_out[idx], sum) : sum;
   }
 }
 
@@ -68,10 +71,12 @@ void maxpool2d_forward(const Pool2dGeom& g, int64_t n, const float* x, float* y,
   RADIUS_CUDA_CHECK_LAUNCH("maxpool_forward_kernel");
 }
 
-void maxpool2d_backward(const Pool2dGeom& g, int64_t n, const float* dy, const int32_t* argmax, float* dx) {
+void maxpool2d_backward(const Pool2dGeom& g, int64_t n, const float* dy, const int32_t* argmax, float* dx,
+                        const float* relu_out) {
   const int64_t total = n * g.c * g.h * g.w;
   if (total <= 0) return;
-  pool_backward_kernel<true><<<grid_for(total, kThreads), kThreads, 0, stream()>>>(g, total, 0.f, dy, argmax, dx);
+  pool_backward_kernel<true>
+      <<<grid_for(total, kThreads), kThreads, 0, stream()>>>(g, total, 0.f, dy, argmax, relu_out, dx);
   RADIUS_CUDA_CHECK_LAUNCH("maxpool_backward_kernel");
 }
 
@@ -87,7 +92,8 @@ void avgpool2d_backward(const Pool2dGeom& g, int64_t n, const float* dy, float* 
   const int64_t total = n * g.c * g.h * g.w;
   if (total <= 0) return;
   const float scale = 1.0f / float(g.ph * g.pw);
-  pool_backward_kernel<false><<<grid_for(total, kThreads), kThreads, 0, stream()>>>(g, total, scale, dy, nullptr, dx);
+  pool_backward_kernel<false>
+      <<<grid_for(total, kThreads), kThreads, 0, stream()>>>(g, total, scale, dy, nullptr, nullptr, dx);
   RADIUS_CUDA_CHECK_LAUNCH("avgpool_backward_kernel");
 }
 

@@ -9,7 +9,9 @@
 namespace radius::cuda {
 
 void maxpool2d_forward(const Pool2dGeom& g, int64_t n, const float* x, float* y, int32_t* argmax);
-void maxpool2d_backward(const Pool2dGeom& g, int64_t n, const float* dy, const int32_t* argmax, float* dx);  // dx overwritten
+// dx overwritten; relu_out as on the CPU (layers/pool2d.h): null, or the ReLU output the pool read.
+void maxpool2d_backward(const Pool2dGeom& g, int64_t n, const float* dy, const int32_t* argmax, float* dx,
+                        const float* relu_out = nullptr);
 void avgpool2d_forward(const Pool2dGeom& g, int64_t n, const float* x, float* y);
 void avgpool2d_backward(const Pool2dGeom& g, int64_t n, const float* dy, float* dx);  // dx overwritten
 

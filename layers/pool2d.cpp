@@ -75,7 +75,8 @@ void maxpool2d_forward_reference(const Pool2dGeom& g, int64_t n, const T* x, T* 
   maxpool2d_forward_impl(g, n, x, y, argmax, false);
 }
 
-template <class T> void maxpool2d_backward(const Pool2dGeom& g, int64_t n, const T* dy, const int32_t* argmax, T* dx) {
+template <class T>
+void maxpool2d_backward(const Pool2dGeom& g, int64_t n, const T* dy, const int32_t* argmax, T* dx, const T* relu_out) {
   const int64_t planes = n * g.c;
 #pragma omp parallel for schedule(static)
   for (int64_t p = 0; p < planes; ++p) {
@@ -84,6 +85,11 @@ template <class T> void maxpool2d_backward(const Pool2dGeom& g, int64_t n, const
     const T* d = dy + p * g.oh * g.ow;
     const int32_t* arg = argmax + p * g.oh * g.ow;
     for (int64_t o = 0; o < g.oh * g.ow; ++o) grad[arg[o]] += d[o];  // += : windows may overlap
+    if (!relu_out) continue;
+    // The ReLU's backward, at the winners only: everywhere else grad is 0 and
+    // stays 0. A winner of two windows is masked twice, which changes nothing.
+    const T* out = relu_out + p * g.h * g.w;
+    for (int64_t o = 0; o < g.oh * g.ow; ++o) grad[arg[o]] = formula::relu_grad(out[arg[o]], grad[arg[o]]);
   }
 }
 
@@ -119,7 +125,7 @@ template <class T> void avgpool2d_backward(const Pool2dGeom& g, int64_t n, const
 #define RADIUS_INSTANTIATE(T)                                                                        \
   template void maxpool2d_forward<T>(const Pool2dGeom&, int64_t, const T*, T*, int32_t*);            \
   template void maxpool2d_forward_reference<T>(const Pool2dGeom&, int64_t, const T*, T*, int32_t*);  \
-  template void maxpool2d_backward<T>(const Pool2dGeom&, int64_t, const T*, const int32_t*, T*);     \
+  template void maxpool2d_backward<T>(const Pool2dGeom&, int64_t, const T*, const int32_t*, T*, const T*); \
   template void avgpool2d_forward<T>(const Pool2dGeom&, int64_t, const T*, T*);                      \
   template void avgpool2d_backward<T>(const Pool2dGeom&, int64_t, const T*, T*);
 RADIUS_INSTANTIATE(float)
@@ -158,7 +164,14 @@ void Pool2D::forward(const Tensor& x, Tensor& y, Mode) {
   }
 }
 
-void Pool2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
+void Pool2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) { backward_impl(x, dy, dx, false); }
+
+void Pool2D::backward_relu(const Tensor& x, const Tensor& dy, Tensor& dx) {
+  if (kind_ != PoolKind::max) throw std::logic_error(kind() + ": only max pooling runs a ReLU's backward in its own");
+  backward_impl(x, dy, dx, true);
+}
+
+void Pool2D::backward_impl(const Tensor& x, const Tensor& dy, Tensor& dx, bool relu) {
   if (!dx.defined()) return;
   expect_batch_io(x, dy, Shape{g_.c, g_.h, g_.w}, Shape{g_.c, g_.oh, g_.ow}, kind() + " backward");
   expect_same_shape(x, dx, kind() + " backward dx");
@@ -167,8 +180,8 @@ void Pool2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& 
   if (kind_ == PoolKind::max) {
     if (!argmax_.defined() || argmax_.numel() != dy.numel() || argmax_.device() != dy.device())
       throw std::logic_error(kind() + " backward without a matching forward");
-    if (x.is_cpu()) maxpool2d_backward(g_, n, dy.cpu(), argmax_data(), dx.cpu());
-    else RADIUS_CUDA_ONLY(cuda::maxpool2d_backward(g_, n, dy.data(), argmax_data(), dx.data()));
+    if (x.is_cpu()) maxpool2d_backward(g_, n, dy.cpu(), argmax_data(), dx.cpu(), relu ? x.cpu() : nullptr);
+    else RADIUS_CUDA_ONLY(cuda::maxpool2d_backward(g_, n, dy.data(), argmax_data(), dx.data(), relu ? x.data() : nullptr));
   } else {
     if (x.is_cpu()) avgpool2d_backward(g_, n, dy.cpu(), dx.cpu());
     else RADIUS_CUDA_ONLY(cuda::avgpool2d_backward(g_, n, dy.data(), dx.data()));

@@ -18,7 +18,11 @@ template <class T> void maxpool2d_forward(const Pool2dGeom& g, int64_t n, const 
 // reference the fast path is tested against.
 template <class T>
 void maxpool2d_forward_reference(const Pool2dGeom& g, int64_t n, const T* x, T* y, int32_t* argmax);
-template <class T> void maxpool2d_backward(const Pool2dGeom& g, int64_t n, const T* dy, const int32_t* argmax, T* dx);
+// relu_out: when the pool's input x is a ReLU's output, pass x here to run that
+// ReLU's backward too (dx = relu_grad(x, pool's dx), net/fusion.h); else nullptr.
+template <class T>
+void maxpool2d_backward(const Pool2dGeom& g, int64_t n, const T* dy, const int32_t* argmax, T* dx,
+                        const T* relu_out = nullptr);
 template <class T> void avgpool2d_forward(const Pool2dGeom& g, int64_t n, const T* x, T* y);
 template <class T> void avgpool2d_backward(const Pool2dGeom& g, int64_t n, const T* dy, T* dx);
 
@@ -32,6 +36,9 @@ class Pool2D final : public Layer {
   Shape build(const Shape& in) override;
   void forward(const Tensor& x, Tensor& y, Mode mode) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override;
+  // Max pooling whose input x is a ReLU's output: backward through the pool and
+  // that ReLU in one pass (the mask read at the window winners only).
+  void backward_relu(const Tensor& x, const Tensor& dy, Tensor& dx);
   int64_t flops(const Shape& in) const override;
   const Pool2dGeom& geom() const { return g_; }  // after build()
 
@@ -42,6 +49,7 @@ class Pool2D final : public Layer {
   // Max pooling: winner per output element, kept for backward, on x's device.
   // A float tensor holding int32 values (same size; only ever read as int32).
   Tensor argmax_;
+  void backward_impl(const Tensor& x, const Tensor& dy, Tensor& dx, bool relu);
   int32_t* argmax_data() { return reinterpret_cast<int32_t*>(argmax_.data()); }
 };
 

@@ -153,6 +153,8 @@ std::vector<LayerKind> make_table() {
        .make = [](const SpecLine& line, const Shape&, int64_t) { return make_pool(PoolKind::max, line); },
        .backward_flops = [](const Layer&, const Shape&, const Shape& out, bool) { return out.numel(); },
        .feature_maps = true,
+       .backward_with_relu = [](Layer& l, const Tensor& x, const Tensor& dy,
+                                Tensor& dx) { static_cast<Pool2D&>(l).backward_relu(x, dy, dx); },
        .onnx = [](const ExportedLayer& l, const std::string& in, OnnxGraph& g) { return pool_onnx("MaxPool", l, in, g); }},
       {.keyword = "avgpool2d",
        .keys = {"pool", "stride"},
@@ -231,9 +233,9 @@ void register_layer_kind(LayerKind kind) {
   if (!kind.make) throw std::invalid_argument("register_layer_kind: '" + kind.keyword + "' has no make function");
   if (kind.required > kind.keys.size())
     throw std::invalid_argument("register_layer_kind: '" + kind.keyword + "' requires more keys than it has");
-  if (kind.forward_with_relu)
+  if (kind.forward_with_relu || kind.backward_with_relu)
     throw std::invalid_argument("register_layer_kind: '" + kind.keyword +
-                                "': fusing a relu (forward_with_relu) is for built-in kinds only");
+                                "': fusing a relu (forward_with_relu, backward_with_relu) is for built-in kinds only");
   if (!kind.backward_flops) kind.backward_flops = none;
   kind.registered = true;
   table().push_back(std::move(kind));

@@ -49,6 +49,11 @@ struct LayerKind {
   // Set for a layer that can run a following rectifier in its own forward on
   // CUDA (conv2d's SGEMM epilogue, net/fusion.h): y = relu(layer(x)).
   std::function<void(Layer&, const Tensor& x, Tensor& y)> forward_with_relu = {};
+  // Set for a layer that can run the backward of a rectifier just before it in
+  // its own backward (max pooling: the ReLU's mask read at the window winners
+  // only, net/fusion.h): dx = relu_grad(x, backward(dy)), where x, the layer's
+  // input, is the rectifier's output.
+  std::function<void(Layer&, const Tensor& x, const Tensor& dy, Tensor& dx)> backward_with_relu = {};
 
   // How the kind leaves Radius (layers/export.h): its ONNX nodes at inference, and
   // its tensors' Keras names and layouts (every tensor the layer has must be listed).

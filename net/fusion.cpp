@@ -11,4 +11,11 @@ std::vector<bool> plan_conv_relu_fusion(const std::vector<const LayerKind*>& kin
   return fused;
 }
 
+std::vector<bool> plan_relu_backward_folds(const std::vector<const LayerKind*>& kinds, bool enabled) {
+  std::vector<bool> folds(kinds.size(), false);
+  if (!enabled) return folds;
+  for (size_t i = 1; i < kinds.size(); ++i) folds[i] = kinds[i - 1]->rectifier && bool(kinds[i]->backward_with_relu);
+  return folds;
+}
+
 }  // namespace radius

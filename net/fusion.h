@@ -10,8 +10,16 @@
 //     instead of z does not matter to it;
 //   - the relu's backward computes dx = dy * [x > 0] from its input x, which is
 //     now relu(z) instead of z, and relu(z) > 0 exactly when z > 0.
-// The CPU path never fuses (its conv already adds the bias per block, in cache,
-// and the CPU is the reference the CUDA results are checked against).
+// The CPU path never fuses forward (its conv already adds the bias per block, in
+// cache, and the CPU is the reference the CUDA results are checked against).
+//
+// A second rule, on both devices, in backward only: a relu immediately followed
+// by a layer whose entry has backward_with_relu (maxpool2d) has its backward run
+// inside that layer's: the pool sends dy to each window's winner and applies
+// the ReLU's mask there, dx = relu_grad(x, dy), with x the pool's input = the
+// relu's output (relu(z) > 0 exactly when z > 0). Everywhere else the pool's dx
+// is 0, which the mask keeps 0, so the separate pass over the relu's whole
+// input (read x, read dy, write dx) is saved, with the same bits.
 #pragma once
 #include <vector>
 
@@ -24,5 +32,9 @@ namespace radius {
 // does nothing in forward. Never true on the CPU or when disabled.
 std::vector<bool> plan_conv_relu_fusion(const std::vector<const LayerKind*>& kinds, Device device,
                                         bool enabled = true);
+
+// folds[i] == true when layer i - 1 is a rectifier whose backward layer i
+// (backward_with_relu) runs in its own; the rectifier's backward then does nothing.
+std::vector<bool> plan_relu_backward_folds(const std::vector<const LayerKind*>& kinds, bool enabled = true);
 
 }  // namespace radius

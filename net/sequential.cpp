@@ -161,6 +161,7 @@ void Sequential::ensure_buffers(int64_t n) {
   std::vector<const LayerKind*> kinds;
   for (const auto& l : layers_) kinds.push_back(&kind_of(*l));
   fused_ = plan_conv_relu_fusion(kinds, device_, fusion_enabled_);
+  folds_ = plan_relu_backward_folds(kinds, fusion_enabled_);
   acts_.clear();
   int64_t largest = input_.numel();
   for (size_t i = 0; i < layers_.size(); ++i) {
@@ -219,13 +220,19 @@ Tensor Sequential::backward_from(const Tensor& dlogits, size_t first) {
   expect_shape(dlogits, shapes_[body].with_batch(n), "model backward dlogits");
   expect_device(dlogits, device_, "model backward dlogits");
   Tensor dy = dlogits;
+  bool into_a = true;  // dx goes to the ping-pong buffer that dy is not in
   for (size_t i = body; i-- > first;) {
     const Tensor& in = i == 0 ? x_ : acts_[i - 1];
     // The first layer's input needs no gradient: pass an undefined dx.
-    Tensor& scratch = (body - i) % 2 ? delta_a_ : delta_b_;
-    Tensor dx = i == 0 ? Tensor() : scratch.slice(0, shapes_[i].with_batch(n));
-    layers_[i]->backward(in, acts_[i], dy, dx);
+    Tensor dx = i == 0 ? Tensor() : (into_a ? delta_a_ : delta_b_).slice(0, shapes_[i].with_batch(n));
+    into_a = !into_a;
+    // The relu before layer i runs inside layer i's backward (net/fusion.h),
+    // when that relu is part of this backward too; its dx is then this dx.
+    const bool fold = folds_[i] && i - 1 >= first;
+    if (fold) kind_of(*layers_[i]).backward_with_relu(*layers_[i], in, dy, dx);
+    else layers_[i]->backward(in, acts_[i], dy, dx);
     dy = dx;
+    if (fold) --i;
   }
   return dy;
 }

@@ -29,6 +29,8 @@
 // activation(i) of such a conv2d holds relu(z), not z (so net/health.h's statistics
 // of that conv2d are post-ReLU on CUDA; Grad-CAM reads the relu's, unaffected). Planned whenever the
 // activations are (re)allocated; set_fusion(false) turns it off (the reference).
+// On both devices, a relu's backward runs inside the max pooling after it
+// (net/fusion.h), with the same bits.
 #pragma once
 #include <map>
 #include <memory>
@@ -69,10 +71,12 @@ class Sequential {
   void to(Device device);
   Device device() const { return device_; }
 
-  // Fusion on/off (on by default; it only ever applies on CUDA). fused_with_next(i):
-  // layer i's forward also does layer i + 1's (valid after the first forward).
+  // Fusion on/off (on by default; forward fusion only ever applies on CUDA). fused_with_next(i):
+  // layer i's forward also does layer i + 1's (valid after the first forward);
+  // folds_relu_backward(i): layer i's backward also does layer i - 1's (a relu).
   void set_fusion(bool enabled);
   bool fused_with_next(size_t i) const { return i < fused_.size() && fused_[i]; }
+  bool folds_relu_backward(size_t i) const { return i < folds_.size() && folds_[i]; }
 
   const Shape& input_shape() const { return input_; }
   const Shape& output_shape() const;   // per sample, after the last layer
@@ -144,6 +148,7 @@ class Sequential {
   Tensor delta_a_, delta_b_;         // ping-pong buffers for dLoss/d(activation)
   bool fusion_enabled_ = true;
   std::vector<bool> fused_;          // the plan: fused_[i] = layer i also runs layer i + 1
+  std::vector<bool> folds_;          // folds_[i] = layer i's backward also runs relu i - 1's
 };
 
 }  // namespace radius

@@ -1,14 +1,21 @@
 // Conv2d + ReLU fusion (net/fusion.h): the plan (CPU), Conv2D::forward_relu on the
-// CPU, and a fused CUDA model against the unfused CPU reference.
+// CPU, and a fused CUDA model against the unfused CPU reference; and a relu's
+// backward folded into the max pooling after it, against the unfused path.
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "layers/activations.h"
 #include "layers/conv2d.h"
+#include "layers/pool2d.h"
 #include "net/fusion.h"
 #include "net/sequential.h"
 #include "net/spec.h"
 #include "tests/cuda_util.h"
+#ifdef RADIUS_WITH_CUDA
+#include "kernels/pool2d.h"
+#endif
 
 using namespace radius;
 using namespace radius::test;
@@ -127,4 +134,79 @@ TEST_CASE("cuda: a fused conv+relu model's forward and backward match the unfuse
       CHECK(rel_error(plain->named_params()[i].grad.to(Device::cpu), b.grad) < 1e-6);
     }
   }
+}
+
+// ---- relu backward folded into max pooling's (net/fusion.h) -------------------
+
+TEST_CASE("fusion plan: a relu right before a max pooling is folded into its backward, on both devices") {
+  const auto kinds = kinds_of({"relu", "maxpool2d", "conv2d", "relu", "avgpool2d", "relu", "relu", "maxpool2d",
+                               "maxpool2d"});
+  const std::vector<bool> want{false, true, false, false, false, false, false, true, false};
+  CHECK(plan_relu_backward_folds(kinds) == want);
+  CHECK(plan_relu_backward_folds(kinds, false) == std::vector<bool>(kinds.size(), false));
+  CHECK(plan_relu_backward_folds({}).empty());
+  CHECK(plan_relu_backward_folds(kinds_of({"maxpool2d"})) == std::vector<bool>{false});
+}
+
+TEST_CASE("fusion: maxpool2d_backward with the relu's output equals relu backward after pool backward, bit for bit") {
+  // 3x3 windows, stride 2: overlapping windows, so a winner can take two gradients.
+  const Pool2dGeom g = Pool2dGeom::make(4, 11, 9, 3, 3, 2);
+  const int64_t n = 3, in_size = n * g.c * g.h * g.w, out_size = n * g.c * g.oh * g.ow;
+  // Mostly negative inputs, so that many windows hold dead units only.
+  const Tensor z = random_cpu(Shape{in_size}, 31, -1.0f, 0.2f), dy = random_cpu(Shape{out_size}, 32, -1.0f, 1.0f);
+  const size_t in_count = size_t(in_size), out_count = size_t(out_size);
+  std::vector<float> x(in_count), y(out_count), plain(in_count), want(in_count);
+  std::vector<float> fused(in_count, 12345.0f);  // every element must be written
+  std::vector<int32_t> argmax(out_count);
+  relu_forward(in_size, z.cpu(), x.data());
+  maxpool2d_forward(g, n, x.data(), y.data(), argmax.data());
+  maxpool2d_backward(g, n, dy.cpu(), argmax.data(), plain.data());
+  relu_backward(in_size, z.cpu(), plain.data(), want.data());  // the relu's backward reads its input z
+  maxpool2d_backward(g, n, dy.cpu(), argmax.data(), fused.data(), x.data());
+  CHECK(std::memcmp(fused.data(), want.data(), want.size() * sizeof(float)) == 0);
+  int64_t masked = 0;  // the mask did something: some winners are dead units (all-negative windows)
+  for (int64_t i = 0; i < in_size; ++i) masked += plain[size_t(i)] != 0.0f && want[size_t(i)] == 0.0f;
+  CHECK(masked > 0);
+}
+
+TEST_CASE("fusion: a model with the relu folded into max pooling's backward gives the unfused gradients, bit for bit") {
+  auto folded = fusion_model(), plain = fusion_model();
+  plain->set_fusion(false);
+  const Tensor x = random_cpu(folded->input_shape().with_batch(4), 41);
+  folded->forward(x, Mode::train);
+  plain->forward(x, Mode::train);
+  CHECK(folded->folds_relu_backward(2));  // the spec's relu (1) + maxpool2d (2)
+  CHECK_FALSE(plain->folds_relu_backward(2));
+  const Tensor dlogits = random_cpu(folded->output_shape().with_batch(4), 42);
+  folded->zero_grad();
+  plain->zero_grad();
+  folded->backward(dlogits);
+  plain->backward(dlogits);
+  CHECK(identical(folded->grads(), plain->grads()));
+  // Stopping between the relu and the pool: the gradient at the relu's output,
+  // which the fold must not mask; and stopping before the relu: at its input.
+  const Tensor at_relu_out = plain->backward_to(dlogits, 1).clone(), at_relu_in = plain->backward_to(dlogits, 0).clone();
+  CHECK(identical(at_relu_out, folded->backward_to(dlogits, 1)));
+  CHECK(identical(at_relu_in, folded->backward_to(dlogits, 0)));
+  CHECK_FALSE(identical(at_relu_out, at_relu_in));
+}
+
+TEST_CASE("cuda: maxpool2d backward through a relu agrees with the CPU's") {
+  RADIUS_SKIP_WITHOUT_CUDA();
+#ifdef RADIUS_WITH_CUDA
+  const Pool2dGeom g = Pool2dGeom::make(5, 13, 10, 3, 3, 2);
+  const int64_t n = 4, in_size = n * g.c * g.h * g.w, out_size = n * g.c * g.oh * g.ow;
+  Tensor x = random_cpu(Shape{in_size}, 51, -1.0f, 1.0f);
+  relu_forward(in_size, x.cpu(), x.cpu());
+  const Tensor dy = random_cpu(Shape{out_size}, 52, -1.0f, 1.0f);
+  Tensor y = Tensor::full(Shape{out_size}, 0.0f), argmax = Tensor::full(Shape{out_size}, 0.0f);
+  Tensor want = Tensor::full(Shape{in_size}, 0.0f);
+  auto* arg = reinterpret_cast<int32_t*>(argmax.cpu());
+  maxpool2d_forward(g, n, x.cpu(), y.cpu(), arg);
+  maxpool2d_backward(g, n, dy.cpu(), arg, want.cpu(), x.cpu());
+  const Tensor xg = x.to(Device::cuda), dyg = dy.to(Device::cuda), argg = argmax.to(Device::cuda);
+  Tensor got = poisoned_cuda(Shape{in_size});
+  cuda::maxpool2d_backward(g, n, dyg.data(), reinterpret_cast<const int32_t*>(argg.data()), got.data(), xg.data());
+  CHECK(rel_error(want, got.to(Device::cpu)) == 0.0);  // a sum of at most 4 values in the same order: exact
+#endif
 }
