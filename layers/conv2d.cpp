@@ -6,7 +6,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "layers/activations.h"
+#include "kernels/formulas.h"
 #include "layers/gemm.h"
 #include "tensor/eigen.h"
 #include "tensor/parallel.h"
@@ -222,11 +222,26 @@ void gemm_backward_filter(const Conv2dGeom& g, bool ours, const T* dyb, int64_t 
 void set_conv2d_gemm(ConvGemm which) { g_conv_gemm = which; }
 ConvGemm conv2d_gemm() { return g_conv_gemm; }
 
+// The epilogue of one block of y [K, nb] (row stride = the image's pixels):
+// + bias, then the ReLU when fused, in one pass while the block is in cache.
+template <class T> void bias_relu_block(const Conv2dGeom& g, const T* b, bool relu, int64_t nb, T* yb) {
+  for (int64_t k = 0; k < g.k; ++k) {
+    T* row = yb + k * g.pixels();
+    const T bias = b ? b[k] : T(0);
+    if (b && relu)
+      for (int64_t j = 0; j < nb; ++j) row[j] = formula::relu(row[j] + bias);
+    else if (b)
+      for (int64_t j = 0; j < nb; ++j) row[j] += bias;
+    else
+      for (int64_t j = 0; j < nb; ++j) row[j] = formula::relu(row[j]);
+  }
+}
+
 // Images are independent: threads take whole images; each GEMM then runs on one
 // core (neither GEMM nests its own threads inside an OpenMP region). The packed
 // weights are shared, read-only, by all threads.
 template <class T>
-void conv2d_forward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, const T* b, T* y) {
+void conv2d_forward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, const T* b, T* y, bool relu) {
   const int64_t in_size = g.c * g.h * g.w, out_size = g.k * g.pixels(), step = conv2d_block_pixels(g);
   PackedA packed;
   const PackedA* wp = pack_weights(packed, Trans::no, g, w);
@@ -239,8 +254,7 @@ void conv2d_forward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, cons
       im2col(g, x + i * in_size, p0, p1, col);
       T* yb = y + i * out_size + p0;
       gemm_forward(g, wp, w, col, p1 - p0, yb, g.pixels());
-      if (b) Block<T>(yb, g.k, p1 - p0, Eigen::OuterStride<>(g.pixels())).colwise() +=
-          Eigen::Map<const ColVec<T>>(b, g.k);
+      if (b || relu) bias_relu_block(g, b, relu, p1 - p0, yb);
     }
   }
 }
@@ -309,7 +323,7 @@ void conv2d_backward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, con
   template void col2im_add_reference<T>(const Conv2dGeom&, const T*, int64_t, int64_t, T*);               \
   template void im2col<T>(const Conv2dGeom&, const T*, int64_t, int64_t, T*);                             \
   template void col2im_add<T>(const Conv2dGeom&, const T*, int64_t, int64_t, T*);                         \
-  template void conv2d_forward<T>(const Conv2dGeom&, int64_t, const T*, const T*, const T*, T*);          \
+  template void conv2d_forward<T>(const Conv2dGeom&, int64_t, const T*, const T*, const T*, T*, bool);    \
   template void conv2d_backward<T>(const Conv2dGeom&, int64_t, const T*, const T*, const T*, T*, T*, T*);
 RADIUS_INSTANTIATE(float)
 RADIUS_INSTANTIATE(double)
@@ -359,8 +373,7 @@ void Conv2D::forward_relu(const Tensor& x, Tensor& y) {
   expect_batch_io(x, y, Shape{g_.c, g_.h, g_.w}, Shape{g_.k, g_.oh, g_.ow}, "conv2d+relu");
   expect_params_on(x.device(), "conv2d+relu");
   if (x.is_cpu()) {
-    forward(x, y, Mode::train);  // Mode only matters to dropout
-    relu_forward(y.numel(), y.cpu(), y.cpu());
+    conv2d_forward(g_, x.dim(0), x.cpu(), weight().cpu(), has_bias() ? bias().cpu() : nullptr, y.cpu(), /*relu=*/true);
   } else {
     RADIUS_CUDA_ONLY(cuda::conv2d_forward(g_, x.dim(0), x.data(), weight().data(),
                                           has_bias() ? bias().data() : nullptr, y.data(), /*relu=*/true));

@@ -59,8 +59,9 @@
 // are on one device; nothing copies between devices here.
 //
 // Fusion (net/fusion.h): the model may run a layer's forward together with the
-// next layer's and skip the latter (today only conv2d + relu on CUDA, through
-// Conv2D::forward_relu). The rule that makes this safe: the fused pair's output
+// next layer's and skip the latter (today conv2d + relu, through
+// Conv2D::forward_relu; and in backward, a relu inside the max pooling after it).
+// The rule that makes the forward fusion safe: the fused pair's output
 // buffer is shared by both layers, so the first layer's y then holds the
 // second's output; allowed only when the first layer's backward never reads y
 // (conv2d: true) and the second's backward gives the same dx from its output

@@ -46,8 +46,8 @@ struct LayerKind {
                                   // relu): Grad-CAM explains the last of these after a convolution
   bool probability_head = false;  // sigmoid: as the last layer, the model's output head
   bool gemm = false;              // its FLOPs are GEMMs (benchmarks report GFLOP/s, not GB/s)
-  // Set for a layer that can run a following rectifier in its own forward on
-  // CUDA (conv2d's SGEMM epilogue, net/fusion.h): y = relu(layer(x)).
+  // Set for a layer that can run a following rectifier in its own forward
+  // (conv2d's epilogue, net/fusion.h): y = relu(layer(x)).
   std::function<void(Layer&, const Tensor& x, Tensor& y)> forward_with_relu = {};
   // Set for a layer that can run the backward of a rectifier just before it in
   // its own backward (max pooling: the ReLU's mask read at the window winners

@@ -160,7 +160,7 @@ void Sequential::ensure_buffers(int64_t n) {
   batch_ = n;
   std::vector<const LayerKind*> kinds;
   for (const auto& l : layers_) kinds.push_back(&kind_of(*l));
-  fused_ = plan_conv_relu_fusion(kinds, device_, fusion_enabled_);
+  fused_ = plan_conv_relu_fusion(kinds, fusion_enabled_);
   folds_ = plan_relu_backward_folds(kinds, fusion_enabled_);
   acts_.clear();
   int64_t largest = input_.numel();

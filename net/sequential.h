@@ -24,10 +24,10 @@
 // every layer's views; activations and scratch are then allocated on d, and
 // forward() expects its input there (it never copies a batch).
 //
-// Fusion (net/fusion.h): on CUDA, a conv2d followed by a relu runs as one pass
+// Fusion (net/fusion.h): a conv2d followed by a relu runs as one pass
 // (Conv2D::forward_relu) and the relu's output is the conv's output buffer, so
 // activation(i) of such a conv2d holds relu(z), not z (so net/health.h's statistics
-// of that conv2d are post-ReLU on CUDA; Grad-CAM reads the relu's, unaffected). Planned whenever the
+// of that conv2d are post-ReLU; Grad-CAM reads the relu's, unaffected). Planned whenever the
 // activations are (re)allocated; set_fusion(false) turns it off (the reference).
 // On both devices, a relu's backward runs inside the max pooling after it
 // (net/fusion.h), with the same bits.
@@ -71,7 +71,7 @@ class Sequential {
   void to(Device device);
   Device device() const { return device_; }
 
-  // Fusion on/off (on by default; forward fusion only ever applies on CUDA). fused_with_next(i):
+  // Fusion on/off (on by default). fused_with_next(i):
   // layer i's forward also does layer i + 1's (valid after the first forward);
   // folds_relu_backward(i): layer i's backward also does layer i - 1's (a relu).
   void set_fusion(bool enabled);

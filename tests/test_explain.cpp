@@ -160,6 +160,14 @@ TEST_CASE("explain: layer-by-layer forward matches the model, and timing leaves 
   const Tensor x = random_input(*m, 2, 9);
   const std::vector<Tensor> outs = forward_each(*m, x, Mode::eval);
   m->forward(x, Mode::eval);
+  // A conv2d fused with its relu (net/fusion.h) holds the relu's output.
+  for (size_t i = 0; i + 1 < m->size(); ++i) {
+    CAPTURE(i);
+    const size_t same = m->fused_with_next(i) ? i + 1 : i;
+    CHECK(outs[same].to_vector() == m->activation(i).to_vector());
+  }
+  m->set_fusion(false);
+  m->forward(x, Mode::eval);
   for (size_t i = 0; i + 1 < m->size(); ++i) CHECK(outs[i].to_vector() == m->activation(i).to_vector());
 
   const std::vector<LayerTiming> t = time_layers(*m, x, 2, 1);

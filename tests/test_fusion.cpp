@@ -1,5 +1,6 @@
-// Conv2d + ReLU fusion (net/fusion.h): the plan (CPU), Conv2D::forward_relu on the
-// CPU, and a fused CUDA model against the unfused CPU reference; and a relu's
+// Conv2d + ReLU fusion (net/fusion.h): the plan, Conv2D::forward_relu and a fused
+// CPU model against the unfused one, a fused CUDA model against the unfused CPU
+// reference; and a relu's
 // backward folded into the max pooling after it, against the unfused path.
 #include <cstring>
 #include <memory>
@@ -60,23 +61,23 @@ std::vector<const LayerKind*> kinds_of(const std::vector<std::string>& keywords)
 
 }  // namespace
 
-TEST_CASE("fusion plan: conv2d + relu pairs on CUDA only, never overlapping, off when disabled") {
+TEST_CASE("fusion plan: conv2d + relu pairs, never overlapping, off when disabled") {
   const auto kinds = kinds_of({"conv2d", "relu", "relu", "conv2d", "relu", "conv2d", "maxpool2d", "dense", "relu",
                                "conv2d"});
   const std::vector<bool> want{true, false, false, true, false, false, false, false, false, false};
-  CHECK(plan_conv_relu_fusion(kinds, Device::cuda) == want);
-  CHECK(plan_conv_relu_fusion(kinds, Device::cpu) == std::vector<bool>(kinds.size(), false));
-  CHECK(plan_conv_relu_fusion(kinds, Device::cuda, false) == std::vector<bool>(kinds.size(), false));
-  CHECK(plan_conv_relu_fusion({}, Device::cuda).empty());
-  CHECK(plan_conv_relu_fusion(kinds_of({"conv2d"}), Device::cuda) == std::vector<bool>{false});  // no relu after it
+  CHECK(plan_conv_relu_fusion(kinds) == want);
+  CHECK(plan_conv_relu_fusion(kinds, false) == std::vector<bool>(kinds.size(), false));
+  CHECK(plan_conv_relu_fusion({}).empty());
+  CHECK(plan_conv_relu_fusion(kinds_of({"conv2d"})) == std::vector<bool>{false});  // no relu after it
   // The spec above: layers 0 and 3 (conv2d + relu); not 5 (no relu), not 7 (dense).
   const auto m = fusion_model();
   const std::vector<bool> spec_want{true, false, false, true, false, false, false, false, false, false, false};
-  CHECK(plan_conv_relu_fusion(kinds_of(*m), Device::cuda) == spec_want);
+  CHECK(plan_conv_relu_fusion(kinds_of(*m)) == spec_want);
 }
 
-TEST_CASE("fusion: a CPU model never fuses, and Conv2D::forward_relu equals conv2d then relu") {
+TEST_CASE("fusion: Conv2D::forward_relu on the CPU equals conv2d then relu, bit for bit") {
   auto m = fusion_model();
+  m->set_fusion(false);
   const Tensor x = random_cpu(m->input_shape().with_batch(3), 9);
   m->forward(x, Mode::train);
   for (size_t i = 0; i < m->size(); ++i) CHECK_FALSE(m->fused_with_next(i));
@@ -84,8 +85,26 @@ TEST_CASE("fusion: a CPU model never fuses, and Conv2D::forward_relu equals conv
   const Tensor want = m->activation(1).clone();
   Tensor y = Tensor::full(m->activation(0).shape(), 12345.0f);  // every element must be overwritten
   dynamic_cast<Conv2D&>(m->layer(0)).forward_relu(x, y);
-  CHECK(rel_error(want, y) == 0.0);
+  CHECK(identical(want, y));
   CHECK(rel_error(m->activation(0), want) > 0.0);  // the conv's own output has negatives: relu did something
+}
+
+TEST_CASE("fusion: a fused CPU model's output and gradients are the unfused model's, bit for bit") {
+  auto fused = fusion_model(), plain = fusion_model();
+  plain->set_fusion(false);
+  const Tensor x = random_cpu(fused->input_shape().with_batch(4), 43);
+  const Tensor want = plain->forward(x, Mode::train).clone();
+  CHECK(identical(want, fused->forward(x, Mode::train)));
+  CHECK(fused->fused_with_next(0));
+  CHECK(fused->fused_with_next(3));
+  CHECK_FALSE(fused->fused_with_next(5));
+  CHECK(identical(fused->activation(0), plain->activation(1)));  // the fused conv's buffer holds relu(z)
+  const Tensor dlogits = random_cpu(want.shape(), 44);
+  fused->zero_grad();
+  plain->zero_grad();
+  fused->backward(dlogits);
+  plain->backward(dlogits);
+  CHECK(identical(fused->grads(), plain->grads()));
 }
 
 TEST_CASE("cuda: a fused conv+relu model's forward and backward match the unfused CPU reference") {
@@ -146,6 +165,7 @@ TEST_CASE("fusion plan: a relu right before a max pooling is folded into its bac
   CHECK(plan_relu_backward_folds(kinds, false) == std::vector<bool>(kinds.size(), false));
   CHECK(plan_relu_backward_folds({}).empty());
   CHECK(plan_relu_backward_folds(kinds_of({"maxpool2d"})) == std::vector<bool>{false});
+  CHECK(plan_relu_backward_folds(kinds_of({"conv2d", "relu", "maxpool2d"})) == std::vector<bool>{false, false, true});
 }
 
 TEST_CASE("fusion: maxpool2d_backward with the relu's output equals relu backward after pool backward, bit for bit") {
