@@ -24,8 +24,10 @@ import sys
 import time
 
 
-def pin_threads(threads):
-    """Must run before TensorFlow is imported: its thread pools read these once."""
+def pin_to_cpu(threads):
+    """Must run before TensorFlow is imported: it reads these once. No GPU: this is the CPU comparison,
+    and PyPI's full `tensorflow` wheel would take one where it finds it."""
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
     os.environ["OMP_NUM_THREADS"] = str(threads)
     os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
@@ -115,7 +117,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     args = ap.parse_args()
 
-    pin_threads(args.threads)
+    pin_to_cpu(args.threads)
     import numpy as np
     import tensorflow as tf
     import tf_keras as keras

@@ -6,8 +6,8 @@ batch inference (eval mode), at the same thread counts. A dev tool: none of
 the Python frameworks is a dependency of Radius.
 
     /usr/bin/python3 scripts/compare_frameworks.py --install-keras   # once: makes build-keras-venv/ (~1.6 GB)
-    /usr/bin/python3 scripts/compare_frameworks.py                   # ~2-3 min per repetition, 3 by default
-    /usr/bin/python3 scripts/compare_frameworks.py --reps 1 --steps 3 --frameworks radius,keras   # ~1 min
+    /usr/bin/python3 scripts/compare_frameworks.py                   # ~1.5-2 min per repetition, 3 by default
+    /usr/bin/python3 scripts/compare_frameworks.py --reps 1 --steps 3 --frameworks radius,keras   # < 1 min
 
 Contenders, one table column each:
   Radius         build-dev/bench_train_step (built when missing, as compare_pytorch.py does);
@@ -136,7 +136,7 @@ def radius_parameters(build_dir, spec="models/paper.spec"):
 
 
 def git_head():
-    return subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
+    return subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
                           text=True).stdout.strip()
 
 
@@ -319,7 +319,7 @@ def report(info, contenders, runs, params, seconds, args):
           for title, metric, fmt, per_rep in TABLES),
         failure_lines(contenders, runs),
         ["'Radius / x' = Radius's median over that contender's median, same threads, same run. Each cell is "
-         "one process; the order of the contenders rotates from one (repetition, threads) round to the next. "
+         "one process; a thread count's order of contenders rotates by one place per repetition. "
          "Peak RSS: the whole process (kernel maxrss via wait4). Radius's step and inference times are "
          "bench_train_step's own (at least 3 s and 2 s of steps); PyTorch's and Keras' the median of --steps "
          "steps after 2 warm-up steps."],
