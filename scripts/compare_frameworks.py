@@ -140,13 +140,21 @@ def git_head():
                           text=True).stdout.strip()
 
 
+def ensure_radius(build_dir):
+    """(bench_train_step, None, version) once built; (None, why, None) when the build fails."""
+    try:
+        exe = cp.ensure_radius(build_dir, ("bench_train_step", "radius"))
+    except (subprocess.CalledProcessError, OSError) as e:
+        return None, f"building {build_dir} failed: {e}", None
+    return exe, None, f"git {git_head()}, {os.path.relpath(exe, ROOT)}"
+
+
 def prepare(args):
     """{key: {'label', 'command' or None, 'version', 'unavailable'}} for the chosen frameworks."""
     chosen = [k for name in args.frameworks.split(",") for k in FRAMEWORK_CHOICES[name.strip()]]
     found = {}
     if "radius" in chosen:
-        exe = cp.ensure_radius(args.build_dir, ("bench_train_step", "radius"))
-        found["radius"] = (exe, None, f"git {git_head()}, {os.path.relpath(exe, ROOT)}")
+        found["radius"] = ensure_radius(args.build_dir)
     if "torch1" in chosen:
         python, why = cp.ensure_torch1(not args.no_install)
         found["torch1"] = (python, why, python and f"torch {cp.torch_version(python)}")
@@ -289,7 +297,8 @@ def header_lines(info, contenders, runs, params, seconds, args):
 
 def parameter_line(params, runs):
     """Radius's parameter count next to Keras' own (model.count_params()): the check that both build one model."""
-    line = f"parameters: Radius {params:,} (radius summary)" if params else "parameters: Radius ? (no build-dev/radius)"
+    line = (f"parameters: Radius {params:,} (radius summary)" if params
+            else "parameters: Radius ? (the radius CLI is not built)")
     keras = sorted({r["parameters"] for r in runs if r["framework"] == "keras" and "parameters" in r})
     if keras:
         line += f", Keras {', '.join(f'{p:,}' for p in keras)} (count_params)"
