@@ -87,12 +87,15 @@ def machine_info(build_dir):
 
 
 # ---- getting the contenders ready -----------------------------------------------------
-def ensure_radius(build_dir):
+def ensure_radius(build_dir, targets=("bench_train_step",)):
+    """Configures build_dir (CPU only; through ccache when installed) if needed, builds targets."""
     exe = os.path.join(build_dir, "bench_train_step")
     if not os.path.exists(os.path.join(build_dir, "build.ninja")):
-        subprocess.run(["cmake", "-S", ROOT, "-B", build_dir, "-G", "Ninja", "-DRADIUS_CUDA=OFF"], check=True)
-    log(f"building {exe}")
-    subprocess.run(["cmake", "--build", build_dir, "-j2", "--target", "bench_train_step"], check=True)
+        ccache = ["-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"] if shutil.which("ccache") else []
+        subprocess.run(["cmake", "-S", ROOT, "-B", build_dir, "-G", "Ninja", "-DRADIUS_CUDA=OFF"] + ccache,
+                       check=True)
+    log(f"building {', '.join(targets)} in {build_dir}")
+    subprocess.run(["cmake", "--build", build_dir, "-j2", "--target", *targets], check=True)
     return exe
 
 
