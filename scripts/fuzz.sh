@@ -7,6 +7,8 @@
 #   nice -n 10 bash scripts/fuzz.sh 300  # 5 minutes per target
 #   FUZZ_RUNS=10000000 nice -n 19 bash scripts/fuzz.sh   # the campaign: 10 million executions each
 #   FUZZ_TARGETS="png jpeg" bash scripts/fuzz.sh 60   # some targets only
+#   FUZZ_TIMEOUT=30 ...                               # seconds one input may take (default 10): more on a
+#                                                     # machine shared with builds, where nice 19 starves it
 # Corpora: tests/fuzz/corpus/<target>/ (committed seeds, read only) and
 # tests/fuzz/regressions/<target>/ (kept crash inputs) feed build-fuzz/corpus/<target>/,
 # which keeps what the fuzzer finds between runs. A crash leaves its input in
@@ -54,7 +56,7 @@ for t in $targets; do
   log="$build/fuzz_$t.log"
   rc=0
   t0=$SECONDS
-  "$build/fuzz_$t" "${budget[@]}" -timeout=10 -rss_limit_mb=2560 -max_len=65536 \
+  "$build/fuzz_$t" "${budget[@]}" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2560 -max_len=65536 \
       -print_final_stats=1 -artifact_prefix="$findings" "${dict[@]}" "${dirs[@]}" >"$log" 2>&1 || rc=$?
   execs=$(grep -oP 'stat::number_of_executed_units:\s*\K\d+' "$log" || echo "?")
   rate=$(grep -oP 'stat::average_exec_per_sec:\s*\K\d+' "$log" || echo "?")
