@@ -17,11 +17,10 @@ runs one layer after the other, so a second pool would only add threads).
 import argparse
 import json
 import os
-import re
 import resource
-import statistics
 import sys
-import time
+
+from step_common import parse_spec, size2, time_calls  # bench/, beside this file
 
 
 def pin_to_cpu(threads):
@@ -32,24 +31,6 @@ def pin_to_cpu(threads):
     os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep the start-up banner out of stderr
-
-
-def parse_spec(path):
-    """(keyword, {key: value}) per layer line of a Radius .spec file (models/README.md).
-    The same reader as bench/pytorch_step.py's, repeated so this file never imports torch."""
-    layers = []
-    for line in open(path, encoding="utf-8"):
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        words = line.split()
-        layers.append((words[0], dict(w.split("=", 1) for w in words[1:])))
-    return layers
-
-
-def size2(text):
-    m = re.fullmatch(r"(\d+)(?:x(\d+))?", text)
-    return (int(m[1]), int(m[2] or m[1]))
 
 
 def build_model(keras, spec):
@@ -82,20 +63,6 @@ def build_model(keras, spec):
         else:
             raise ValueError(f"keras_step.py does not know the layer '{kind}'")
     return keras.Sequential(layers), hwc
-
-
-def time_calls(fn, warmup, reps):
-    """(median wall seconds, mean process CPU seconds) per call, after warm-up calls
-    (the first call traces the tf.function: seconds, never timed)."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    cpu0 = time.process_time()
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), (time.process_time() - cpu0) / reps
 
 
 def onednn_enabled():

@@ -13,30 +13,12 @@ import argparse
 import json
 import re
 import resource
-import statistics
 import sys
-import time
 
 import torch
 from torch import nn
 
-
-def parse_spec(path):
-    """(keyword, {key: value}) per layer line of a Radius .spec file (models/README.md)."""
-    layers = []
-    for line in open(path, encoding="utf-8"):
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        words = line.split()
-        keys = dict(w.split("=", 1) for w in words[1:])
-        layers.append((words[0], keys))
-    return layers
-
-
-def size2(text):
-    m = re.fullmatch(r"(\d+)(?:x(\d+))?", text)
-    return (int(m[1]), int(m[2] or m[1]))
+from step_common import parse_spec, size2, time_calls  # bench/, beside this file
 
 
 def build_model(spec):
@@ -90,19 +72,6 @@ def cpu_capability():
         return cpu.get_cpu_capability()
     m = re.search(r"CPU capability usage: (\S+)", torch.__config__.show())
     return m[1] if m else "?"
-
-
-def time_calls(fn, warmup, reps):
-    """(median wall seconds, mean process CPU seconds) per call, after warm-up calls."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    cpu0 = time.process_time()
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), (time.process_time() - cpu0) / reps
 
 
 def main():

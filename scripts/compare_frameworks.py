@@ -337,15 +337,9 @@ def report(info, contenders, runs, params, seconds, args):
 
 
 def write_results(text, info, contenders, runs, params, seconds, out_dir):
-    os.makedirs(out_dir, exist_ok=True)
-    slug = re.sub(r"[^a-z0-9]+", "-", info["cpu_model"].lower()).strip("-")
-    base = os.path.join(out_dir, f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d}-cpu-{slug}-frameworks")
-    with open(base + ".txt", "w") as f:
-        f.write(text + "\n")
-    with open(base + ".json", "w") as f:
-        json.dump({"machine": info, "contenders": contenders, "radius_parameters": params, "runs": runs,
-                   "run_seconds": seconds}, f, indent=1)
-    log(f"wrote {base}.txt and .json")
+    cp.write_result_files(out_dir, info["cpu_model"], "-frameworks", text,
+                          {"machine": info, "contenders": contenders, "radius_parameters": params, "runs": runs,
+                           "run_seconds": seconds})
 
 
 def parse_args():

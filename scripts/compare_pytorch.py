@@ -40,6 +40,18 @@ def log(msg):
     print(f"[compare] {msg}", file=sys.stderr, flush=True)
 
 
+def write_result_files(out_dir, cpu_model, suffix, text, payload):
+    """out_dir/<UTC date>-cpu-<cpu model><suffix>.txt (the table) and .json (payload)."""
+    os.makedirs(out_dir, exist_ok=True)
+    slug = re.sub(r"[^a-z0-9]+", "-", cpu_model.lower()).strip("-")
+    base = os.path.join(out_dir, f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d}-cpu-{slug}{suffix}")
+    with open(base + ".txt", "w") as f:
+        f.write(text + "\n")
+    with open(base + ".json", "w") as f:
+        json.dump(payload, f, indent=1)
+    log(f"wrote {base}.txt and .json")
+
+
 def wait4_run(cmd, env=None, timeout=600):
     """Runs cmd in ROOT; returns (rc, stdout, stderr, the child's own peak RSS in MB from wait4)."""
     with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
@@ -251,15 +263,9 @@ def report(info, torches, rows, out_dir, seconds):
                  "machine, blind to idle threads. Peak RSS: the whole process (kernel maxrss via wait4).")
     text = "\n".join(lines)
     print(text)
-    os.makedirs(out_dir, exist_ok=True)
-    slug = re.sub(r"[^a-z0-9]+", "-", info["cpu_model"].lower()).strip("-")
-    base = os.path.join(out_dir, f"{datetime.datetime.utcnow():%Y-%m-%d}-cpu-{slug}")
-    with open(base + ".txt", "w") as f:
-        f.write(text + "\n")
-    with open(base + ".json", "w") as f:
-        json.dump({"machine": info, "torch": {k: {kk: vv for kk, vv in v.items()} for k, v in torches.items()},
-                   "rows": rows, "run_seconds": seconds}, f, indent=1)
-    log(f"wrote {base}.txt and .json")
+    write_result_files(out_dir, info["cpu_model"], "", text,
+                       {"machine": info, "torch": {k: dict(v) for k, v in torches.items()}, "rows": rows,
+                        "run_seconds": seconds})
 
 
 if __name__ == "__main__":
