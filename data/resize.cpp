@@ -41,12 +41,44 @@ Image resize_nearest(const Image& img, int width, int height) {
 }
 
 // ---- Pillow's two-pass convolution resampler (Resample.c) ----------------------------
+// One pass along x, then one along y, each output sample a weighted sum of the
+// source samples its filter covers. 8-bit images follow Pillow bit for bit:
+// fixed-point weights (kPrecisionBits), an int32 sum, one rounding. Pillow has no
+// bit-exact reference for 16-bit samples (its fixed point would need 30 bits of
+// headroom), so 16-bit images use the same taps (support, centres, clamping) with
+// the normalised weights in double and one rounding per pass to 0..65535.
 constexpr int kPrecisionBits = 32 - 8 - 2;
 
-struct Taps {  // for each output index: first source index, tap count, ksize fixed-point weights
+// How each depth stores a weight, starts a sum and turns it into a sample.
+struct Depth8 {
+  using Sample = uint8_t;
+  using Weight = int32_t;  // also the sum
+  static Weight weight(double w) {
+    return int32_t(w < 0 ? -0.5 + w * (1 << kPrecisionBits) : 0.5 + w * (1 << kPrecisionBits));
+  }
+  static Weight start() { return 1 << (kPrecisionBits - 1); }  // rounds the final shift
+  static Sample finish(Weight acc) {
+    if (acc >= (1 << kPrecisionBits << 8)) return 255;
+    if (acc <= 0) return 0;
+    return uint8_t(acc >> kPrecisionBits);
+  }
+  static const Sample* samples(const Image& img) { return img.pixels.data(); }
+  static Sample* samples(Image& img) { return img.pixels.data(); }
+};
+struct Depth16 {
+  using Sample = uint16_t;
+  using Weight = double;
+  static Weight weight(double w) { return w; }
+  static Weight start() { return 0.0; }
+  static Sample finish(Weight acc) { return uint16_t(std::clamp(std::lround(acc), 0L, 65535L)); }
+  static const Sample* samples(const Image& img) { return img.pixels16.data(); }
+  static Sample* samples(Image& img) { return img.pixels16.data(); }
+};
+
+template <class W> struct Taps {  // for each output index: first source index, tap count, ksize weights
   int ksize = 0;
   std::vector<int> first, count;
-  std::vector<int32_t> weight;
+  std::vector<W> weight;
 };
 
 double triangle(double x) {
@@ -54,12 +86,12 @@ double triangle(double x) {
   return x < 1.0 ? 1.0 - x : 0.0;
 }
 
-// precompute_coeffs + normalize_coeffs_8bpc for the bilinear filter (support 1).
-Taps bilinear_taps(int in, int out) {
+// precompute_coeffs + normalize_coeffs for the bilinear filter (support 1).
+template <class D> Taps<typename D::Weight> bilinear_taps(int in, int out) {
   const double scale = double(in) / out;
   const double filterscale = std::max(scale, 1.0);
   const double support = 1.0 * filterscale;
-  Taps t;
+  Taps<typename D::Weight> t;
   t.ksize = int(std::ceil(support)) * 2 + 1;
   t.first.resize(size_t(out));
   t.count.resize(size_t(out));
@@ -75,110 +107,48 @@ Taps bilinear_taps(int in, int out) {
       k[size_t(x)] = triangle((x + xmin - center + 0.5) * ss);
       ww += k[size_t(x)];
     }
-    for (int x = 0; x < xmax; ++x) {
-      const double w = ww != 0.0 ? k[size_t(x)] / ww : k[size_t(x)];
-      t.weight[size_t(xx) * t.ksize + x] =
-          int32_t(w < 0 ? -0.5 + w * (1 << kPrecisionBits) : 0.5 + w * (1 << kPrecisionBits));
-    }
+    for (int x = 0; x < xmax; ++x)
+      t.weight[size_t(xx) * t.ksize + x] = D::weight(ww != 0.0 ? k[size_t(x)] / ww : k[size_t(x)]);
     t.first[size_t(xx)] = xmin;
     t.count[size_t(xx)] = xmax;
   }
   return t;
 }
 
-uint8_t clip8(int32_t v) {
-  if (v >= (1 << kPrecisionBits << 8)) return 255;
-  if (v <= 0) return 0;
-  return uint8_t(v >> kPrecisionBits);
-}
-
-// One pass along x (horizontal) or y. `stride` is the distance between neighbouring taps.
-Image resample_pass(const Image& in, int out_w, int out_h, const Taps& t, bool horizontal) {
-  Image out(out_w, out_h, in.channels);
+// One pass along x (horizontal) or y; tap_stride is the distance between neighbouring taps.
+template <class D>
+Image resample_pass(const Image& in, int out_w, int out_h, const Taps<typename D::Weight>& t, bool horizontal) {
+  Image out(out_w, out_h, in.channels, in.depth);
   const int c = in.channels;
-  const size_t tap_stride = horizontal ? size_t(c) : in.row_bytes();
+  const size_t row = in.row_bytes(), tap_stride = horizontal ? size_t(c) : row;
+  const typename D::Sample* px = D::samples(in);
+  typename D::Sample* dst = D::samples(out);
   for (int y = 0; y < out_h; ++y)
     for (int x = 0; x < out_w; ++x) {
       const int o = horizontal ? x : y;
-      const int32_t* w = t.weight.data() + size_t(o) * t.ksize;
+      const typename D::Weight* w = t.weight.data() + size_t(o) * t.ksize;
       const int first = t.first[size_t(o)], n = t.count[size_t(o)];
-      const uint8_t* src = horizontal ? in.pixels.data() + size_t(y) * in.row_bytes() + size_t(first) * c
-                                      : in.pixels.data() + size_t(first) * in.row_bytes() + size_t(x) * c;
+      const typename D::Sample* src = horizontal ? px + size_t(y) * row + size_t(first) * c
+                                                 : px + size_t(first) * row + size_t(x) * c;
       for (int k = 0; k < c; ++k) {
-        int32_t acc = 1 << (kPrecisionBits - 1);
-        for (int i = 0; i < n; ++i) acc += int32_t(src[size_t(i) * tap_stride + k]) * w[i];
-        out.at(x, y, k) = clip8(acc);
+        typename D::Weight acc = D::start();
+        for (int i = 0; i < n; ++i) acc += typename D::Weight(src[size_t(i) * tap_stride + k]) * w[i];
+        dst[(size_t(y) * size_t(out_w) + size_t(x)) * size_t(c) + size_t(k)] = D::finish(acc);
       }
     }
   return out;
 }
 
-// ---- 16-bit bilinear: Pillow's filter geometry, in floating point --------------------
-// Pillow has no bit-exact reference for 16-bit samples (its 8-bit fixed point would need
-// 30 bits of headroom), so 16-bit images use the same taps (support, centres, clamping)
-// with the normalised weights in double and one rounding per pass to 0..65535.
-struct FloatTaps {
-  int ksize = 0;
-  std::vector<int> first, count;
-  std::vector<double> weight;
-};
-
-FloatTaps bilinear_taps_float(int in, int out) {
-  const double scale = double(in) / out;
-  const double filterscale = std::max(scale, 1.0);
-  const double support = 1.0 * filterscale;
-  FloatTaps t;
-  t.ksize = int(std::ceil(support)) * 2 + 1;
-  t.first.resize(size_t(out));
-  t.count.resize(size_t(out));
-  t.weight.assign(size_t(out) * size_t(t.ksize), 0.0);
-  for (int xx = 0; xx < out; ++xx) {
-    const double center = (xx + 0.5) * scale;
-    const double ss = 1.0 / filterscale;
-    const int xmin = std::max(int(center - support + 0.5), 0);
-    const int xmax = std::min(int(center + support + 0.5), in) - xmin;
-    double ww = 0.0;
-    double* w = t.weight.data() + size_t(xx) * t.ksize;
-    for (int x = 0; x < xmax; ++x) ww += (w[x] = triangle((x + xmin - center + 0.5) * ss));
-    if (ww != 0.0)
-      for (int x = 0; x < xmax; ++x) w[x] /= ww;
-    t.first[size_t(xx)] = xmin;
-    t.count[size_t(xx)] = xmax;
-  }
-  return t;
-}
-
-Image resample_pass16(const Image& in, int out_w, int out_h, const FloatTaps& t, bool horizontal) {
-  Image out(out_w, out_h, in.channels, 16);
-  const int c = in.channels;
-  const size_t tap_stride = horizontal ? size_t(c) : in.row_bytes();
-  for (int y = 0; y < out_h; ++y)
-    for (int x = 0; x < out_w; ++x) {
-      const int o = horizontal ? x : y;
-      const double* w = t.weight.data() + size_t(o) * t.ksize;
-      const int first = t.first[size_t(o)], n = t.count[size_t(o)];
-      const uint16_t* src = horizontal ? in.pixels16.data() + size_t(y) * in.row_bytes() + size_t(first) * c
-                                       : in.pixels16.data() + size_t(first) * in.row_bytes() + size_t(x) * c;
-      for (int k = 0; k < c; ++k) {
-        double acc = 0.0;
-        for (int i = 0; i < n; ++i) acc += double(src[size_t(i) * tap_stride + k]) * w[i];
-        out.at16(x, y, k) = uint16_t(std::clamp(std::lround(acc), 0L, 65535L));
-      }
-    }
-  return out;
-}
-
-Image resize_bilinear16(const Image& img, int width, int height) {
-  Image tmp =
-      img.width == width ? img : resample_pass16(img, width, img.height, bilinear_taps_float(img.width, width), true);
+template <class D> Image resize_bilinear_depth(const Image& img, int width, int height) {
+  Image tmp = img.width == width ? img
+                                 : resample_pass<D>(img, width, img.height, bilinear_taps<D>(img.width, width), true);
   return img.height == height ? tmp
-                              : resample_pass16(tmp, width, height, bilinear_taps_float(img.height, height), false);
+                              : resample_pass<D>(tmp, width, height, bilinear_taps<D>(img.height, height), false);
 }
 
 Image resize_bilinear(const Image& img, int width, int height) {
-  if (img.depth == 16) return resize_bilinear16(img, width, height);
-  Image tmp = img.width == width ? img : resample_pass(img, width, img.height, bilinear_taps(img.width, width), true);
-  return img.height == height ? tmp : resample_pass(tmp, width, height, bilinear_taps(img.height, height), false);
+  return img.depth == 16 ? resize_bilinear_depth<Depth16>(img, width, height)
+                         : resize_bilinear_depth<Depth8>(img, width, height);
 }
 
 }  // namespace
