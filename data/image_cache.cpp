@@ -183,18 +183,20 @@ ImageCache::ImageCache(const Dataset& dataset, std::vector<size_t> sample_indice
   seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-ImageCache ImageCache::from_pixels(std::vector<uint8_t> pixels, std::vector<int> labels, int height, int width,
-                                   int channels) {
-  check_size(height, width, channels, "ImageCache::from_pixels");
+// What from_pixels and from_pixels16 share: the sizes checked, every sample in
+// order, nothing requested beyond the given images. samples: how many the pixels hold.
+ImageCache ImageCache::with_samples(size_t samples, std::vector<int> labels, int height, int width, int channels,
+                                    int depth, const char* who) {
+  check_size(height, width, channels, who);
   ImageCache c;
   c.height_ = height;
   c.width_ = width;
   c.channels_ = channels;
-  if (pixels.size() != labels.size() * c.image_bytes())
-    throw std::invalid_argument("ImageCache::from_pixels: " + std::to_string(pixels.size()) + " bytes is not " +
+  c.depth_ = depth;
+  if (samples != labels.size() * c.image_samples())
+    throw std::invalid_argument(std::string(who) + ": " + std::to_string(samples) + " samples is not " +
                                 std::to_string(labels.size()) + " images of " + std::to_string(height) + "x" +
                                 std::to_string(width) + "x" + std::to_string(channels));
-  c.pixels_ = std::move(pixels);
   c.labels_ = std::move(labels);
   c.sample_index_.resize(c.labels_.size());
   for (size_t k = 0; k < c.sample_index_.size(); ++k) c.sample_index_[k] = k;
@@ -202,23 +204,18 @@ ImageCache ImageCache::from_pixels(std::vector<uint8_t> pixels, std::vector<int>
   return c;
 }
 
+ImageCache ImageCache::from_pixels(std::vector<uint8_t> pixels, std::vector<int> labels, int height, int width,
+                                   int channels) {
+  ImageCache c = with_samples(pixels.size(), std::move(labels), height, width, channels, 8, "ImageCache::from_pixels");
+  c.pixels_ = std::move(pixels);
+  return c;
+}
+
 ImageCache ImageCache::from_pixels16(std::vector<uint16_t> pixels, std::vector<int> labels, int height, int width,
                                      int channels) {
-  check_size(height, width, channels, "ImageCache::from_pixels16");
-  ImageCache c;
-  c.height_ = height;
-  c.width_ = width;
-  c.channels_ = channels;
-  c.depth_ = 16;
-  if (pixels.size() != labels.size() * c.image_samples())
-    throw std::invalid_argument("ImageCache::from_pixels16: " + std::to_string(pixels.size()) + " samples is not " +
-                                std::to_string(labels.size()) + " images of " + std::to_string(height) + "x" +
-                                std::to_string(width) + "x" + std::to_string(channels));
+  ImageCache c =
+      with_samples(pixels.size(), std::move(labels), height, width, channels, 16, "ImageCache::from_pixels16");
   c.pixels16_ = std::move(pixels);
-  c.labels_ = std::move(labels);
-  c.sample_index_.resize(c.labels_.size());
-  for (size_t k = 0; k < c.sample_index_.size(); ++k) c.sample_index_[k] = k;
-  c.requested_ = int64_t(c.labels_.size());
   return c;
 }
 

@@ -122,6 +122,9 @@ class ImageCache {
   std::string summary() const;
 
  private:
+  // from_pixels / from_pixels16 without the pixels: sizes checked against `samples`.
+  static ImageCache with_samples(size_t samples, std::vector<int> labels, int height, int width, int channels,
+                                 int depth, const char* who);
   int height_ = 0, width_ = 0, channels_ = 0, depth_ = 8;
   Interpolation interpolation_ = Interpolation::nearest;
   std::vector<uint8_t> pixels_;     // depth 8: size() x H x W x C, HWC per image
