@@ -15,6 +15,7 @@
 #include "net/device_batches.h"
 #include "net/spec.h"
 #include "optim/adam.h"
+#include "tests/cache_util.h"
 #include "tests/temp_dir.h"
 #include "tensor/rng.h"
 #include "tests/cuda_util.h"
@@ -29,29 +30,12 @@ namespace {
 
 // n random (never constant) images of h x w x c with label k % 2.
 ImageCache random_cache(int n, int h, int w, int c, uint64_t seed) {
-  std::vector<uint8_t> px(size_t(n) * h * w * c);
-  Rng rng(seed, 7);
-  for (auto& p : px) p = uint8_t(rng.next_u32());
-  std::vector<int> labels(static_cast<size_t>(n));
-  for (int k = 0; k < n; ++k) labels[size_t(k)] = k % 2;
-  return ImageCache::from_pixels(std::move(px), std::move(labels), h, w, c);
+  return test::random_cache_of<uint8_t>(n, h, w, c, seed, 7);
 }
-
-// The same with 16-bit samples (a cache of 16-bit PNGs or DICOM files).
 ImageCache random_cache16(int n, int h, int w, int c, uint64_t seed) {
-  std::vector<uint16_t> px(size_t(n) * h * w * c);
-  Rng rng(seed, 8);
-  for (auto& p : px) p = uint16_t(rng.next_u32());
-  std::vector<int> labels(static_cast<size_t>(n));
-  for (int k = 0; k < n; ++k) labels[size_t(k)] = k % 2;
-  return ImageCache::from_pixels16(std::move(px), std::move(labels), h, w, c);
+  return test::random_cache_of<uint16_t>(n, h, w, c, seed, 8);
 }
-
-std::vector<size_t> all_items(const ImageCache& cache) {
-  std::vector<size_t> v(size_t(cache.size()));
-  for (size_t k = 0; k < v.size(); ++k) v[k] = k;
-  return v;
-}
+using test::all_items;
 
 AugmentConfig strong_augment() {  // every parameter on, vertical flips too
   AugmentConfig cfg = AugmentConfig::paper();

@@ -9,27 +9,17 @@
 #include "data/loader.h"
 #include "data/synth_dataset.h"
 #include "tensor/rng.h"
+#include "tests/cache_util.h"
 #include "tests/temp_dir.h"
 
 using namespace radius;
 
 namespace {
 
-// n random images of h x w x c with label k % 2, built in memory (no files: fast).
 ImageCache random_cache(int n, int h, int w, int c, uint64_t seed = 3) {
-  std::vector<uint8_t> px(size_t(n) * h * w * c);
-  Rng rng(seed, 1);
-  for (auto& p : px) p = uint8_t(rng.next_u32());
-  std::vector<int> labels(static_cast<size_t>(n));
-  for (int k = 0; k < n; ++k) labels[size_t(k)] = k % 2;
-  return ImageCache::from_pixels(std::move(px), std::move(labels), h, w, c);
+  return test::random_cache_of<uint8_t>(n, h, w, c, seed, 1);
 }
-
-std::vector<size_t> all_items(const ImageCache& c) {
-  std::vector<size_t> v(size_t(c.size()));
-  for (size_t k = 0; k < v.size(); ++k) v[k] = k;
-  return v;
-}
+using test::all_items;
 
 struct Epoch {
   std::vector<std::vector<float>> images, labels;
