@@ -239,7 +239,7 @@ TEST_CASE("fit: micro-batches sum their gradients in order, as processes adding 
   rank->init(4);
   Tensor sum = Tensor::zeros(rank->grads().shape());
   double loss = 0;
-  for (const auto [begin, end] : {std::pair<int64_t, int64_t>{0, 3}, {3, 7}}) {
+  for (const auto& [begin, end] : {std::pair<int64_t, int64_t>{0, 3}, {3, 7}}) {
     const int64_t m = end - begin;
     const Tensor xs = x.slice(begin * 128, Shape{m, 2, 8, 8}), ys = y.slice(begin, Shape{m});
     rank->zero_grad();
