@@ -202,6 +202,8 @@ void PackedA::pack(Trans ta, int64_t m, int64_t k, const float* a, int64_t lda) 
     pack_a(mr, ta, a, lda, 0, m, pc, std::min(step_, k - pc), data_.get() + pc * round_up(m, mr));
 }
 
+const MicroKernel& PackedA::kernel() const { return kernel_ ? *kernel_ : current_micro_kernel(); }
+
 const float* PackedA::panel(int64_t p, int64_t i) const {
   const int64_t kc = std::min(step_, k_ - p), mr = kernel_->mr;
   return data_.get() + p * round_up(m_, mr) + i / mr * mr * kc;

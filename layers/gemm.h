@@ -33,8 +33,9 @@ class PackedA {
   int64_t depth() const { return k_; }
   // The MR-row panel that starts at row i of the depth block that starts at p.
   const float* panel(int64_t p, int64_t i) const;
-  // The micro-kernel the panels were cut for (the current one when packed).
-  const MicroKernel& kernel() const { return *kernel_; }
+  // The micro-kernel the panels were cut for (the current one when packed;
+  // before any pack, the current one: there is nothing to multiply then).
+  const MicroKernel& kernel() const;
 
  private:
   struct Free {

@@ -155,6 +155,13 @@ TEST_CASE("sgemm: the AVX-512 and AVX2 micro-kernels give the same bits") {
         }
 }
 
+TEST_CASE("sgemm: an empty PackedA multiplies to an empty product") {
+  const PackedA never_packed;
+  std::vector<float> b(4, 1.0f), c(1, 7.0f);
+  sgemm_packed(never_packed, Trans::no, 4, b.data(), 4, 0.0f, c.data(), 4);  // 0 rows: nothing written
+  CHECK(c[0] == 7.0f);
+}
+
 TEST_CASE("sgemm: a kernel this CPU cannot run, or an unknown one, is refused by name") {
   KernelChoice restore;
   std::string all;
