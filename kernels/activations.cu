@@ -10,67 +10,47 @@
 namespace radius::cuda {
 namespace {
 
-struct ReluForward {
+// y = F::at(x), elementwise.
+template <class F> struct Map1 {
   const float* x;
   float* y;
   bool vec;
   template <int W> __device__ void apply(int64_t i) const {
     Vec<W> v = load<W>(x + i);
 #pragma unroll
-    for (int q = 0; q < W; ++q) v[q] = formula::relu(v[q]);
+    for (int q = 0; q < W; ++q) v[q] = F::at(v[q]);
     store<W>(y + i, v);
   }
 };
 
-struct ReluBackward {
-  const float *x, *dy;
-  float* dx;
+// out = F::at(a, b), elementwise.
+template <class F> struct Map2 {
+  const float *a, *b;
+  float* out;
   bool vec;
   template <int W> __device__ void apply(int64_t i) const {
-    const Vec<W> a = load<W>(x + i);
-    Vec<W> d = load<W>(dy + i);
+    const Vec<W> u = load<W>(a + i);
+    Vec<W> v = load<W>(b + i);
 #pragma unroll
-    for (int q = 0; q < W; ++q) d[q] = formula::relu_grad(a[q], d[q]);
-    store<W>(dx + i, d);
+    for (int q = 0; q < W; ++q) v[q] = F::at(u[q], v[q]);
+    store<W>(out + i, v);
   }
 };
 
-struct SigmoidForward {
-  const float* x;
-  float* y;
-  bool vec;
-  template <int W> __device__ void apply(int64_t i) const {
-    Vec<W> v = load<W>(x + i);
-#pragma unroll
-    for (int q = 0; q < W; ++q) v[q] = formula::stable_sigmoid(v[q]);
-    store<W>(y + i, v);
-  }
+struct Relu {
+  __device__ static float at(float x) { return formula::relu(x); }
 };
-
-struct SigmoidBackward {
-  const float *y, *dy;
-  float* dx;
-  bool vec;
-  template <int W> __device__ void apply(int64_t i) const {
-    const Vec<W> s = load<W>(y + i);
-    Vec<W> d = load<W>(dy + i);
-#pragma unroll
-    for (int q = 0; q < W; ++q) d[q] = formula::sigmoid_grad(s[q], d[q]);
-    store<W>(dx + i, d);
-  }
+struct ReluGrad {  // (x, dy) -> dx
+  __device__ static float at(float x, float dy) { return formula::relu_grad(x, dy); }
 };
-
-struct Multiply {
-  const float *x, *mask;
-  float* y;
-  bool vec;
-  template <int W> __device__ void apply(int64_t i) const {
-    Vec<W> v = load<W>(x + i);
-    const Vec<W> m = load<W>(mask + i);
-#pragma unroll
-    for (int q = 0; q < W; ++q) v[q] *= m[q];
-    store<W>(y + i, v);
-  }
+struct Sigmoid {
+  __device__ static float at(float x) { return formula::stable_sigmoid(x); }
+};
+struct SigmoidGrad {  // (y, dy) -> dx
+  __device__ static float at(float y, float dy) { return formula::sigmoid_grad(y, dy); }
+};
+struct Product {  // (x, mask) -> y
+  __device__ static float at(float x, float m) { return x * m; }
 };
 
 // One thread per Philox block: 4 mask elements from one 4-word draw.
@@ -85,16 +65,16 @@ __global__ void dropout_mask_kernel(int64_t n, float rate, float keep_scale, uin
 }  // namespace
 
 void relu_forward(int64_t n, const float* x, float* y) {
-  launch_map(n, ReluForward{x, y, aligned16(x) && aligned16(y)}, "relu_forward");
+  launch_map(n, Map1<Relu>{x, y, aligned16(x) && aligned16(y)}, "relu_forward");
 }
 void relu_backward(int64_t n, const float* x, const float* dy, float* dx) {
-  launch_map(n, ReluBackward{x, dy, dx, aligned16(x) && aligned16(dy) && aligned16(dx)}, "relu_backward");
+  launch_map(n, Map2<ReluGrad>{x, dy, dx, aligned16(x) && aligned16(dy) && aligned16(dx)}, "relu_backward");
 }
 void sigmoid_forward(int64_t n, const float* x, float* y) {
-  launch_map(n, SigmoidForward{x, y, aligned16(x) && aligned16(y)}, "sigmoid_forward");
+  launch_map(n, Map1<Sigmoid>{x, y, aligned16(x) && aligned16(y)}, "sigmoid_forward");
 }
 void sigmoid_backward(int64_t n, const float* y, const float* dy, float* dx) {
-  launch_map(n, SigmoidBackward{y, dy, dx, aligned16(y) && aligned16(dy) && aligned16(dx)}, "sigmoid_backward");
+  launch_map(n, Map2<SigmoidGrad>{y, dy, dx, aligned16(y) && aligned16(dy) && aligned16(dx)}, "sigmoid_backward");
 }
 
 void dropout_mask(int64_t n, float rate, uint64_t seed, uint64_t stream_id, uint64_t call, float* mask) {
@@ -107,7 +87,7 @@ void dropout_mask(int64_t n, float rate, uint64_t seed, uint64_t stream_id, uint
 }
 
 void dropout_apply(int64_t n, const float* x, const float* mask, float* y) {
-  launch_map(n, Multiply{x, mask, y, aligned16(x) && aligned16(mask) && aligned16(y)}, "dropout_apply");
+  launch_map(n, Map2<Product>{x, mask, y, aligned16(x) && aligned16(mask) && aligned16(y)}, "dropout_apply");
 }
 
 }  // namespace radius::cuda
