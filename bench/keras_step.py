@@ -14,13 +14,12 @@ count is fixed before TensorFlow starts: intra-op pool = --threads (the
 threads that split one convolution), inter-op pool = 1 (a Sequential model
 runs one layer after the other, so a second pool would only add threads).
 """
-import argparse
 import json
 import os
 import resource
 import sys
 
-from step_common import parse_spec, size2, time_calls  # bench/, beside this file
+from step_common import parse_spec, size2, step_arguments, time_calls  # bench/, beside this file
 
 
 def pin_to_cpu(threads):
@@ -76,13 +75,7 @@ def onednn_enabled():
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--spec", default="models/paper.spec")
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--steps", type=int, default=6, help="timed training steps (median reported)")
-    ap.add_argument("--warmup", type=int, default=2)
-    args = ap.parse_args()
+    args = step_arguments(__doc__)
 
     pin_to_cpu(args.threads)
     import numpy as np

@@ -9,7 +9,6 @@ batch inference, and prints one JSON object.
 
 Run by scripts/compare_pytorch.py; any python with torch installed works.
 """
-import argparse
 import json
 import re
 import resource
@@ -18,7 +17,7 @@ import sys
 import torch
 from torch import nn
 
-from step_common import parse_spec, size2, time_calls  # bench/, beside this file
+from step_common import parse_spec, size2, step_arguments, time_calls  # bench/, beside this file
 
 
 def build_model(spec):
@@ -75,13 +74,7 @@ def cpu_capability():
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--spec", default="models/paper.spec")
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--steps", type=int, default=6, help="timed training steps (median reported)")
-    ap.add_argument("--warmup", type=int, default=2)
-    args = ap.parse_args()
+    args = step_arguments(__doc__)
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)

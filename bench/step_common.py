@@ -1,9 +1,21 @@
 """What the framework twins of Radius's training step share (bench/pytorch_step.py,
 bench/keras_step.py): reading a Radius .spec file and timing a call. Plain
 Python: importing it pulls in no framework."""
+import argparse
 import re
 import statistics
 import time
+
+
+def step_arguments(doc):
+    """The twins' command line: the spec, threads, batch, timed and warm-up steps."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--spec", default="models/paper.spec")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--steps", type=int, default=6, help="timed training steps (median reported)")
+    ap.add_argument("--warmup", type=int, default=2)
+    return ap.parse_args()
 
 
 def parse_spec(path):
