@@ -46,10 +46,10 @@ enum class ConvGemm { packed, eigen };
 void set_conv2d_gemm(ConvGemm which);
 ConvGemm conv2d_gemm();
 
-template <class T>
 // b may be null; relu: y = relu(conv + b), applied to each block of the output
 // while it is in cache (the fused conv + relu, net/fusion.h), the same bits as a
 // separate relu pass after it.
+template <class T>
 void conv2d_forward(const Conv2dGeom& g, int64_t n, const T* x, const T* w, const T* b, T* y, bool relu = false);
 // dx may be null (no input gradient); dw and db (nullable) are accumulated into.
 template <class T>

@@ -1,0 +1,226 @@
+// F(2x2, 3x3) forward convolution (the derivation is in winograd.h).
+//
+// Per image, a block of output tiles at a time (winograd_block_tiles):
+//   1. V [16][C][nb]: each input tile d (4x4, zeros outside the image) -> B^T d B;
+//   2. M [16][K][nb] = U_xi [K, C] x V_xi [C, nb] for the 16 positions xi, on the
+//      packed SGEMM with U_xi packed once per call (float) or on Eigen (double);
+//   3. each tile's 16 values of M -> A^T M A: its 2x2 outputs (+ bias, ReLU),
+//      written where they fall inside the output (an odd OH or OW leaves the
+//      last tiles half outside).
+// Threads take whole images, as conv2d_forward does; U is shared, read-only.
+#include "layers/winograd.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <type_traits>
+#include <vector>
+
+#include "kernels/formulas.h"
+#include "layers/gemm.h"
+#include "tensor/eigen.h"
+
+namespace radius {
+namespace {
+
+constexpr int64_t kPositions = 16;  // the 4x4 transformed tile
+
+// U = G g G^T for one 3x3 filter g (row-major), written to u[xi * stride].
+template <class T> void filter_transform(const T* g, T* u, int64_t stride) {
+  T gg[4][3];  // G g: 4x3
+  for (int j = 0; j < 3; ++j) {
+    gg[0][j] = g[j];
+    gg[1][j] = (g[j] + g[3 + j] + g[6 + j]) / T(2);
+    gg[2][j] = (g[j] - g[3 + j] + g[6 + j]) / T(2);
+    gg[3][j] = g[6 + j];
+  }
+  for (int i = 0; i < 4; ++i) {  // (G g) G^T: 4x4
+    u[(i * 4 + 0) * stride] = gg[i][0];
+    u[(i * 4 + 1) * stride] = (gg[i][0] + gg[i][1] + gg[i][2]) / T(2);
+    u[(i * 4 + 2) * stride] = (gg[i][0] - gg[i][1] + gg[i][2]) / T(2);
+    u[(i * 4 + 3) * stride] = gg[i][2];
+  }
+}
+
+// Per-thread scratch, grown once and reused.
+template <class T> T* scratch(std::vector<T>& buf, int64_t size) {
+  if (int64_t(buf.size()) < size) buf.resize(size_t(size));
+  return buf.data();
+}
+
+// V = B^T d B for one 4x4 input tile d, written to v[xi * stride].
+template <class T> void input_transform(const T (&d)[4][4], T* v, int64_t stride) {
+  T bd[4][4];  // B^T d: combines rows
+  for (int j = 0; j < 4; ++j) {
+    bd[0][j] = d[0][j] - d[2][j];
+    bd[1][j] = d[1][j] + d[2][j];
+    bd[2][j] = d[2][j] - d[1][j];
+    bd[3][j] = d[1][j] - d[3][j];
+  }
+  for (int i = 0; i < 4; ++i) {  // (B^T d) B: combines columns the same way
+    v[(i * 4 + 0) * stride] = bd[i][0] - bd[i][2];
+    v[(i * 4 + 1) * stride] = bd[i][1] + bd[i][2];
+    v[(i * 4 + 2) * stride] = bd[i][2] - bd[i][1];
+    v[(i * 4 + 3) * stride] = bd[i][1] - bd[i][3];
+  }
+}
+
+// V = B^T d B for `run` tiles side by side in one tile row, all inside the image:
+// tile t's 4x4 input starts at src + 2t (rows ld apart), its 16 values go to
+// v[xi * stride + t]. Tile t reads columns 2t..2t+3 = even[t], odd[t],
+// even[t + 1], odd[t + 1] of its rows, so each row is first split into its even
+// and odd columns (contiguous); then the arithmetic, input_transform's with t
+// innermost, reads and writes contiguous runs: the loop vectorizes.
+template <class T>
+void input_transform_run(const T* __restrict src, int64_t ld, int64_t run, T* __restrict v, int64_t stride,
+                         std::vector<T>& split) {
+  const int64_t len = run + 1;
+  T* __restrict e = scratch(split, 8 * len);  // even[r] = e + 2r * len, odd[r] = e + (2r + 1) * len
+  for (int r = 0; r < 4; ++r)
+    for (int64_t j = 0; j < len; ++j) {
+      e[2 * r * len + j] = src[r * ld + 2 * j];
+      e[(2 * r + 1) * len + j] = src[r * ld + 2 * j + 1];  // column 2 run + 1: the last tile's last, inside
+    }
+  for (int64_t t = 0; t < run; ++t) {
+    T bd[4][4];  // B^T d
+    for (int q = 0; q < 4; ++q) {
+      const int64_t at = (q & 1) * len + t + (q >> 1);  // q = 0, 1, 2, 3: even[t], odd[t], even[t+1], odd[t+1]
+      const T d0 = e[0 * len + at], d1 = e[2 * len + at], d2 = e[4 * len + at], d3 = e[6 * len + at];
+      bd[0][q] = d0 - d2;
+      bd[1][q] = d1 + d2;
+      bd[2][q] = d2 - d1;
+      bd[3][q] = d1 - d3;
+    }
+    for (int i = 0; i < 4; ++i) {
+      v[(i * 4 + 0) * stride + t] = bd[i][0] - bd[i][2];
+      v[(i * 4 + 1) * stride + t] = bd[i][1] + bd[i][2];
+      v[(i * 4 + 2) * stride + t] = bd[i][2] - bd[i][1];
+      v[(i * 4 + 3) * stride + t] = bd[i][1] - bd[i][3];
+    }
+  }
+}
+
+// Y = A^T m A for each of nb tiles (their 16 values m[xi * stride + t]): 2x2 outputs each,
+// y[(r * 2 + s) * nb + t]. Tile t of every position is contiguous: the loop vectorizes.
+template <class T>
+void output_transform_tiles(const T* __restrict m, int64_t stride, int64_t nb, T* __restrict y) {
+  for (int64_t t = 0; t < nb; ++t) {
+    T am[2][4];
+    for (int j = 0; j < 4; ++j) {
+      const T m0 = m[(0 * 4 + j) * stride + t], m1 = m[(1 * 4 + j) * stride + t], m2 = m[(2 * 4 + j) * stride + t],
+              m3 = m[(3 * 4 + j) * stride + t];
+      am[0][j] = m0 + m1 + m2;
+      am[1][j] = m1 - m2 - m3;
+    }
+    for (int i = 0; i < 2; ++i) {
+      y[(i * 2 + 0) * nb + t] = am[i][0] + am[i][1] + am[i][2];
+      y[(i * 2 + 1) * nb + t] = am[i][1] - am[i][2] - am[i][3];
+    }
+  }
+}
+
+// M_xi = U_xi x V_xi for the 16 positions of one block of nb tiles.
+template <class T>
+void multiply_positions(const Conv2dGeom& g, const std::vector<PackedA>& packed, const T* u, const T* v, int64_t nb,
+                        T* m) {
+  for (int64_t xi = 0; xi < kPositions; ++xi) {
+    const T* v_xi = v + xi * g.c * nb;
+    T* m_xi = m + xi * g.k * nb;
+    if constexpr (std::is_same_v<T, float>) {
+      sgemm_packed(packed[size_t(xi)], Trans::no, nb, v_xi, nb, 0.0f, m_xi, nb);
+    } else {
+      RowMatMap<T>(m_xi, g.k, nb).noalias() =
+          ConstRowMatMap<T>(u + xi * g.k * g.c, g.k, g.c) * ConstRowMatMap<T>(v_xi, g.c, nb);
+    }
+  }
+}
+
+}  // namespace
+
+bool winograd_applies(const Conv2dGeom& g) { return g.kh == 3 && g.kw == 3 && g.stride == 1; }
+
+int64_t winograd_block_tiles(const Conv2dGeom& g) {
+  const int64_t tiles = ((g.oh + 1) / 2) * ((g.ow + 1) / 2);
+  // 16 x (C + K) x nb floats of V and M in ~1 MB.
+  const int64_t budget = std::clamp<int64_t>(16384 / (g.c + g.k), 16, 512) / 16 * 16;
+  return std::min(budget, tiles);
+}
+
+template <class T>
+void conv2d_forward_winograd(const Conv2dGeom& g, int64_t n, const T* x, const T* w, const T* b, T* y, bool relu) {
+  if (!winograd_applies(g)) throw std::invalid_argument("conv2d_forward_winograd: needs a 3x3 kernel at stride 1");
+  // U [16][K][C]: every filter transformed once per call.
+  std::vector<T> u(size_t(kPositions * g.k * g.c));
+  for (int64_t k = 0; k < g.k; ++k)
+    for (int64_t c = 0; c < g.c; ++c) filter_transform(w + (k * g.c + c) * 9, u.data() + k * g.c + c, g.k * g.c);
+  std::vector<PackedA> packed(std::is_same_v<T, float> ? size_t(kPositions) : 0);
+  if constexpr (std::is_same_v<T, float>)
+    for (int64_t xi = 0; xi < kPositions; ++xi)
+      packed[size_t(xi)].pack(Trans::no, g.k, g.c, u.data() + xi * g.k * g.c, g.c);
+
+  const int64_t tiles_w = (g.ow + 1) / 2, tiles = ((g.oh + 1) / 2) * tiles_w, step = winograd_block_tiles(g);
+  const int64_t in_size = g.c * g.h * g.w, out_size = g.k * g.pixels();
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    thread_local std::vector<T> v_buf, m_buf, corner_buf, split_buf;
+    T* v = scratch(v_buf, kPositions * g.c * step);
+    T* m = scratch(m_buf, kPositions * g.k * step);
+    const T* x_i = x + i * in_size;
+    T* y_i = y + i * out_size;
+    for (int64_t t0 = 0; t0 < tiles; t0 += step) {
+      const int64_t nb = std::min(step, tiles - t0);
+      // 1. input tiles -> V, a run of tiles of one tile row at a time: where the
+      // whole run lies inside the image, over all its tiles at once (a loop the
+      // compiler vectorizes); else tile by tile with the edges tested.
+      for (int64_t ta = 0; ta < nb;) {
+        const int64_t row = (t0 + ta) / tiles_w, first_col = (t0 + ta) % tiles_w;
+        const int64_t run = std::min(nb - ta, tiles_w - first_col);
+        const int64_t row0 = row * 2 - g.pad_top, col0 = first_col * 2 - g.pad_left;
+        const bool inside = row0 >= 0 && row0 + 4 <= g.h && col0 >= 0 && col0 + 2 * (run - 1) + 4 <= g.w;
+        for (int64_t c = 0; c < g.c; ++c) {
+          const T* plane = x_i + c * g.h * g.w;
+          T* v_c = v + c * nb + ta;
+          if (inside) {
+            input_transform_run(plane + row0 * g.w + col0, g.w, run, v_c, g.c * nb, split_buf);
+            continue;
+          }
+          for (int64_t t = 0; t < run; ++t) {
+            T d[4][4];
+            for (int r = 0; r < 4; ++r)
+              for (int q = 0; q < 4; ++q) {
+                const int64_t ii = row0 + r, jj = col0 + 2 * t + q;
+                d[r][q] = (ii >= 0 && ii < g.h && jj >= 0 && jj < g.w) ? plane[ii * g.w + jj] : T(0);
+              }
+            input_transform(d, v_c + t, g.c * nb);
+          }
+        }
+        ta += run;
+      }
+      // 2. the 16 GEMMs
+      multiply_positions(g, packed, u.data(), v, nb, m);
+      // 3. M -> outputs: the transform over all nb tiles of a filter at once (a
+      // loop the compiler vectorizes: tile t of every position is contiguous),
+      // then each tile's 2x2 values to their places in the output.
+      T* const corners = scratch(corner_buf, 4 * nb);  // [r * 2 + s][t]
+      for (int64_t k = 0; k < g.k; ++k) {
+        output_transform_tiles(m + k * nb, g.k * nb, nb, corners);
+        const T bias = b ? b[k] : T(0);
+        T* out = y_i + k * g.pixels();
+        for (int64_t t = 0; t < nb; ++t) {
+          const int64_t oi0 = (t0 + t) / tiles_w * 2, oj0 = (t0 + t) % tiles_w * 2;
+          for (int r = 0; r < 2 && oi0 + r < g.oh; ++r)
+            for (int s = 0; s < 2 && oj0 + s < g.ow; ++s) {
+              const T value = corners[(r * 2 + s) * nb + t] + bias;
+              out[(oi0 + r) * g.ow + oj0 + s] = relu ? formula::relu(value) : value;
+            }
+        }
+      }
+    }
+  }
+}
+
+template void conv2d_forward_winograd<float>(const Conv2dGeom&, int64_t, const float*, const float*, const float*,
+                                             float*, bool);
+template void conv2d_forward_winograd<double>(const Conv2dGeom&, int64_t, const double*, const double*,
+                                              const double*, double*, bool);
+
+}  // namespace radius
