@@ -78,9 +78,9 @@ using OnnxExport = std::function<std::string(const ExportedLayer& layer, const s
 
 // ---- Keras --------------------------------------------------------------------------
 struct KerasTensor {
-  std::string radius;       // the short name here: "weight"
-  std::string keras;        // Keras' variable name: "kernel"
-  std::vector<int> axes;    // Keras axis i is Radius axis axes[i]; empty: the same order
+  std::string radius = {};     // the short name here: "weight"
+  std::string keras = {};      // Keras' variable name: "kernel"
+  std::vector<int> axes = {};  // Keras axis i is Radius axis axes[i]; empty: the same order
   int flattened_features_axis = -1;  // the Keras axis indexing a flattened image's features, if any
 };
 
