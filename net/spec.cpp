@@ -36,15 +36,17 @@ SpecLine parse_line(const std::string& source, int number, const std::vector<std
 }
 
 // Appends the layers of one line to `model`: one, or two when activation= asks
-// for a separate activation layer after it (conv2d, dense).
-void add_layers(Sequential& model, const SpecLine& line) {
+// for a separate activation layer after it (conv2d, dense). params: the model's
+// parameter count so far, kept up to date here (counting the whole model again
+// for every line made a spec of n lines cost n^2).
+void add_layers(Sequential& model, const SpecLine& line, int64_t& params) {
   const LayerKind* kind = find_layer_kind(line.keyword());
   if (!kind) line.fail("'" + line.keyword() + "' cannot appear here");  // "input" (handled by the caller)
   std::vector<std::unique_ptr<Layer>> layers;
-  layers.push_back(kind->make(line, model.output_shape(), model.num_params()));
+  layers.push_back(kind->make(line, model.output_shape(), params));
   if (kind->takes_activation) {
     const std::string act = line.choice("activation", {"relu", "sigmoid", "linear"}, "linear");
-    if (act != "linear") layers.push_back(find_layer_kind(act)->make(line, model.output_shape(), model.num_params()));
+    if (act != "linear") layers.push_back(find_layer_kind(act)->make(line, model.output_shape(), params));
   }
   for (auto& layer : layers) {
     try {
@@ -52,6 +54,7 @@ void add_layers(Sequential& model, const SpecLine& line) {
     } catch (const std::invalid_argument& e) {
       line.fail(e.what());
     }
+    for (const ParamSpec& spec : model.layer(model.size() - 1).param_specs()) params += spec.shape.numel();
     if (model.output_shape().numel() > kMaxActivation)
       line.fail("output " + model.output_shape().str() + " is absurdly large (more than " +
                 std::to_string(kMaxActivation) + " values per sample)");
@@ -63,6 +66,7 @@ void add_layers(Sequential& model, const SpecLine& line) {
 std::unique_ptr<Sequential> parse_model_spec(const std::string& text, const std::string& source_name) {
   std::unique_ptr<Sequential> model;
   int number = 0, input_line = 0;
+  int64_t params = 0;  // the model's parameter count so far (add_layers keeps it)
   std::istringstream lines(text);
   for (std::string raw; std::getline(lines, raw);) {
     ++number;
@@ -77,9 +81,10 @@ std::unique_ptr<Sequential> parse_model_spec(const std::string& text, const std:
       if (shape.numel() > kMaxActivation) line.fail("input " + shape.str() + " is absurdly large");
       model = std::make_unique<Sequential>(shape);
       input_line = number;
+      params = 0;
     } else {
       if (!model) line.fail("the spec must start with an 'input' line, got '" + line.keyword() + "' first");
-      add_layers(*model, line);
+      add_layers(*model, line, params);
     }
   }
   const std::string at_end = source_name + ":" + std::to_string(std::max(number, 1)) + ": ";
