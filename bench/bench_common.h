@@ -11,12 +11,21 @@
 #include <cstring>
 #include <map>
 #include <stdexcept>
+#include <vector>
 
 #include "layers/conv2d.h"
 #include "tensor/parallel.h"
 #include "tensor/rng.h"
 
 namespace radius::bench {
+
+// n values uniform in [-1, 1) from the seed: benchmark operands, never zeros.
+inline std::vector<float> random_floats(int64_t n, uint64_t seed) {
+  Rng rng(seed, 0);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = rng.uniform(-1, 1);
+  return v;
+}
 
 // Eigen SGEMM C = A B at 2048^3 (2 * 2048^3 FLOP), best of 3 after a warm-up:
 // the practical ceiling of the CPU backend (shared/notes/performance.md).

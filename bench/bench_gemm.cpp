@@ -22,22 +22,17 @@
 #define RADIUS_BENCH_X86 1
 #endif
 
+#include "bench/bench_common.h"
 #include "layers/conv2d.h"
 #include "layers/gemm.h"
 #include "layers/gemm_kernels.h"
 #include "tensor/parallel.h"
-#include "tensor/rng.h"
 
 using namespace radius;
 
 namespace {
 
-std::vector<float> random(int64_t n, uint64_t seed) {
-  Rng rng(seed, 0);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = rng.uniform(-1, 1);
-  return v;
-}
+using bench::random_floats;
 
 struct Shape3 {
   Trans ta, tb;
@@ -95,8 +90,8 @@ void run(benchmark::State& state, Impl impl, const std::string& kernel, Shape3 s
   set_num_threads(1);
   if (!kernel.empty()) set_sgemm_kernel(kernel);
   const int64_t lda = s.ta == Trans::no ? s.k : s.m, ldb = s.tb == Trans::no ? s.n : s.k;
-  const std::vector<float> a = random(s.m * s.k, 1), b = random(s.k * s.n, 2);
-  std::vector<float> c = random(s.m * s.n, 3);
+  const std::vector<float> a = random_floats(s.m * s.k, 1), b = random_floats(s.k * s.n, 2);
+  std::vector<float> c = random_floats(s.m * s.n, 3);
   PackedA pa;
   if (impl == Impl::packed) pa.pack(s.ta, s.m, s.k, a.data(), lda);
   for (auto _ : state) {

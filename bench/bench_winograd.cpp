@@ -7,26 +7,22 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_common.h"
 #include "layers/conv2d.h"
 #include "layers/winograd.h"
 #include "tensor/parallel.h"
-#include "tensor/rng.h"
 
 using namespace radius;
 
 namespace {
 
-std::vector<float> random(int64_t n, uint64_t seed) {
-  Rng rng(seed, 0);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = rng.uniform(-1, 1);
-  return v;
-}
+using bench::random_floats;
 
 void run(benchmark::State& state, const Conv2dGeom& g, bool winograd) {
   set_num_threads(1);
   constexpr int64_t n = 32;
-  const std::vector<float> x = random(n * g.c * g.h * g.w, 1), w = random(g.k * g.patch(), 2), b = random(g.k, 3);
+  const std::vector<float> x = random_floats(n * g.c * g.h * g.w, 1), w = random_floats(g.k * g.patch(), 2);
+  const std::vector<float> b = random_floats(g.k, 3);
   std::vector<float> y(size_t(n * g.k * g.pixels()));
   for (auto _ : state) {
     if (winograd) conv2d_forward_winograd(g, n, x.data(), w.data(), b.data(), y.data(), true);
