@@ -11,6 +11,7 @@
 #include "layers/winograd.h"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 #include <type_traits>
 #include <vector>
@@ -64,6 +65,52 @@ template <class T> void input_transform(const T (&d)[4][4], T* v, int64_t stride
   }
 }
 
+// ---- 16 tiles at once, float: the compiler's 16-float vectors (one zmm, two ymm) ----
+typedef float Vec16 __attribute__((vector_size(64)));
+
+inline Vec16 load16(const float* p) {
+  Vec16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store16(float* p, Vec16 v) { std::memcpy(p, &v, sizeof v); }
+
+// p[0..31] split into its even and odd elements.
+inline void split16(const float* p, Vec16& even, Vec16& odd) {
+  const Vec16 lo = load16(p), hi = load16(p + 16);
+#if defined(__clang__)
+  even = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  odd = __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+#else
+  typedef int Idx16 __attribute__((vector_size(64)));
+  even = __builtin_shuffle(lo, hi, Idx16{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30});
+  odd = __builtin_shuffle(lo, hi, Idx16{1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31});
+#endif
+}
+
+// input_transform_run for 16 tiles t0..t0+15 of a run (columns 2 t0 .. 2 t0 + 33 of
+// the 4 rows must lie inside the image), each line of arithmetic on 16 tiles.
+inline void input_transform16(const float* src, int64_t ld, float* v, int64_t stride) {
+  Vec16 col[4][4];  // col[q][r]: column q of row r, for the 16 tiles
+  for (int r = 0; r < 4; ++r) {
+    split16(src + r * ld, col[0][r], col[1][r]);
+    split16(src + r * ld + 2, col[2][r], col[3][r]);
+  }
+  Vec16 bd[4][4];  // B^T d
+  for (int q = 0; q < 4; ++q) {
+    bd[0][q] = col[q][0] - col[q][2];
+    bd[1][q] = col[q][1] + col[q][2];
+    bd[2][q] = col[q][2] - col[q][1];
+    bd[3][q] = col[q][1] - col[q][3];
+  }
+  for (int i = 0; i < 4; ++i) {
+    store16(v + (i * 4 + 0) * stride, bd[i][0] - bd[i][2]);
+    store16(v + (i * 4 + 1) * stride, bd[i][1] + bd[i][2]);
+    store16(v + (i * 4 + 2) * stride, bd[i][2] - bd[i][1]);
+    store16(v + (i * 4 + 3) * stride, bd[i][1] - bd[i][3]);
+  }
+}
+
 // V = B^T d B for `run` tiles side by side in one tile row, all inside the image:
 // tile t's 4x4 input starts at src + 2t (rows ld apart), its 16 values go to
 // v[xi * stride + t]. Tile t reads columns 2t..2t+3 = even[t], odd[t],
@@ -73,6 +120,11 @@ template <class T> void input_transform(const T (&d)[4][4], T* v, int64_t stride
 template <class T>
 void input_transform_run(const T* __restrict src, int64_t ld, int64_t run, T* __restrict v, int64_t stride,
                          std::vector<T>& split) {
+  int64_t done = 0;
+  if constexpr (std::is_same_v<T, float>)
+    for (; done + 16 <= run; done += 16) input_transform16(src + 2 * done, ld, v + done, stride);
+  if (done == run) return;
+  src += 2 * done, v += done, run -= done;
   const int64_t len = run + 1;
   T* __restrict e = scratch(split, 8 * len);  // even[r] = e + 2r * len, odd[r] = e + (2r + 1) * len
   for (int r = 0; r < 4; ++r)
@@ -115,6 +167,46 @@ void output_transform_tiles(const T* __restrict m, int64_t stride, int64_t nb, T
       y[(i * 2 + 0) * nb + t] = am[i][0] + am[i][1] + am[i][2];
       y[(i * 2 + 1) * nb + t] = am[i][1] - am[i][2] - am[i][3];
     }
+  }
+}
+
+// Each tile's 2x2 outputs (+ bias, ReLU) to their places in one filter's output
+// plane: tiles t0 .. t0 + nb, corners[(r * 2 + s) * nb + t]. A tile row's run of 16
+// tiles whose outputs all lie inside is written as two rows of 32 contiguous floats
+// (the s = 0 and s = 1 corners interleaved); the rest one value at a time.
+template <class T>
+void scatter_outputs(const Conv2dGeom& g, int64_t tiles_w, int64_t t0, int64_t nb, const T* corners, T bias,
+                     bool relu, T* out) {
+  for (int64_t t = 0; t < nb;) {
+    const int64_t oi0 = (t0 + t) / tiles_w * 2, oj0 = (t0 + t) % tiles_w * 2;
+    if constexpr (std::is_same_v<T, float>) {
+      const bool fits = oj0 / 2 + 16 <= tiles_w && t + 16 <= nb && oi0 + 2 <= g.oh && oj0 + 32 <= g.ow;
+      if (fits) {
+        const Vec16 vb = Vec16{} + bias, zero = Vec16{};
+        for (int r = 0; r < 2; ++r) {
+          const Vec16 a = load16(corners + (r * 2 + 0) * nb + t) + vb, c = load16(corners + (r * 2 + 1) * nb + t) + vb;
+#if defined(__clang__)
+          Vec16 lo = __builtin_shufflevector(a, c, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+          Vec16 hi = __builtin_shufflevector(a, c, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+#else
+          typedef int Idx16 __attribute__((vector_size(64)));
+          Vec16 lo = __builtin_shuffle(a, c, Idx16{0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23});
+          Vec16 hi = __builtin_shuffle(a, c, Idx16{8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31});
+#endif
+          if (relu) lo = lo > zero ? lo : zero, hi = hi > zero ? hi : zero;  // formula::relu, 16 at a time
+          store16(out + (oi0 + r) * g.ow + oj0, lo);
+          store16(out + (oi0 + r) * g.ow + oj0 + 16, hi);
+        }
+        t += 16;
+        continue;
+      }
+    }
+    for (int r = 0; r < 2 && oi0 + r < g.oh; ++r)
+      for (int s = 0; s < 2 && oj0 + s < g.ow; ++s) {
+        const T value = corners[(r * 2 + s) * nb + t] + bias;
+        out[(oi0 + r) * g.ow + oj0 + s] = relu ? formula::relu(value) : value;
+      }
+    ++t;
   }
 }
 
@@ -205,14 +297,7 @@ void conv2d_forward_winograd(const Conv2dGeom& g, int64_t n, const T* x, const T
         output_transform_tiles(m + k * nb, g.k * nb, nb, corners);
         const T bias = b ? b[k] : T(0);
         T* out = y_i + k * g.pixels();
-        for (int64_t t = 0; t < nb; ++t) {
-          const int64_t oi0 = (t0 + t) / tiles_w * 2, oj0 = (t0 + t) % tiles_w * 2;
-          for (int r = 0; r < 2 && oi0 + r < g.oh; ++r)
-            for (int s = 0; s < 2 && oj0 + s < g.ow; ++s) {
-              const T value = corners[(r * 2 + s) * nb + t] + bias;
-              out[(oi0 + r) * g.ow + oj0 + s] = relu ? formula::relu(value) : value;
-            }
-        }
+        scatter_outputs(g, tiles_w, t0, nb, corners, bias, relu, out);
       }
     }
   }

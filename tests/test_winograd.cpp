@@ -52,10 +52,13 @@ struct Case {
   int64_t c, h, w, k;
   Padding padding;
 };
-// Odd and even outputs (half-outside last tiles), one channel to many, valid and same.
+// Odd and even outputs (half-outside last tiles), one channel to many, valid and same,
+// and rows wide enough for the 16-tile vector paths.
 const Case kCases[] = {{1, 3, 3, 1, Padding::valid},  {3, 7, 9, 4, Padding::valid},   {5, 8, 6, 7, Padding::same},
                        {16, 11, 10, 5, Padding::same}, {32, 9, 12, 16, Padding::valid}, {2, 4, 13, 3, Padding::same},
-                       {64, 17, 17, 32, Padding::valid}};
+                       {64, 17, 17, 32, Padding::valid},
+                       // tile rows of 16 and more: the 16-tile vector paths, with the scalar rest beside them
+                       {3, 40, 38, 4, Padding::valid}, {4, 36, 41, 5, Padding::same}};
 
 }  // namespace
 
