@@ -41,6 +41,10 @@ std::string range_words(const NumberRange& r) {
 
 }  // namespace
 
+std::string outside_range(double v, const NumberRange& range) {
+  return inside(v, range) ? "" : "must be " + range_words(range);
+}
+
 std::string range_text(const NumberRange& r) {
   if (r.min && r.max)
     return "in " + std::string(r.min_open ? "(" : "[") + shown(*r.min) + ", " + shown(*r.max) + (r.max_open ? ")" : "]");
@@ -57,7 +61,7 @@ CLI::Validator number_check(const NumberRange& range, bool whole, double type_mi
         if (!v) return "'" + text + "' is not a number";
         if (whole && (*v != std::floor(*v) || text.find_first_of(".eE") != std::string::npos))
           return "'" + text + "' is not a whole number";
-        if (!inside(*v, range)) return "must be " + range_words(range) + ", got " + text;
+        if (const std::string problem = outside_range(*v, range); !problem.empty()) return problem + ", got " + text;
         if (*v < type_min || *v > type_max) return "'" + text + "' is out of range (" + shown(type_min) + " to " +
                                                    shown(type_max) + ")";
         return "";

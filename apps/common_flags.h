@@ -35,6 +35,11 @@ inline NumberRange from_up_to(double lo, double hi) { return {lo, hi, false, tru
 // The range as --help shows it: "> 0", ">= 0", "in [0, 1]", "" (any number).
 std::string range_text(const NumberRange& r);
 
+// Why `v` is outside `range` ("must be > 0", "must be at least 2"), or "" when it is inside.
+// The command line's check and config.json's reader (training_options.cpp) refuse a value
+// in the same words.
+std::string outside_range(double v, const NumberRange& range);
+
 // A check for an option of a number type: the text must be a number (a whole number when
 // `whole`, within [type_min, type_max]) inside `range`. Its description is range_text.
 CLI::Validator number_check(const NumberRange& range, bool whole, double type_min, double type_max);

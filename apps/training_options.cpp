@@ -35,17 +35,6 @@ std::string shown_default(const T& value) {
   }
 }
 
-// config.json's value for `key`, checked: integers must fit the field (io/json_checked.h).
-template <class T>
-T config_value(const json& j, const ConfigKey& key) {
-  if constexpr (std::is_same_v<T, bool>)
-    return j.at(key.name).get<bool>() != key.negated;
-  else if constexpr (std::is_integral_v<T>)
-    return json_integer_at<T>(j, key.name);
-  else
-    return j.at(key.name).get<T>();
-}
-
 // What an option accepts: numbers in a range (every number type), or one of some words.
 struct Accepts {
   NumberRange range;
@@ -53,6 +42,42 @@ struct Accepts {
 };
 Accepts range(const NumberRange& r) { return {r, {}}; }
 Accepts one_of(std::vector<std::string> words) { return {{}, std::move(words)}; }
+
+std::string joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& w : words) out += (out.empty() ? "" : ", ") + w;
+  return out;
+}
+
+// config.json's value for `key`, checked as the command line checks it: of the option's
+// type (a number must fit the field: io/json_checked.h) and accepted by the option (its
+// range or words). A hand-edited or damaged config.json must not resume with an lr of -1.
+template <class T>
+T config_value(const json& j, const ConfigKey& key, const Accepts& accepts) {
+  const json& v = json_field(j, key.name);
+  const auto refuse = [&](const std::string& why) {
+    return std::runtime_error("'" + key.name + "' " + why + ", got " + v.dump());
+  };
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!v.is_boolean()) throw refuse("must be true or false");
+    return v.get<bool>() != key.negated;
+  } else if constexpr (std::is_arithmetic_v<T>) {
+    T value;
+    if constexpr (std::is_integral_v<T>) value = json_integer<T>(v, key.name);
+    else value = json_real<T>(v, key.name);
+    // The value as the field holds it: 1e-50 passes "> 0" as a double and is 0 as a float.
+    if (const std::string problem = outside_range(double(value), accepts.range); !problem.empty())
+      throw refuse(problem);
+    return value;
+  } else {
+    if (!v.is_string()) throw refuse("must be a string");
+    std::string value = v.get<std::string>();
+    if (!accepts.choices.empty() && std::find(accepts.choices.begin(), accepts.choices.end(), value) ==
+                                        accepts.choices.end())
+      throw refuse("must be one of " + joined(accepts.choices));
+    return value;
+  }
+}
 
 // A row of the table: the field is what the flag sets (its type is the option's type).
 // A bool field is a switch (add_flag); a number is checked against its range (every
@@ -100,8 +125,8 @@ TrainingOption row_of(const std::string& flag, const std::string& names, T Train
     else
       j[config.name] = o.*field;
   };
-  row.read = [config, field, default_value, set_text = row.set_text](const json& j, TrainingOptions& o) {
-    if (!config.optional || j.contains(config.name)) o.*field = config_value<T>(j, config);
+  row.read = [config, field, default_value, accepts, set_text = row.set_text](const json& j, TrainingOptions& o) {
+    if (!config.optional || j.contains(config.name)) o.*field = config_value<T>(j, config, accepts);
     else if (!config.absent.empty()) set_text(o, config.absent);
     else o.*field = default_value;
   };
@@ -261,7 +286,9 @@ void apply_recipe(TrainingOptions& o, const std::vector<std::string>& given) {
     if (recipe.name != o.recipe_name) continue;
     for (const auto& [flag, value] : recipe.values) {
       const auto& table = training_option_table();
-      const auto row = std::find_if(table.begin(), table.end(), [&](const TrainingOption& r) { return r.flag == flag; });
+      const auto row = std::find_if(table.begin(), table.end(), [&flag = flag](const TrainingOption& r) {
+        return r.flag == flag;
+      });
       if (row == table.end()) throw std::logic_error("recipe " + recipe.name + " sets " + flag + ", not an option");
       if (!contains(given, flag)) row->set_text(o, value);
     }
@@ -294,12 +321,14 @@ json training_config(const TrainingOptions& o) {
 }
 
 void read_training_config(const json& j, TrainingOptions& o, const std::vector<std::string>& given) {
+  TrainingOptions recorded = o;
   for (const TrainingOption& row : training_option_table()) {
     if (row.on_resume == OnResume::as_given) continue;
+    row.read(j, recorded);  // every recorded value is checked, the ones given again too
     if (row.on_resume == OnResume::may_change && contains(given, row.flag)) continue;
     row.read(j, o);
   }
-  o.schedule_epochs = json_integer_at<int>(j, "epochs");  // the recipe's length, even with a new --epochs
+  o.schedule_epochs = recorded.epochs;  // the recipe's length, even with a new --epochs
 }
 
 std::string ignored_on_resume_note(const std::vector<std::string>& given) {

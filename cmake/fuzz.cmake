@@ -39,17 +39,21 @@ if(RADIUS_DICOM)  # DCMTK itself is not instrumented; our decoder around it is (
   target_compile_definitions(radius_fuzz_core PRIVATE RADIUS_WITH_DICOM=1)
 endif()
 
+# The command line's config.json reader (fuzz_config), instrumented like the library.
+include(cmake/cli_options.cmake)
+target_compile_options(radius_cli_options PRIVATE ${radius_fuzz_flags})
+
 file(GLOB radius_fuzz_targets CONFIGURE_DEPENDS tests/fuzz/fuzz_*.cpp)
 foreach(src ${radius_fuzz_targets})
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name} ${src})
-  target_link_libraries(${name} PRIVATE radius_fuzz_core)
+  target_link_libraries(${name} PRIVATE radius_fuzz_core radius_cli_options)
   target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
 endforeach()
 message(STATUS "Radius: fuzz build (libFuzzer + ASan + UBSan)")
 
 # The seed-corpus writer (not a fuzzer): build-fuzz/make_seeds tests/fuzz/corpus
 add_executable(make_seeds tests/fuzz/make_seeds.cpp)
-target_link_libraries(make_seeds PRIVATE radius_fuzz_core PNG::PNG JPEG::JPEG)
+target_link_libraries(make_seeds PRIVATE radius_fuzz_core radius_cli_options PNG::PNG JPEG::JPEG)
 target_link_options(make_seeds PRIVATE -fsanitize=address,undefined)
 target_compile_definitions(make_seeds PRIVATE RADIUS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

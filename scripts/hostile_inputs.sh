@@ -89,6 +89,7 @@ printf 'input height=32 width=32 channels=3\nconv2d filters=8 kernel=3 activaton
 printf 'path,label\n"%s,fractured\n' "$image" >"$w/quote.csv"
 printf 'file,class\n%s,fractured\n' "$image" >"$w/columns.csv"
 cp -r "$w/run" "$w/corrupt" && echo '{"model": "model.spec", "epochs": ' >"$w/corrupt/config.json"
+cp -r "$w/run" "$w/edited" && sed -i 's/"lr": [^,]*/"lr": -0.001/' "$w/edited/config.json"
 touch "$w/a-file"
 printf 'input height=1024 width=1024 channels=3\nconv2d filters=256 kernel=3 activation=relu\nmaxpool2d pool=8\nflatten\ndense units=1 activation=sigmoid\n' >"$w/huge.spec"
 mkdir -p "$w/three/a" "$w/three/b" "$w/three/c"
@@ -131,6 +132,8 @@ row "data" "three class folders" "refused up front, classes and counts named" 1 
   "$radius" train "$w/three" --model "$tiny" --out "$w/r-three"
 row "config.json" "corrupt JSON on --resume" "refused, naming config.json" 1 "config.json" -- \
   "$radius" train --resume "$w/corrupt"
+row "config.json" "a value out of its option's range (lr -0.001)" "refused, naming the key and the range" 1 \
+  "config.json: 'lr' must be > 0, got -0.001" -- "$radius" train --resume "$w/edited"
 row "output" "disk full (a 16 kB file-size limit)" "fails naming the file; earlier files intact" 1 "File too large" -- \
   bash -c "trap '' XFSZ; ulimit -f 16; exec '$radius' train '$w/data' --model '$tiny' --epochs 1 --batch 8 --threads 1 --quiet --out '$w/r-full'"
 row "output" "--out below a regular file" "refused, naming the path" 1 "a-file" -- \

@@ -22,7 +22,8 @@ const std::map<std::string, Target>& targets() {
       {"png", radius::fuzz::decode_image_input},      {"jpeg", radius::fuzz::decode_image_input},
       {"spec", radius::fuzz::model_spec_input},       {"safetensors", radius::fuzz::safetensors_input},
       {"manifest", radius::fuzz::manifest_input},     {"checkpoint", radius::fuzz::checkpoint_input},
-      {"state", radius::fuzz::state_json_input},      {"dicom", radius::fuzz::dicom_input}};
+      {"state", radius::fuzz::state_json_input},      {"dicom", radius::fuzz::dicom_input},
+      {"config", radius::fuzz::config_input}};
   return t;
 }
 

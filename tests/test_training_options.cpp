@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/training_options.h"
 #include "data/synth_dataset.h"
 #include "eval/history.h"
 #include "cli_util.h"
@@ -163,4 +164,44 @@ TEST_CASE("training options: a config.json key of the wrong type stops a resume 
   CAPTURE(r.out);
   CHECK(r.rc != 0);
   CHECK(r.out.find("config.json: 'epochs' must be an integer") != std::string::npos);
+}
+
+// config.json's reader checks each recorded value as the command line checks the flag:
+// type, the type's range, the option's range or words. A refusal names the key.
+TEST_CASE("training options: config.json values outside an option's range are refused with the key") {
+  using radius::app::TrainingOptions;
+  const nlohmann::json good = radius::app::training_config(TrainingOptions());
+  const auto refusal = [&](const std::string& key, const nlohmann::json& value) {
+    nlohmann::json j = good;
+    j[key] = value;
+    TrainingOptions o;
+    try {
+      radius::app::read_training_config(j, o, {});
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  CHECK(refusal("lr", -1) == "'lr' must be > 0, got -1");
+  CHECK(refusal("lr", 1e-50) == "'lr' must be > 0, got 1e-50");  // 0 as a float
+  CHECK(refusal("lr", 1e300).find("'lr' must be a finite number within a float's range") == 0);
+  CHECK(refusal("lr", "0.001") == "'lr' must be a finite number within a float's range, got a string");
+  CHECK(refusal("batch", 0).find("'batch' must be") == 0);
+  CHECK(refusal("momentum", 1.0) == "'momentum' must be in [0, 1), got 1.0");
+  CHECK(refusal("optimizer", "adamw") == "'optimizer' must be one of adam, adam-pytorch, sgd, got \"adamw\"");
+  CHECK(refusal("flip", 1) == "'flip' must be true or false, got 1");
+  CHECK(refusal("model", 3) == "'model' must be a string, got 3");
+  CHECK(refusal("lr", 0.002) == "accepted");
+
+  nlohmann::json missing = good;
+  missing.erase("seed");
+  TrainingOptions o;
+  CHECK_THROWS_WITH_AS(radius::app::read_training_config(missing, o, {}), "'seed' is missing", std::runtime_error);
+  CHECK_THROWS_AS(radius::app::read_training_config(nlohmann::json::array(), o, {}), std::runtime_error);
+  // A value given again on the command line (--epochs) is still checked where recorded:
+  // the recorded one is the schedule's length.
+  nlohmann::json negative = good;
+  negative["epochs"] = -3;
+  CHECK_THROWS_WITH_AS(radius::app::read_training_config(negative, o, {"--epochs"}), "'epochs' must be at least 0, got -3",
+                       std::runtime_error);
 }

@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/training_options.h"
 #include "data/dataset.h"
 #include "data/decode.h"
 #include "data/dicom.h"
@@ -185,8 +186,8 @@ inline int checkpoint_input(const uint8_t* data, size_t size) {
   return 0;
 }
 
-// The state JSON alone (the checkpoint's "state" metadata; run directories' config.json
-// is plain JSON read by the same library), without the checksum in the way.
+// The state JSON alone (the checkpoint's "state" metadata), without the checksum in the
+// way.
 inline int state_json_input(const uint8_t* data, size_t size) {
   const auto j = nlohmann::json::parse(data, data + size, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return 0;
@@ -194,6 +195,30 @@ inline int state_json_input(const uint8_t* data, size_t size) {
     (void)state_to_json(state_from_json(j));
   } catch (const std::runtime_error&) {
   }
+  return 0;
+}
+
+// A run's config.json as `radius train --resume` reads its recipe (apps/training_options.h):
+// a value of the wrong type, out of the type's range or out of the option's range or
+// words is refused with a runtime_error naming the key. What is read must be a recipe the
+// command line could have given: written back and read again it is accepted, unchanged.
+inline int config_input(const uint8_t* data, size_t size) {
+  const auto j = nlohmann::json::parse(data, data + size, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return 0;
+  app::TrainingOptions o;
+  try {
+    app::read_training_config(j, o, {});
+  } catch (const std::runtime_error&) {
+    return 0;
+  }
+  const nlohmann::json written = app::training_config(o);
+  app::TrainingOptions again;
+  try {
+    app::read_training_config(written, again, {});
+  } catch (const std::runtime_error& e) {
+    throw std::logic_error(std::string("config.json read, written back, refused: ") + e.what());
+  }
+  if (app::training_config(again) != written) throw std::logic_error("config.json changed on a second read");
   return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/training_options.h"
 #include "data/dicom.h"
 #include "data/encode.h"
 #include "data/image.h"
@@ -165,6 +166,31 @@ void manifest_seeds() {
   put_text("manifest", "indices.csv", "Label,Path\n0,img0.png\n2,img2.jpeg\n1,img1.JPG\r\n");
 }
 
+// A run's config.json: the recipe as training_config writes it, plus what `radius train`
+// adds around it (data, limit, classes, finished), for both named recipes; and an older
+// run's file, without the keys added since (they read as their defaults).
+void config_seeds() {
+  for (const std::string recipe : {"paper", "advised"}) {
+    app::TrainingOptions o;
+    o.recipe_name = recipe;
+    app::apply_recipe(o, {});
+    nlohmann::json j = app::training_config(o);
+    j["model"] = "model.spec";  // the run folder's copy of its spec
+    j["data"] = "data/synth";
+    j["limit"] = 0;
+    j["classes"] = {"fractured", "not fractured"};
+    j["finished"] = true;
+    put_text("config", recipe + ".json", j.dump(2));
+  }
+  nlohmann::json older = app::training_config(app::TrainingOptions());
+  older["model"] = "model.spec";
+  for (const char* later : {"recipe", "augment_warmup", "group_regex", "window", "threshold", "init",
+                            "warmup_epochs", "warmup_steps", "lr_schedule", "lr_step_epochs", "lr_step_factor",
+                            "micro_batches", "recalibrate_bn", "clip_norm", "health_every"})
+    older.erase(later);
+  put_text("config", "older_run.json", older.dump());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -180,6 +206,7 @@ int main(int argc, char** argv) {
   spec_seeds(RADIUS_SOURCE_DIR);
   checkpoint_seeds(scratch);
   manifest_seeds();
+  config_seeds();
   fs::remove_all(scratch);
   std::printf("seeds written under %s\n", out_root.c_str());
   return 0;
