@@ -160,12 +160,6 @@ template <class T> T fixed_order_sum(const T* x, int64_t n) {
   return sum;
 }
 
-// Per-thread scratch, grown once and reused: no allocation in a steady state.
-template <class T> T* scratch(std::vector<T>& buf, int64_t size) {
-  if (int64_t(buf.size()) < size) buf.resize(size_t(size));
-  return buf.data();
-}
-
 // A block of columns [p0, p1) of a row-major [rows, pixels] image matrix.
 template <class T>
 using Block = Eigen::Map<RowMat<T>, 0, Eigen::OuterStride<>>;
@@ -359,25 +353,19 @@ std::vector<ParamSpec> Conv2D::param_specs() const {
   return specs;
 }
 
-void Conv2D::forward(const Tensor& x, Tensor& y, Mode) {
-  expect_batch_io(x, y, Shape{g_.c, g_.h, g_.w}, Shape{g_.k, g_.oh, g_.ow}, "conv2d");
-  expect_params_on(x.device(), "conv2d");
+void Conv2D::forward(const Tensor& x, Tensor& y, Mode) { convolve(x, y, /*relu=*/false); }
+
+void Conv2D::forward_relu(const Tensor& x, Tensor& y) { convolve(x, y, /*relu=*/true); }
+
+void Conv2D::convolve(const Tensor& x, Tensor& y, bool relu) {
+  const char* what = relu ? "conv2d+relu" : "conv2d";
+  expect_batch_io(x, y, Shape{g_.c, g_.h, g_.w}, Shape{g_.k, g_.oh, g_.ow}, what);
+  expect_params_on(x.device(), what);
   if (x.is_cpu())
-    conv2d_forward(g_, x.dim(0), x.cpu(), weight().cpu(), has_bias() ? bias().cpu() : nullptr, y.cpu());
+    conv2d_forward(g_, x.dim(0), x.cpu(), weight().cpu(), has_bias() ? bias().cpu() : nullptr, y.cpu(), relu);
   else
     RADIUS_CUDA_ONLY(cuda::conv2d_forward(g_, x.dim(0), x.data(), weight().data(),
-                                          has_bias() ? bias().data() : nullptr, y.data()));
-}
-
-void Conv2D::forward_relu(const Tensor& x, Tensor& y) {
-  expect_batch_io(x, y, Shape{g_.c, g_.h, g_.w}, Shape{g_.k, g_.oh, g_.ow}, "conv2d+relu");
-  expect_params_on(x.device(), "conv2d+relu");
-  if (x.is_cpu()) {
-    conv2d_forward(g_, x.dim(0), x.cpu(), weight().cpu(), has_bias() ? bias().cpu() : nullptr, y.cpu(), /*relu=*/true);
-  } else {
-    RADIUS_CUDA_ONLY(cuda::conv2d_forward(g_, x.dim(0), x.data(), weight().data(),
-                                          has_bias() ? bias().data() : nullptr, y.data(), /*relu=*/true));
-  }
+                                          has_bias() ? bias().data() : nullptr, y.data(), relu));
 }
 
 void Conv2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {

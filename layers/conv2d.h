@@ -64,8 +64,8 @@ class Conv2D final : public Layer {
   Shape build(const Shape& in) override;
   std::vector<ParamSpec> param_specs() const override;
   void forward(const Tensor& x, Tensor& y, Mode mode) override;
-  // y = max(conv(x) + b, 0): this layer followed by a ReLU, in one pass on CUDA
-  // (the SGEMM epilogue); on the CPU, forward then ReLU in place. Used by
+  // y = max(conv(x) + b, 0): this layer followed by a ReLU, in one pass (on CUDA in
+  // the SGEMM's epilogue, on the CPU per output block while it is in cache). Used by
   // Sequential's fusion plan (net/fusion.h); backward() is the same either way.
   void forward_relu(const Tensor& x, Tensor& y);
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override;
@@ -73,6 +73,8 @@ class Conv2D final : public Layer {
   const Conv2dGeom& geom() const { return g_; }
 
  private:
+  void convolve(const Tensor& x, Tensor& y, bool relu);
+
   int64_t filters_, kernel_h_, kernel_w_, stride_;
   Padding padding_;
   bool use_bias_;

@@ -19,6 +19,7 @@
 #include "kernels/formulas.h"
 #include "layers/gemm.h"
 #include "tensor/eigen.h"
+#include "tensor/parallel.h"
 
 namespace radius {
 namespace {
@@ -40,12 +41,6 @@ template <class T> void filter_transform(const T* g, T* u, int64_t stride) {
     u[(i * 4 + 2) * stride] = (gg[i][0] - gg[i][1] + gg[i][2]) / T(2);
     u[(i * 4 + 3) * stride] = gg[i][2];
   }
-}
-
-// Per-thread scratch, grown once and reused.
-template <class T> T* scratch(std::vector<T>& buf, int64_t size) {
-  if (int64_t(buf.size()) < size) buf.resize(size_t(size));
-  return buf.data();
 }
 
 // V = B^T d B for one 4x4 input tile d, written to v[xi * stride].

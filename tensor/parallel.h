@@ -11,6 +11,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 namespace radius {
 
@@ -26,5 +27,12 @@ struct FixedChunks {
   int64_t begin(int64_t c) const { return c * (n / count) + std::min(c, n % count); }
   int64_t end(int64_t c) const { return begin(c + 1); }
 };
+
+// A thread's work buffer (a thread_local vector of the caller's) of at least `size`
+// elements: grown once and reused, so a steady state allocates nothing.
+template <class T> T* scratch(std::vector<T>& buf, int64_t size) {
+  if (int64_t(buf.size()) < size) buf.resize(size_t(size));
+  return buf.data();
+}
 
 }  // namespace radius
