@@ -26,6 +26,7 @@
 #include "net/spec.h"
 #include "temp_dir.h"
 
+using radius::test::read_text;
 using radius::test::q;
 using radius::test::radius_cli;
 using radius::test::radius_cli_streams;
@@ -42,11 +43,6 @@ std::string untrained_run(const std::string& data, const TempDir& dir) {
                              dir)
               .rc == 0);
   return run;
-}
-
-std::string text_of(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
@@ -193,7 +189,7 @@ TEST_CASE("cli flags: config.json holds the float options as typed, and reads th
                                         q(run),
                                     dir);
   REQUIRE(r.rc == 0);
-  const std::string config = text_of(run + "/config.json");
+  const std::string config = read_text(run + "/config.json");
   CAPTURE(config);
   CHECK(has(config, "\"lr\": 0.001,"));
   CHECK(has(config, "\"shift\": 0.1,"));
@@ -233,7 +229,7 @@ TEST_CASE("cli flags: kfold --limit draws at most N images, stratified, as train
                                     dir);
   CAPTURE(r.err);
   REQUIRE(r.rc == 0);
-  const nlohmann::json config = nlohmann::json::parse(text_of(run + "/config.json"));
+  const nlohmann::json config = nlohmann::json::parse(read_text(run + "/config.json"));
   CHECK(config.at("limit") == 16);
   CHECK(config.at("images") == 16);
   const auto rows = radius::read_csv(run + "/predictions.csv");  // header + every image once

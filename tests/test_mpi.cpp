@@ -17,6 +17,7 @@
 #include "net/safetensors.h"
 #include "tests/cli_util.h"
 #include "tests/cuda_util.h"
+#include "tests/temp_dir.h"
 
 using namespace radius;
 using namespace radius::test;
@@ -120,13 +121,6 @@ void check_same_checkpoint(const std::string& a, const std::string& b) {
     CHECK(x.state.history[e].val_loss == y.state.history[e].val_loss);
     CHECK(x.state.history[e].val_accuracy == y.state.history[e].val_accuracy);
   }
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
 }
 
 // One process with --micro-batches M against `ranks` ranks (M = ranks: the flag left out there).

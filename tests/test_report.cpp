@@ -8,6 +8,9 @@
 #include <string>
 
 #include "eval/report.h"
+#include "temp_dir.h"
+
+using radius::test::read_text;
 
 using namespace radius;
 
@@ -18,13 +21,6 @@ std::vector<HistoryRow> toy_history(int epochs) {
   for (int e = 1; e <= epochs; ++e)
     h.push_back({e, 0.7 / e + 0.1, 0.6 + 0.03 * e, 0.6 / e + 0.2, 0.55 + 0.025 * e, 1e-3, 30.0});
   return h;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace
@@ -72,9 +68,9 @@ TEST_CASE("report: self-contained HTML with every section, and metrics.json") {
   const std::string dir = "report_test_dir";
   std::filesystem::create_directories(dir);
   write_report_html(dir + "/report.html", r);
-  CHECK(slurp(dir + "/report.html") == html);
+  CHECK(read_text(dir + "/report.html") == html);
   write_metrics_json(dir + "/metrics.json", r);
-  const nlohmann::json j = nlohmann::json::parse(slurp(dir + "/metrics.json"));
+  const nlohmann::json j = nlohmann::json::parse(read_text(dir + "/metrics.json"));
   CHECK(j["seed"] == 42);
   CHECK(j["metrics"]["mcc"].get<double>() == doctest::Approx(r.metrics->mcc));
   CHECK(j["operating_point"]["met"] == true);

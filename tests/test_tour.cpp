@@ -10,28 +10,24 @@
 #include <string>
 
 #include "tests/cli_util.h"
+#include "temp_dir.h"
+
+using radius::test::read_text;
 
 namespace fs = std::filesystem;
 using namespace radius::test;
 
 namespace {
 
-std::string text_of(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 const fs::path kRoot = RADIUS_SOURCE_DIR;
 
-std::string tour() { return text_of(kRoot / "docs" / "tour.md"); }
+std::string tour() { return read_text(kRoot / "docs" / "tour.md"); }
 
 // Every TEST_CASE name in tests/*.cpp.
 std::string all_tests() {
   std::string all;
   for (const auto& e : fs::directory_iterator(kRoot / "tests"))
-    if (e.path().extension() == ".cpp") all += text_of(e.path());
+    if (e.path().extension() == ".cpp") all += read_text(e.path());
   return all;
 }
 
@@ -48,7 +44,7 @@ TEST_CASE("tour: every code reference names an existing file and a symbol in it"
     CAPTURE(symbol);
     REQUIRE(fs::is_regular_file(kRoot / file));
     const std::string name = symbol.substr(symbol.rfind(':') == std::string::npos ? 0 : symbol.rfind(':') + 1);
-    CHECK(std::regex_search(text_of(kRoot / file), std::regex("\\b" + name + "\\b")));
+    CHECK(std::regex_search(read_text(kRoot / file), std::regex("\\b" + name + "\\b")));
   }
   CHECK(count >= 30);
   // Any other file it names in backquotes exists too.

@@ -18,6 +18,7 @@
 #include "cli_util.h"
 #include "temp_dir.h"
 
+using radius::test::read_text;
 using radius::test::TempDir;
 using radius::test::q;
 using radius::test::radius_cli;
@@ -26,17 +27,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string text_of(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 const std::string kBegin = "<!-- training options: `radius options` writes this table -->\n";
 const std::string kEnd = "<!-- end of training options -->";
 
 // README.md's table: the lines between the two markers.
 std::string readme_table() {
-  const std::string readme = text_of(std::string(RADIUS_SOURCE_DIR) + "/README.md");
+  const std::string readme = read_text(std::string(RADIUS_SOURCE_DIR) + "/README.md");
   const size_t begin = readme.find(kBegin), end = readme.find(kEnd);
   REQUIRE_MESSAGE(begin != std::string::npos, "README.md lacks the line " << kBegin);
   REQUIRE_MESSAGE(end != std::string::npos, "README.md lacks the line " << kEnd);
@@ -86,7 +82,7 @@ TEST_CASE("training options: config.json records the recipe, an older run's conf
                  " --epochs 1 --batch 8 --lr 0.002 --no-flip --health-every 0 --threads 1 --quiet --out " + q(run));
   CAPTURE(t.out);
   REQUIRE(t.rc == 0);
-  nlohmann::json config = nlohmann::json::parse(text_of(run + "/config.json"));
+  nlohmann::json config = nlohmann::json::parse(read_text(run + "/config.json"));
   CHECK(config.at("batch") == 8);
   CHECK(config.at("lr").get<float>() == 0.002f);
   CHECK(config.at("flip") == false);  // --no-flip
@@ -134,7 +130,7 @@ TEST_CASE("training options: --recipe advised (the default) sets its options whe
     const radius::test::CliRun t = radius_cli("train " + q(data) + common + flags + " --out " + q(dir.file(run)));
     CAPTURE(t.out);
     REQUIRE(t.rc == 0);
-    return nlohmann::json::parse(text_of(dir.file(run) + "/config.json"));
+    return nlohmann::json::parse(read_text(dir.file(run) + "/config.json"));
   };
   const nlohmann::json advised_run = config_of("advised", " --init he-normal");
   CHECK(advised_run.at("recipe") == "advised");
