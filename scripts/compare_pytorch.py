@@ -136,12 +136,12 @@ def ensure_torch2(allow_install):
     if os.path.exists(python) and torch_version(python):
         return python, None
     if not allow_install:
-        return None, ("no torch in build-torch2-venv/ (--install-torch2 tries `pip install torch`; on 2026-11-27 "
-                      "that did not finish in 10 minutes here: PyPI's wheel pulls ~3 GB of CUDA libraries)")
+        return None, ("no torch in build-torch2-venv/ (--install-torch2 tries `pip install torch numpy`: PyPI's "
+                      "wheel pulls ~3 GB of CUDA libraries, 5.3 GB installed; about 2 minutes on 2026-12-08)")
     log(f"pip install torch into {TORCH2_VENV} (at most {PIP_TIMEOUT_S} s)")
     try:
         subprocess.run([sys.executable, "-m", "venv", TORCH2_VENV], check=True, capture_output=True)
-        r = subprocess.run([python, "-m", "pip", "install", "torch"], capture_output=True, text=True,
+        r = subprocess.run([python, "-m", "pip", "install", "torch", "numpy"], capture_output=True, text=True,
                            timeout=PIP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return None, f"pip install torch did not finish in {PIP_TIMEOUT_S} s"
