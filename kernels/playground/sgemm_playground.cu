@@ -17,28 +17,19 @@
 // Build: part of the CUDA build (target sgemm_playground). Run:
 //   build/sgemm_playground [size=4096] [check_size=512] [repeats=20]
 // Without a GPU it prints a message and exits 0.
-#include <cuda_runtime.h>
-
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <random>
 #include <vector>
 
 #ifdef RADIUS_HAVE_CUBLAS
 #include <cublas_v2.h>
 #endif
 
-#define CHECK_CUDA(call)                                                                            \
-  do {                                                                                              \
-    cudaError_t e_ = (call);                                                                        \
-    if (e_ != cudaSuccess) {                                                                        \
-      std::fprintf(stderr, "CUDA error at %s:%d in %s: %s\n", __FILE__, __LINE__, #call,            \
-                   cudaGetErrorString(e_));                                                         \
-      std::exit(1);                                                                                 \
-    }                                                                                               \
-  } while (0)
+#include "kernels/playground/harness.cuh"
+
+using namespace radius::playground;
+namespace cuda = radius::cuda;
 
 // ---- v1: naive ------------------------------------------------------------------
 // Thread (row, col) walks K. Consecutive threads (threadIdx.x) take consecutive
@@ -241,93 +232,46 @@ constexpr int kVersions = 5;
 const char* kNames[kVersions + 1] = {"", "v1 naive", "v2 smem tiled", "v3 register-blocked", "v4 vectorised",
                                      "v5 warp-tiled"};
 
+// Every version runs on the Radius stream, which the harness's timer records on.
 void run_version(int v, int M, int N, int K, const float* A, const float* B, float* C) {
+  const cudaStream_t s = cuda::stream();
   switch (v) {
-    case 1: sgemm_v1<<<dim3(N / 32, M / 32), dim3(32, 32)>>>(M, N, K, A, B, C); break;
-    case 2: sgemm_v2<32><<<dim3(N / 32, M / 32), dim3(32, 32)>>>(M, N, K, A, B, C); break;
-    case 3: sgemm_v3<128, 128, 8, 8, 8><<<dim3(N / 128, M / 128), 256>>>(M, N, K, A, B, C); break;
-    case 4: sgemm_v4<128, 128, 8, 8, 8><<<dim3(N / 128, M / 128), 256>>>(M, N, K, A, B, C); break;
-    case 5: sgemm_v5<128, 128, 16, 64, 64, 4, 8, 4, 128><<<dim3(N / 128, M / 128), 128>>>(M, N, K, A, B, C); break;
+    case 1: sgemm_v1<<<dim3(N / 32, M / 32), dim3(32, 32), 0, s>>>(M, N, K, A, B, C); break;
+    case 2: sgemm_v2<32><<<dim3(N / 32, M / 32), dim3(32, 32), 0, s>>>(M, N, K, A, B, C); break;
+    case 3: sgemm_v3<128, 128, 8, 8, 8><<<dim3(N / 128, M / 128), 256, 0, s>>>(M, N, K, A, B, C); break;
+    case 4: sgemm_v4<128, 128, 8, 8, 8><<<dim3(N / 128, M / 128), 256, 0, s>>>(M, N, K, A, B, C); break;
+    case 5: sgemm_v5<128, 128, 16, 64, 64, 4, 8, 4, 128><<<dim3(N / 128, M / 128), 128, 0, s>>>(M, N, K, A, B, C); break;
   }
-  CHECK_CUDA(cudaGetLastError());
+  PG_CHECK_LAUNCH();
 }
 
+// A and B random (never zeros: zeros hide bugs and run faster), on the host and the device.
 struct Matrices {
   int M, N, K;
-  float *A = nullptr, *B = nullptr, *C = nullptr;
   std::vector<float> hA, hB;
-  Matrices(int m, int n, int k, unsigned seed) : M(m), N(n), K(k), hA(size_t(m) * k), hB(size_t(k) * n) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> u(-1.f, 1.f);
-    for (float& x : hA) x = u(rng);  // random, never zeros (zeros hide bugs and run faster)
-    for (float& x : hB) x = u(rng);
-    CHECK_CUDA(cudaMalloc(&A, hA.size() * 4));
-    CHECK_CUDA(cudaMalloc(&B, hB.size() * 4));
-    CHECK_CUDA(cudaMalloc(&C, size_t(m) * n * 4));
-    CHECK_CUDA(cudaMemcpy(A, hA.data(), hA.size() * 4, cudaMemcpyHostToDevice));
-    CHECK_CUDA(cudaMemcpy(B, hB.data(), hB.size() * 4, cudaMemcpyHostToDevice));
-  }
-  ~Matrices() {
-    cudaFree(A);
-    cudaFree(B);
-    cudaFree(C);
-  }
+  Buffer<float> A, B, C;
+  Matrices(int m, int n, int k, unsigned seed)
+      : M(m), N(n), K(k), hA(random_vector(size_t(m) * k, seed)), hB(random_vector(size_t(k) * n, seed + 1)),
+        A(hA), B(hB), C(size_t(m) * n) {}
 };
 
-// ||C - ref|| / ||ref|| against a double-precision CPU product; C poisoned first.
+// ||C - ref|| / ||ref|| against a double-precision CPU product; C poisoned (NaN) first.
 double check(int v, Matrices& m, const std::vector<double>& ref) {
-  CHECK_CUDA(cudaMemset(m.C, 0xFF, size_t(m.M) * m.N * 4));  // NaN everywhere
-  run_version(v, m.M, m.N, m.K, m.A, m.B, m.C);
-  std::vector<float> got(size_t(m.M) * m.N);
-  CHECK_CUDA(cudaMemcpy(got.data(), m.C, got.size() * 4, cudaMemcpyDeviceToHost));
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    if (std::isnan(got[i])) return INFINITY;
-    diff += (got[i] - ref[i]) * (got[i] - ref[i]);
-    norm += ref[i] * ref[i];
-  }
-  return std::sqrt(diff / norm);
-}
-
-template <class F>
-float median_ms(F launch, int repeats) {
-  cudaEvent_t a, b;
-  CHECK_CUDA(cudaEventCreate(&a));
-  CHECK_CUDA(cudaEventCreate(&b));
-  launch();  // warm-up
-  launch();
-  std::vector<float> ms;
-  for (int r = 0; r < repeats; ++r) {
-    CHECK_CUDA(cudaEventRecord(a));
-    launch();
-    CHECK_CUDA(cudaEventRecord(b));
-    CHECK_CUDA(cudaEventSynchronize(b));
-    float t = 0;
-    CHECK_CUDA(cudaEventElapsedTime(&t, a, b));
-    ms.push_back(t);
-  }
-  cudaEventDestroy(a);
-  cudaEventDestroy(b);
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
+  m.C.poison();
+  run_version(v, m.M, m.N, m.K, m.A.get(), m.B.get(), m.C.get());
+  return rel_error(ref, m.C.download());
 }
 
 int main(int argc, char** argv) {
   const int size = argc > 1 ? std::atoi(argv[1]) : 4096;
   const int check_size = argc > 2 ? std::atoi(argv[2]) : 512;
   const int repeats = argc > 3 ? std::atoi(argv[3]) : 20;
-  int devices = 0;
-  if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
-    std::printf("sgemm_playground: no CUDA device here; it needs a GPU (nothing run)\n");
-    return 0;
-  }
+  if (!have_gpu("sgemm_playground")) return 0;
   if (size % 128 || check_size % 128) {
     std::fprintf(stderr, "sizes must be multiples of 128 (got %d, %d)\n", size, check_size);
     return 2;
   }
-  cudaDeviceProp prop{};
-  CHECK_CUDA(cudaGetDeviceProperties(&prop, 0));
-  std::printf("device: %s, %d SMs\n", prop.name, prop.multiProcessorCount);
+  const Peak peak = device_peak();
 
   // 1. Correctness at check_size against the CPU (double accumulation).
   Matrices small(check_size, check_size, check_size, 1);
@@ -338,36 +282,32 @@ int main(int argc, char** argv) {
       for (int j = 0; j < check_size; ++j) ref[size_t(i) * check_size + j] += a * small.hB[size_t(k) * check_size + j];
     }
   bool ok = true;
-  for (int v = 1; v <= kVersions; ++v) {
-    const double err = check(v, small, ref);
-    const bool pass = err < 1e-5;
-    ok &= pass;
-    std::printf("check %-22s %dx%dx%d rel err %.2e %s\n", kNames[v], check_size, check_size, check_size, err,
-                pass ? "ok" : "FAIL");
-  }
+  for (int v = 1; v <= kVersions; ++v) ok &= print_check(kNames[v], check(v, small, ref), 1e-5);
 
   // 2. Timing at size^3 (each operand 64 MB at 4096: larger than L2, no rotation needed).
-  Matrices big(size, size, size, 2);
+  Matrices big(size, size, size, 3);
   const double flop = 2.0 * size * double(size) * size;
   double cublas_ms = 0;
 #ifdef RADIUS_HAVE_CUBLAS
   cublasHandle_t handle;
   if (cublasCreate(&handle) == CUBLAS_STATUS_SUCCESS) {
+    cublasSetStream(handle, cuda::stream());
     cublasSetMathMode(handle, CUBLAS_DEFAULT_MATH);  // FP32 FMA: no TF32 tensor cores
     const float one = 1.f, zero = 0.f;
     // Row-major C = A B is column-major C^T = B^T A^T.
-    cublas_ms = median_ms([&] { cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, size, size, size, &one, big.B, size,
-                                            big.A, size, &zero, big.C, size); },
+    cublas_ms = median_ms([&] { cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, size, size, size, &one, big.B.get(),
+                                            size, big.A.get(), size, &zero, big.C.get(), size); },
                           repeats);
     cublasDestroy(handle);
   }
 #endif
-  std::printf("\n%-22s %10s %10s %8s\n", "version", "ms", "GFLOP/s", "cuBLAS%");
+  print_header("version");
   for (int v = 1; v <= kVersions; ++v) {
     const int reps = v == 1 ? std::max(3, repeats / 5) : repeats;  // the naive one is slow
-    const float ms = median_ms([&] { run_version(v, size, size, size, big.A, big.B, big.C); }, reps);
-    std::printf("%-22s %10.3f %10.0f %7.1f%%\n", kNames[v], ms, flop / ms / 1e6, cublas_ms > 0 ? 100.0 * cublas_ms / ms : 0.0);
+    const float ms = median_ms([&] { run_version(v, size, size, size, big.A.get(), big.B.get(), big.C.get()); }, reps);
+    print_row(kNames[v], ms, 0, flop, peak);
+    if (cublas_ms > 0) std::printf("%-34s %10s %7.1f%% of cuBLAS\n", "", "", 100.0 * cublas_ms / ms);
   }
-  if (cublas_ms > 0) std::printf("%-22s %10.3f %10.0f %7.1f%%\n", "cuBLAS (FP32, no TF32)", cublas_ms, flop / cublas_ms / 1e6, 100.0);
+  if (cublas_ms > 0) print_row("cuBLAS (FP32, no TF32)", float(cublas_ms), 0, flop, peak);
   return ok ? 0 : 1;
 }
