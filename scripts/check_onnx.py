@@ -14,46 +14,26 @@ runs the ONNX model in onnxruntime on one batch, and prints the largest differen
 from predict's scores. Exit status 0 when it is at most --tolerance (1e-5).
 """
 import argparse
-import csv
 import os
 import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import check_common
+from check_common import ROOT, images_under, prepare
 
 
 def fail(msg):
-    print(f"check_onnx: {msg}", file=sys.stderr)
-    sys.exit(2)
+    check_common.fail("check_onnx", msg)
 
 
 try:
     import numpy as np
     import onnxruntime as ort
-    from PIL import Image
+    from PIL import Image  # noqa: F401 (check_common.prepare needs it)
 except ImportError as e:
     fail(f"{e.name} is missing: run it with a virtualenv holding onnxruntime, numpy and pillow "
          "(python3 -m venv build-dev-venv && build-dev-venv/bin/pip install onnxruntime numpy pillow)")
-
-
-def images_under(folder, count):
-    found = []
-    for base, _, files in os.walk(folder):
-        found += [os.path.join(base, f) for f in files if f.lower().endswith((".png", ".jpg", ".jpeg"))]
-    found.sort()
-    pngs = [f for f in found if f.lower().endswith(".png")]
-    others = [f for f in found if not f.lower().endswith(".png")]
-    return (pngs + others)[:count]
-
-
-def prepare(path, channels, height, width):
-    """The model's metadata, in Pillow: what Keras' load_img does and radius predict mirrors."""
-    img = Image.open(path).convert("L" if channels == 1 else "RGB")
-    if img.size != (width, height):
-        img = img.resize((width, height), Image.NEAREST)
-    a = np.asarray(img, dtype=np.float32) * np.float32(1.0 / 255.0)
-    return a[None, :, :] if channels == 1 else a.transpose(2, 0, 1)
 
 
 def main():
@@ -71,12 +51,9 @@ def main():
         fail(f"{a.images}: no PNG or JPEG images")
 
     with tempfile.TemporaryDirectory() as tmp:
-        onnx_path, csv_path = os.path.join(tmp, "model.onnx"), os.path.join(tmp, "predict.csv")
+        onnx_path = os.path.join(tmp, "model.onnx")
         subprocess.run([a.radius, "export", a.model, "--onnx", onnx_path, "-q"], check=True)
-        subprocess.run([a.radius, "predict", a.model, *images, "--out", csv_path, "-q"], check=True,
-                       stdout=subprocess.DEVNULL)
-        with open(csv_path, newline="") as f:
-            radius_scores = {row["path"]: float(row["score"]) for row in csv.DictReader(f)}
+        ours = check_common.radius_scores("check_onnx", a.radius, a.model, images, tmp)
 
         session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
         meta = session.get_modelmeta().custom_metadata_map
@@ -84,17 +61,10 @@ def main():
         _, channels, height, width = inp.shape
         print(f"model: {a.model}; ONNX input {inp.name} {inp.shape}, output {out.name} {out.shape}")
         print(f"metadata preprocessing: {meta.get('preprocessing', '(none)')}")
-        batch = np.stack([prepare(p, channels, height, width) for p in images])
+        batch = np.stack([prepare(p, (channels, height, width)) for p in images])
         onnx_scores = session.run([out.name], {inp.name: batch})[0][:, 0]
 
-    diffs = []
-    for path, score in zip(images, onnx_scores):
-        key = path if path in radius_scores else os.path.relpath(path, a.images)
-        if key not in radius_scores:
-            key = next((k for k in radius_scores if os.path.abspath(k) == os.path.abspath(path)), None)
-        if key is None:
-            fail(f"radius predict gave no score for {path}")
-        diffs.append((abs(float(score) - radius_scores[key]), path))
+    diffs = [(abs(float(score) - float(mine)), path) for path, score, mine in zip(images, onnx_scores, ours)]
     worst = max(diffs)
     pngs = sum(p.lower().endswith(".png") for p in images)
     print(f"{len(images)} images ({pngs} PNG) in one batch: max |onnxruntime - radius predict| = {worst[0]:.3g} "

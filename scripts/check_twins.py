@@ -16,24 +16,23 @@ does (decode, resize with nearest, rescale 1/255):
 It prints the largest difference of each; exit status 0 when both are <= 1e-5.
 """
 import argparse
-import csv
 import json
 import os
 import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import check_common
+from check_common import ROOT, images_under, prepare
 
 
 def fail(msg):
-    print(f"check_twins: {msg}", file=sys.stderr)
-    sys.exit(2)
+    check_common.fail("check_twins", msg)
 
 
 try:
     import numpy as np
-    from PIL import Image
+    from PIL import Image  # noqa: F401 (check_common.prepare needs it)
 except ImportError as e:
     fail(f"{e.name} is missing (numpy and pillow are needed)")
 
@@ -93,29 +92,8 @@ def same_pads(size, kernel, stride):
 
 
 # ---- images, as radius predict prepares them --------------------------------------
-def images_under(folder, count):
-    found = []
-    for base, _, files in os.walk(folder):
-        found += [os.path.join(base, f) for f in files if f.lower().endswith((".png", ".jpg", ".jpeg"))]
-    found.sort()
-    return ([f for f in found if f.lower().endswith(".png")] + [f for f in found if not f.lower().endswith(".png")])[:count]
-
-
-def prepare(path, shape):
-    c, h, w = shape
-    img = Image.open(path).convert("L" if c == 1 else "RGB")
-    if img.size != (w, h):
-        img = img.resize((w, h), Image.NEAREST)
-    a = np.asarray(img, dtype=np.float32) * np.float32(1.0 / 255.0)
-    return a[None] if c == 1 else a.transpose(2, 0, 1)  # CHW
-
-
 def radius_scores(radius, weights, images, tmp):
-    out = os.path.join(tmp, "predict.csv")
-    subprocess.run([radius, "predict", weights, *images, "--out", out, "-q"], check=True, stdout=subprocess.DEVNULL)
-    with open(out, newline="") as f:
-        by_path = {os.path.abspath(r["path"]): float(r["score"]) for r in csv.DictReader(f)}
-    return np.array([by_path[os.path.abspath(p)] for p in images])
+    return check_common.radius_scores("check_twins", radius, weights, images, tmp)
 
 
 # ---- PyTorch ------------------------------------------------------------------------
