@@ -56,9 +56,9 @@ std::string spec_in_config(const fs::path& folder) {
 // The spec a weights file records (resolved), or "": "model" (radius train), "spec"
 // (radius demo).
 std::string spec_in_metadata(const std::string& weights) {
-  const SafetensorsFile file = read_safetensors(weights);
+  const std::map<std::string, std::string> metadata = read_safetensors_metadata(weights);
   for (const char* key : {"model", "spec"})
-    if (const auto it = file.metadata.find(key); it != file.metadata.end() && !it->second.empty())
+    if (const auto it = metadata.find(key); it != metadata.end() && !it->second.empty())
       return resolve_recorded(it->second, fs::path(weights).parent_path());
   return "";
 }

@@ -153,7 +153,11 @@ void write_safetensors(const std::string& path, const std::vector<std::pair<std:
   out.commit();
 }
 
-SafetensorsFile read_safetensors(const std::string& path) {
+namespace {
+
+// The whole file checked (header, entries tiling the data section); the tensors read
+// only when `with_tensors`.
+SafetensorsFile read_file(const std::string& path, bool with_tensors) {
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!file) fail_errno(path, "cannot open");
   FILE* f = file.get();
@@ -212,12 +216,21 @@ SafetensorsFile read_safetensors(const std::string& path) {
                    std::to_string(pos));
 
   // The file position is now at the data section, and entries are in file order.
-  for (const Entry& e : entries) {
-    Tensor t = Tensor::empty(e.shape);
-    read_exact(f, t.cpu(), size_t(e.end - e.begin), path);
-    out.tensors.emplace(e.name, std::move(t));
-  }
+  if (with_tensors)
+    for (const Entry& e : entries) {
+      Tensor t = Tensor::empty(e.shape);
+      read_exact(f, t.cpu(), size_t(e.end - e.begin), path);
+      out.tensors.emplace(e.name, std::move(t));
+    }
   return out;
+}
+
+}  // namespace
+
+SafetensorsFile read_safetensors(const std::string& path) { return read_file(path, true); }
+
+std::map<std::string, std::string> read_safetensors_metadata(const std::string& path) {
+  return read_file(path, false).metadata;
 }
 
 namespace {

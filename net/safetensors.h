@@ -39,6 +39,9 @@ struct SafetensorsFile {
 void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 SafetensorsFile read_safetensors(const std::string& path);
+// The metadata alone: the file is checked as read_safetensors checks it, the tensor
+// data is not read (finding a weights file's spec costs its header, not its megabytes).
+std::map<std::string, std::string> read_safetensors_metadata(const std::string& path);
 
 // The model's named parameters ("0.weight", ...) then its named state buffers
 // ("1.running_mean", ...) as CPU tensors: for a CPU model its own views; for a GPU

@@ -117,6 +117,7 @@ TEST_CASE("safetensors: save -> load is bit-exact and keeps metadata") {
   CHECK(f.metadata == meta);
   CHECK(f.tensors.size() == a->named_params().size());
   CHECK(f.tensors.at("3.weight").shape() == Shape{16, 144});
+  CHECK(read_safetensors_metadata(path) == meta);  // the header alone
 
   // Nothing but the file itself is left in the directory (no temp files).
   int entries = 0;
@@ -206,6 +207,7 @@ TEST_CASE("safetensors: truncated and corrupted files") {
     CAPTURE(cut);
     write_bytes(bad, bytes.substr(0, cut));
     check_read_fails(bad, cut < 8 ? "too short" : "truncated");
+    check_fails([&] { (void)read_safetensors_metadata(bad); }, bad, "");  // checked as a whole file too
     auto target = small_model(8, 5);
     const std::string before = param_bytes(*target);
     check_fails([&] { load_weights(*target, bad); }, bad, "");
