@@ -43,20 +43,22 @@ template <class T> void filter_transform(const T* g, T* u, int64_t stride) {
   }
 }
 
-// V = B^T d B for one 4x4 input tile d, written to v[xi * stride].
-template <class T> void input_transform(const T (&d)[4][4], T* v, int64_t stride) {
-  T bd[4][4];  // B^T d: combines rows
-  for (int j = 0; j < 4; ++j) {
-    bd[0][j] = d[0][j] - d[2][j];
-    bd[1][j] = d[1][j] + d[2][j];
-    bd[2][j] = d[2][j] - d[1][j];
-    bd[3][j] = d[1][j] - d[3][j];
+// V = B^T d B for a 4x4 input tile d (d[r][q]: row r, column q) on values of type V:
+// one tile (float, double) or 16 tiles side by side (Vec16, below). The one place the
+// input transform's arithmetic is written; out[xi] is position xi = 4 i + j.
+template <class V> [[gnu::always_inline]] inline void input_transform(const V (&d)[4][4], V (&out)[kPositions]) {
+  V bd[4][4];  // B^T d: combines rows
+  for (int q = 0; q < 4; ++q) {
+    bd[0][q] = d[0][q] - d[2][q];
+    bd[1][q] = d[1][q] + d[2][q];
+    bd[2][q] = d[2][q] - d[1][q];
+    bd[3][q] = d[1][q] - d[3][q];
   }
   for (int i = 0; i < 4; ++i) {  // (B^T d) B: combines columns the same way
-    v[(i * 4 + 0) * stride] = bd[i][0] - bd[i][2];
-    v[(i * 4 + 1) * stride] = bd[i][1] + bd[i][2];
-    v[(i * 4 + 2) * stride] = bd[i][2] - bd[i][1];
-    v[(i * 4 + 3) * stride] = bd[i][1] - bd[i][3];
+    out[i * 4 + 0] = bd[i][0] - bd[i][2];
+    out[i * 4 + 1] = bd[i][1] + bd[i][2];
+    out[i * 4 + 2] = bd[i][2] - bd[i][1];
+    out[i * 4 + 3] = bd[i][1] - bd[i][3];
   }
 }
 
@@ -84,26 +86,16 @@ inline void split16(const float* p, Vec16& even, Vec16& odd) {
 }
 
 // input_transform_run for 16 tiles t0..t0+15 of a run (columns 2 t0 .. 2 t0 + 33 of
-// the 4 rows must lie inside the image), each line of arithmetic on 16 tiles.
+// the 4 rows must lie inside the image): tile t's columns 0-3 are the even and odd
+// columns of its rows from 2t, then from 2t + 2.
 inline void input_transform16(const float* src, int64_t ld, float* v, int64_t stride) {
-  Vec16 col[4][4];  // col[q][r]: column q of row r, for the 16 tiles
+  Vec16 d[4][4], out[kPositions];
   for (int r = 0; r < 4; ++r) {
-    split16(src + r * ld, col[0][r], col[1][r]);
-    split16(src + r * ld + 2, col[2][r], col[3][r]);
+    split16(src + r * ld, d[r][0], d[r][1]);
+    split16(src + r * ld + 2, d[r][2], d[r][3]);
   }
-  Vec16 bd[4][4];  // B^T d
-  for (int q = 0; q < 4; ++q) {
-    bd[0][q] = col[q][0] - col[q][2];
-    bd[1][q] = col[q][1] + col[q][2];
-    bd[2][q] = col[q][2] - col[q][1];
-    bd[3][q] = col[q][1] - col[q][3];
-  }
-  for (int i = 0; i < 4; ++i) {
-    store16(v + (i * 4 + 0) * stride, bd[i][0] - bd[i][2]);
-    store16(v + (i * 4 + 1) * stride, bd[i][1] + bd[i][2]);
-    store16(v + (i * 4 + 2) * stride, bd[i][2] - bd[i][1]);
-    store16(v + (i * 4 + 3) * stride, bd[i][1] - bd[i][3]);
-  }
+  input_transform(d, out);
+  for (int xi = 0; xi < kPositions; ++xi) store16(v + xi * stride, out[xi]);
 }
 
 // V = B^T d B for `run` tiles side by side in one tile row, all inside the image:
@@ -128,21 +120,15 @@ void input_transform_run(const T* __restrict src, int64_t ld, int64_t run, T* __
       e[(2 * r + 1) * len + j] = src[r * ld + 2 * j + 1];  // column 2 run + 1: the last tile's last, inside
     }
   for (int64_t t = 0; t < run; ++t) {
-    T bd[4][4];  // B^T d
-    for (int q = 0; q < 4; ++q) {
-      const int64_t at = (q & 1) * len + t + (q >> 1);  // q = 0, 1, 2, 3: even[t], odd[t], even[t+1], odd[t+1]
-      const T d0 = e[0 * len + at], d1 = e[2 * len + at], d2 = e[4 * len + at], d3 = e[6 * len + at];
-      bd[0][q] = d0 - d2;
-      bd[1][q] = d1 + d2;
-      bd[2][q] = d2 - d1;
-      bd[3][q] = d1 - d3;
-    }
-    for (int i = 0; i < 4; ++i) {
-      v[(i * 4 + 0) * stride + t] = bd[i][0] - bd[i][2];
-      v[(i * 4 + 1) * stride + t] = bd[i][1] + bd[i][2];
-      v[(i * 4 + 2) * stride + t] = bd[i][2] - bd[i][1];
-      v[(i * 4 + 3) * stride + t] = bd[i][1] - bd[i][3];
-    }
+    T d[4][4], out[kPositions];
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; ++r)
+#pragma GCC unroll 4
+      for (int q = 0; q < 4; ++q)  // q = 0, 1, 2, 3: even[t], odd[t], even[t + 1], odd[t + 1]
+        d[r][q] = e[(2 * r + (q & 1)) * len + t + (q >> 1)];
+    input_transform(d, out);
+#pragma GCC unroll 16
+    for (int xi = 0; xi < kPositions; ++xi) v[xi * stride + t] = out[xi];
   }
 }
 
@@ -271,13 +257,14 @@ void conv2d_forward_winograd(const Conv2dGeom& g, int64_t n, const T* x, const T
             continue;
           }
           for (int64_t t = 0; t < run; ++t) {
-            T d[4][4];
+            T d[4][4], out[kPositions];
             for (int r = 0; r < 4; ++r)
               for (int q = 0; q < 4; ++q) {
                 const int64_t ii = row0 + r, jj = col0 + 2 * t + q;
                 d[r][q] = (ii >= 0 && ii < g.h && jj >= 0 && jj < g.w) ? plane[ii * g.w + jj] : T(0);
               }
-            input_transform(d, v_c + t, g.c * nb);
+            input_transform(d, out);
+            for (int xi = 0; xi < kPositions; ++xi) v_c[xi * g.c * nb + t] = out[xi];
           }
         }
         ta += run;
