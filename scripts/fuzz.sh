@@ -12,7 +12,8 @@
 # Corpora: tests/fuzz/corpus/<target>/ (committed seeds, read only) and
 # tests/fuzz/regressions/<target>/ (kept crash inputs) feed build-fuzz/corpus/<target>/,
 # which keeps what the fuzzer finds between runs. A crash leaves its input in
-# build-fuzz/findings/<target>/ and makes the script exit non-zero.
+# build-fuzz/findings/<target>/ and makes the script exit non-zero. Invocations may run
+# side by side on different targets (FUZZ_TARGETS); a target being fuzzed is skipped.
 # Needs clang and its fuzzer runtime (Debian: clang, libclang-rt-dev or libclang-rt-14-dev).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +35,9 @@ if [ ! -f "$build/build.ninja" ]; then
         -DCMAKE_CXX_COMPILER="${FUZZ_CXX:-clang++}" >"$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 1; }
 fi
 echo "== building the fuzz targets ($build)"
-cmake --build "$build" -j "$(nproc)" | tail -1
+# One build at a time in the folder (two ninjas in one build tree race); a second
+# invocation waits for the first's build, then reuses it.
+flock "$build/build.lock" cmake --build "$build" -j "$(nproc)" | tail -1
 echo "== build done after $((SECONDS - start)) s"
 
 targets=${FUZZ_TARGETS:-$(cd tests/fuzz && ls fuzz_*.cpp | sed 's/^fuzz_//; s/\.cpp$//')}
@@ -48,6 +51,16 @@ printf '%-12s %12s %8s %8s %8s %8s %7s  %s\n' target executions "exec/s" seconds
 for t in $targets; do
   work="$build/corpus/$t" findings="$build/findings/$t/"
   mkdir -p "$work" "$findings"
+  # One fuzzer per target at a time: two would share the log, the corpus folder and the
+  # findings, and their counts would mix. Targets may run side by side in several
+  # invocations (FUZZ_TARGETS=...); the lock goes with the process that holds it.
+  exec 9>"$build/fuzz_$t.lock"
+  if ! flock -n 9; then
+    echo "== fuzz_$t: skipped, another scripts/fuzz.sh is fuzzing it ($build/fuzz_$t.lock)"
+    printf '%-12s %12s %8s %8s %8s %8s %7s  %s\n' "$t" - - - - - - "skipped: fuzzed by another invocation" \
+      | tee -a "$build/fuzz_summary.txt"
+    continue
+  fi
   dirs=("$work" "tests/fuzz/corpus/$t")
   [ -d "tests/fuzz/regressions/$t" ] && dirs+=("tests/fuzz/regressions/$t")
   dict=()
@@ -73,6 +86,7 @@ for t in $targets; do
   fi
   printf '%-12s %12s %8s %8s %8s %8s %7s  %s\n' "$t" "$execs" "$rate" "$took" "${edges:-?}" "${features:-?}" "$corpus" \
     "$result" | tee -a "$build/fuzz_summary.txt"
+  exec 9>&-
 done
 echo "== fuzzing finished after $((SECONDS - start)) s (summary: $build/fuzz_summary.txt)"
 cat "$build/fuzz_summary.txt"
