@@ -2,7 +2,7 @@
 tool: neither is a dependency of Radius). Builds the model of a Radius spec
 file (the seed paper's model by default) as a tf_keras Sequential, channels
 last, with Keras' own defaults (Glorot-uniform weights, zero biases), dropout
-on, BCE from the logit and Adam (lr 1e-4, epsilon 1e-7), then times
+on, BCE from the logit and Adam (lr 1e-3, epsilon 1e-7, as bench/pytorch_step.py), then times
 `train_on_batch` steps and `predict_on_batch` inference, and prints one JSON
 object.
 
@@ -86,7 +86,7 @@ def main():
     tf.config.threading.set_inter_op_parallelism_threads(1)
     keras.utils.set_random_seed(1)
     model, (h, w, c) = build_model(keras, parse_spec(args.spec))
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-4, epsilon=1e-7),
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3, epsilon=1e-7),
                   loss=keras.losses.BinaryCrossentropy(from_logits=True))
     rng = np.random.default_rng(1)
     x = rng.random((args.batch, h, w, c), dtype=np.float32)
