@@ -199,13 +199,15 @@ void Loader::fill(Slot& slot, const Plan& plan, int64_t b, uint64_t generation) 
   const int64_t bs = options_.batch_size;
   const int h = cache_.height(), w = cache_.width(), c = cache_.channels();
   const int64_t begin = b * bs, n = std::min<int64_t>(bs, int64_t(plan.order.size()) - begin);
+  // No batch holds more than the loader's items: --batch 100000 over 16 images takes 16 images' room.
+  const int64_t capacity = std::min<int64_t>(bs, std::max<int64_t>(int64_t(items_.size()), 1));
   if (!slot.images.defined()) {
-    slot.images = Tensor::empty({bs, c, h, w});
-    slot.labels = Tensor::empty({bs});
+    slot.images = Tensor::empty({capacity, c, h, w});
+    slot.labels = Tensor::empty({capacity});
   }
   Batch& batch = slot.batch;
-  batch.images = n == bs ? slot.images : slot.images.batch(0, n);
-  batch.labels = n == bs ? slot.labels : slot.labels.batch(0, n);
+  batch.images = n == capacity ? slot.images : slot.images.batch(0, n);
+  batch.labels = n == capacity ? slot.labels : slot.labels.batch(0, n);
   batch.items.assign(plan.order.begin() + begin, plan.order.begin() + begin + n);
   batch.epoch = plan.epoch;
   batch.index = b;

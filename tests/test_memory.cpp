@@ -3,6 +3,7 @@
 // saying how much was needed and what fits, instead of std::bad_alloc or the OOM killer.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "data/image_cache.h"
@@ -73,4 +74,17 @@ TEST_CASE("memory: train refuses a batch that would not fit, with what was neede
   CHECK(r.out.find("for batches of 24") != std::string::npos);  // never more than the images
   CHECK(r.out.find("a batch of at most ") != std::string::npos);
   CHECK(r.out.find("bad_alloc") == std::string::npos);
+}
+
+// A batch larger than the data set is the data set: the loaders' buffers hold the images
+// there are. Before, each prefetch slot was sized for --batch (100000 of the paper model's
+// 150x150x3 inputs: 27 GB a slot) and the run ended "out of memory" on a machine with room.
+TEST_CASE("memory: --batch over the number of images trains, with buffers for the images there are") {
+  TempDir dir("memory_batch_over");
+  const std::string data = tiny_dataset(dir);
+  const CliRun r = radius_cli("train " + q(data) + " --recipe paper --batch 100000 --epochs 1 --threads 1 --quiet "
+                              "--out " + q(dir.file("run")));
+  CAPTURE(r.out);
+  CHECK(r.rc == 0);
+  CHECK(std::filesystem::exists(dir.file("run") + "/weights.safetensors"));
 }
