@@ -53,10 +53,10 @@ std::string range_text(const NumberRange& r) {
   return "";
 }
 
-CLI::Validator number_check(const NumberRange& range, bool whole, double type_min, double type_max) {
+CLI::Validator number_check(const NumberRange& range, bool whole, double type_min, double type_max, bool single) {
   const std::string description = range_text(range);
   return CLI::Validator(
-      [range, whole, type_min, type_max, description](std::string& text) -> std::string {
+      [range, whole, type_min, type_max, single, description](std::string& text) -> std::string {
         const std::optional<double> v = parse_number(text);
         if (!v) return "'" + text + "' is not a number";
         if (whole && (*v != std::floor(*v) || text.find_first_of(".eE") != std::string::npos))
@@ -64,6 +64,11 @@ CLI::Validator number_check(const NumberRange& range, bool whole, double type_mi
         if (const std::string problem = outside_range(*v, range); !problem.empty()) return problem + ", got " + text;
         if (*v < type_min || *v > type_max) return "'" + text + "' is out of range (" + shown(type_min) + " to " +
                                                    shown(type_max) + ")";
+        if (single) {  // as the field holds it (within a float's range, so the conversion is defined)
+          const double held = double(float(*v));
+          if (const std::string problem = outside_range(held, range); !problem.empty())
+            return problem + ", got " + text + " (" + shown(held) + " as a float)";
+        }
         return "";
       },
       description);

@@ -41,13 +41,14 @@ std::string range_text(const NumberRange& r);
 std::string outside_range(double v, const NumberRange& range);
 
 // A check for an option of a number type: the text must be a number (a whole number when
-// `whole`, within [type_min, type_max]) inside `range`. Its description is range_text.
-CLI::Validator number_check(const NumberRange& range, bool whole, double type_min, double type_max);
+// `whole`, within [type_min, type_max]) inside `range`, as the field will hold it (`single`:
+// a float, where --lr 1e-50 is 0). Its description is range_text.
+CLI::Validator number_check(const NumberRange& range, bool whole, double type_min, double type_max, bool single);
 template <class T>
 CLI::Validator number_check(const NumberRange& range = {}) {
   static_assert(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>);
   return number_check(range, std::is_integral_v<T>, double(std::numeric_limits<T>::lowest()),
-                      double(std::numeric_limits<T>::max()));
+                      double(std::numeric_limits<T>::max()), std::is_same_v<T, float>);
 }
 
 // A numeric option with its default shown and its range checked.

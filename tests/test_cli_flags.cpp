@@ -90,6 +90,7 @@ TEST_CASE("cli flags: numbers are refused in plain words, with their range") {
   const std::map<std::string, std::string> cases = {
       {"train d --lr abc", "--lr: 'abc' is not a number"},
       {"train d --lr -1", "--lr: must be > 0, got -1"},
+      {"train d --lr 1e-50", "--lr: must be > 0, got 1e-50 (0 as a float)"},  // the field is a float
       {"train d --batch 1.5", "--batch: '1.5' is not a whole number"},
       {"train d --threshold 2", "--threshold: must be in [0, 1], got 2"},
       {"kfold d --threshold 2", "--threshold: must be in [0, 1], got 2"},
