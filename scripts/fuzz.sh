@@ -9,11 +9,16 @@
 #   FUZZ_TARGETS="png jpeg" bash scripts/fuzz.sh 60   # some targets only
 #   FUZZ_TIMEOUT=30 ...                               # seconds one input may take (default 10): more on a
 #                                                     # machine shared with builds, where nice 19 starves it
+#   FUZZ_KEEP=1 FUZZ_RUNS=0 bash scripts/fuzz.sh      # keep what the runs reached in the tree (below)
 # Corpora: tests/fuzz/corpus/<target>/ (committed seeds, read only) and
 # tests/fuzz/regressions/<target>/ (kept crash inputs) feed build-fuzz/corpus/<target>/,
 # which keeps what the fuzzer finds between runs. A crash leaves its input in
-# build-fuzz/findings/<target>/ and makes the script exit non-zero. Invocations may run
-# side by side on different targets (FUZZ_TARGETS); a target being fuzzed is skipped.
+# build-fuzz/findings/<target>/ and makes the script exit non-zero. Invocations may run side by
+# side on different targets (FUZZ_TARGETS); a target being fuzzed is skipped.
+# FUZZ_KEEP=1: after a target's run without a finding, the inputs of build-fuzz/corpus/<target>/
+# that reach code the committed corpus does not (libFuzzer's -merge=1 on edges alone,
+# -use_counters=0: a minimal set, each cut to 8 KB) are copied into tests/fuzz/corpus/<target>/,
+# so the tree keeps a small corpus covering what the runs reached; the test suite replays it.
 # Needs clang and its fuzzer runtime (Debian: clang, libclang-rt-dev or libclang-rt-14-dev).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -86,6 +91,12 @@ for t in $targets; do
   fi
   printf '%-12s %12s %8s %8s %8s %8s %7s  %s\n' "$t" "$execs" "$rate" "$took" "${edges:-?}" "${features:-?}" "$corpus" \
     "$result" | tee -a "$build/fuzz_summary.txt"
+  if [ -n "${FUZZ_KEEP:-}" ] && [ "$rc" -eq 0 ]; then
+    kept="tests/fuzz/corpus/$t" before=$(ls "tests/fuzz/corpus/$t" | wc -l)
+    "$build/fuzz_$t" -merge=1 -use_counters=0 -max_len=8192 -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2560 \
+        "${dict[@]}" "$kept" "$work" >"$build/merge_$t.log" 2>&1 || echo "   merge failed: $build/merge_$t.log"
+    echo "   kept $(($(ls "$kept" | wc -l) - before)) new inputs in $kept ($(cat "$kept"/* | wc -c) bytes in all)"
+  fi
   exec 9>&-
 done
 echo "== fuzzing finished after $((SECONDS - start)) s (summary: $build/fuzz_summary.txt)"
