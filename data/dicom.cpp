@@ -1,12 +1,14 @@
 #include "data/dicom.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <mutex>
 #include <vector>
 
@@ -16,6 +18,9 @@
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmimgle/dcmimage.h>
@@ -161,6 +166,65 @@ std::unique_ptr<DcmFileFormat> parse(std::span<const uint8_t> bytes, const std::
   return file;
 }
 
+// Does DCMTK's JPEG decoder get past its first step on these bytes? Before decoding it finds
+// the bit depth by walking the fragment's markers (DJCodecDecoder::scanJpegDataForBitDepth,
+// DCMTK 3.6.7): a frame header (SOF) or a byte pair that is no marker ends the walk; a
+// segment marker is skipped by its length, RST, SOI, EOI and the reserved markers by two
+// bytes, a fill byte (FF FF) by one; and TEM (FF 01) by nothing, so the walk never ends
+// (found by fuzz_dicom). This is the same walk, bounded: false where DCMTK's would not end.
+bool jpeg_depth_scan_ends(const uint8_t* d, uint64_t length) {
+  uint64_t at = 0;
+  while (at + 4 < length) {
+    if (d[at] != 0xFF) return true;  // no marker: the walk gives up
+    const uint8_t m = d[at + 1];
+    if (m == 0x01) return false;  // TEM: the walk stays here
+    if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) return true;  // SOF: the depth
+    if (m == 0xC4 || m == 0xC8 || m == 0xCC || (m >= 0xDA && m <= 0xFE))
+      at += (uint64_t(d[at + 2]) << 8 | d[at + 3]) + 2;  // a segment and its length
+    else if ((m >= 0xD0 && m <= 0xD9) || (m > 0x02 && m <= 0xBF))
+      at += 2;  // RST, SOI, EOI, reserved
+    else if (m == 0xFF)
+      at += 1;  // a fill byte
+    else
+      return true;  // FF 00, FF 02: a syntax error ends the walk
+  }
+  return true;
+}
+
+// The JPEG transfer syntaxes DCMTK's dcmjpeg decodes: 1.2.840.10008.1.2.4.50 to .70
+// (JPEG-LS is .80/.81, JPEG 2000 .90 and up).
+bool is_dcmjpeg_syntax(const std::string& uid) {
+  const std::string prefix = "1.2.840.10008.1.2.4.";
+  if (uid.rfind(prefix, 0) != 0 || uid.size() != prefix.size() + 2) return false;
+  const std::string tail = uid.substr(prefix.size());
+  return std::isdigit(static_cast<unsigned char>(tail[0])) && std::isdigit(static_cast<unsigned char>(tail[1])) &&
+         std::stoi(tail) >= 50 && std::stoi(tail) <= 70;
+}
+
+// Refuses JPEG pixel data on which DCMTK's decoder would never return (jpeg_depth_scan_ends),
+// checking every fragment (DCMTK walks the first of the frame; TEM never occurs in valid
+// JPEG data, so no valid file is refused).
+void check_jpeg_fragments(DcmDataset& ds, const std::string& xfer_uid, const std::string& name) {
+  if (!is_dcmjpeg_syntax(xfer_uid)) return;
+  DcmElement* element = nullptr;
+  if (ds.findAndGetElement(DCM_PixelData, element).bad() || !element || element->ident() != EVR_PixelData) return;
+  auto* pixel_data = OFstatic_cast(DcmPixelData*, element);
+  E_TransferSyntax original = EXS_Unknown;
+  const DcmRepresentationParameter* parameter = nullptr;
+  pixel_data->getOriginalRepresentationKey(original, parameter);
+  DcmPixelSequence* fragments = nullptr;
+  if (pixel_data->getEncapsulatedRepresentation(original, parameter, fragments).bad() || !fragments) return;
+  for (unsigned long i = 1; i < fragments->card(); ++i) {  // item 0: the offset table
+    DcmPixelItem* item = nullptr;
+    Uint8* data = nullptr;
+    if (fragments->getItem(item, i).bad() || !item || item->getUint8Array(data).bad() || !data) continue;
+    if (!jpeg_depth_scan_ends(data, item->getLength()))
+      throw DecodeError(name, DecodeFailure::corrupt,
+                        "JPEG fragment " + std::to_string(i) + " holds a TEM marker (FF 01) before its frame header, "
+                        "on which DCMTK's JPEG decoder would never return");
+  }
+}
+
 // The modality values (step 1) from DCMTK's decoded samples, as doubles.
 template <typename T>
 void append_values(const void* data, size_t n, std::vector<double>& out) {
@@ -277,6 +341,8 @@ Image decode_dicom(std::span<const uint8_t> bytes, const VoiWindow& window, cons
                             std::to_string(rows) + " x " + std::to_string(columns) + " x " +
                             std::to_string(bits_allocated / 8) + " need " + std::to_string(need));
   }
+
+  check_jpeg_fragments(ds, xfer_uid, name);
 
   // Step 1, modality: slope and intercept applied here, in double (DCMTK would store the
   // rescaled values as integers); a Modality LUT Sequence is left to DCMTK.

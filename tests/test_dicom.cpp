@@ -457,6 +457,12 @@ TEST_CASE("dicom: broken and hostile files are DecodeErrors with the reason") {
   }
   CHECK(failure_of([&] { decode_file(j2k); }, &why) == DecodeFailure::unsupported);
   CHECK(why.find("JPEG 2000") != std::string::npos);
+
+  // A JPEG fragment with fill bytes and a TEM marker (FF 01) before its frame header: DCMTK's
+  // JPEG decoder would walk it forever (found by fuzz_dicom, finding 8); refused before.
+  const std::string tem = std::string(RADIUS_SOURCE_DIR) + "/tests/fuzz/regressions/dicom/timeout-tem-marker-in-jpeg-fragment";
+  CHECK(failure_of([&] { decode_file(tem); }, &why) == DecodeFailure::corrupt);
+  CHECK(why.find("TEM marker (FF 01)") != std::string::npos);
 }
 
 TEST_CASE("dicom: class folders list .dcm and extensionless DICOM files, the cache skips and reports bad ones") {
