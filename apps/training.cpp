@@ -103,9 +103,9 @@ Dataset list_training_data(const std::string& path, const TrainingOptions& o) {
   ListOptions lo;
   lo.group_pattern = o.group_regex;
   try {
-    if (!o.group_regex.empty()) (void)std::regex(o.group_regex);
-  } catch (const std::regex_error& e) {
-    throw std::runtime_error("--group-regex '" + o.group_regex + "' is not a valid regex: " + e.what());
+    (void)GroupPattern(o.group_regex);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("--group-regex: ") + e.what());
   }
   Dataset data = list_dataset(path, lo);
   expect_two_classes(data);

@@ -209,9 +209,9 @@ Dataset list_dataset(const std::string& path, const ListOptions& options) {
     d = list_folders(p);
   else
     throw std::runtime_error(path + ": no such folder or .csv manifest");
-  const std::regex pattern(options.group_pattern.empty() ? default_group_pattern() : options.group_pattern);
+  const GroupPattern pattern(options.group_pattern);
   for (Sample& s : d.samples)
-    if (s.group.empty()) s.group = group_key(s.path, pattern);
+    if (s.group.empty()) s.group = pattern.key(s.path);
   return d;
 }
 

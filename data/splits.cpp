@@ -93,10 +93,33 @@ std::vector<int> kfold_assign(const std::vector<int>& labels, const std::vector<
 
 const char* default_group_pattern() { return "^(.+?)-rotated"; }
 
-std::string group_key(const std::string& path, const std::regex& pattern) {
+namespace {
+constexpr size_t kMaxStem = 255;      // NAME_MAX: the longest file name
+constexpr size_t kMaxPattern = 1000;  // libstdc++'s regex compiler recurses on nesting
+}  // namespace
+
+GroupPattern::GroupPattern(const std::string& pattern) {
+  if (pattern.empty() || pattern == default_group_pattern()) return;
+  if (pattern.size() > kMaxPattern)
+    throw std::invalid_argument("group pattern of " + std::to_string(pattern.size()) + " characters: at most " +
+                                std::to_string(kMaxPattern));
+  try {
+    regex_ = std::regex(pattern);
+  } catch (const std::regex_error& e) {
+    throw std::invalid_argument("group pattern '" + pattern + "' is not a valid regex: " + e.what());
+  }
+  plain_ = false;
+}
+
+std::string GroupPattern::key(const std::string& path) const {
   const std::string stem = std::filesystem::path(path).stem().string();
+  if (plain_) {  // "^(.+?)-rotated": the shortest non-empty prefix followed by "-rotated"
+    const size_t at = stem.empty() ? std::string::npos : stem.find("-rotated", 1);
+    return at == std::string::npos ? stem : stem.substr(0, at);
+  }
+  if (stem.size() > kMaxStem) return stem;
   std::smatch m;
-  if (!std::regex_search(stem, m, pattern)) return stem;
+  if (!std::regex_search(stem, m, regex_)) return stem;
   return m.size() > 1 && m[1].matched ? m[1].str() : m[0].str();
 }
 

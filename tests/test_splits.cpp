@@ -78,11 +78,26 @@ TEST_CASE("train/val/test split honours the weights per class") {
 }
 
 TEST_CASE("group keys: Kaggle's rotated copies share the base name") {
-  const std::regex p(default_group_pattern());
-  CHECK(group_key("train/fractured/12-rotated1-rotated2.jpg", p) == "12");
-  CHECK(group_key("train/not fractured/12-rotated3.png", p) == "12");
-  CHECK(group_key("val/fractured/image7.jpg", p) == "image7");  // no match: the stem
-  CHECK(group_key("a/patient_33_view2.png", std::regex("patient_(\\d+)")) == "33");
+  const GroupPattern p;  // the default, a plain search
+  CHECK(p.key("train/fractured/12-rotated1-rotated2.jpg") == "12");
+  CHECK(p.key("train/not fractured/12-rotated3.png") == "12");
+  CHECK(p.key("val/fractured/image7.jpg") == "image7");  // no match: the stem
+  CHECK(GroupPattern("patient_(\\d+)").key("a/patient_33_view2.png") == "33");
+  // The plain search means what the regex means, on every stem.
+  const std::regex regex(default_group_pattern());
+  const GroupPattern as_regex("(?:)^(.+?)-rotated");  // the same pattern, written so std::regex runs it
+  for (const char* stem : {"12-rotated1-rotated2", "-rotated", "-rotated-rotated", "x-rotated", "rotated", "a-rotate",
+                           "", "ab-rotatedc", "--rotated"}) {
+    CAPTURE(stem);
+    const std::string path = std::string("d/") + stem + ".png";
+    CHECK(p.key(path) == as_regex.key(path));
+  }
+  // A stem longer than a file name can be is its own key (std::regex's matcher recursed per character).
+  const std::string long_stem(20000, 'x');
+  CHECK(GroupPattern("(x+)-y").key("d/" + long_stem + ".png") == long_stem);
+  CHECK(p.key("d/" + long_stem + "-rotated2.png") == long_stem);
+  CHECK_THROWS_AS(GroupPattern("(unclosed"), std::invalid_argument);
+  CHECK_THROWS_AS(GroupPattern(std::string(1001, '(')), std::invalid_argument);
 }
 
 TEST_CASE("splits reject nonsense with a reason") {
